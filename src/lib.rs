@@ -1,0 +1,20 @@
+//! apiparity: replays Stripe invoice flows against a target and says, field by field,
+//! where the target differs from what real Stripe returned.
+//!
+//! The modules read as the pipeline, and data flows one way:
+//! `scenario` (load, validate) → `run` (HTTP, captures, retries) → `normalize` →
+//! `diff` → `snapshot` → `report`, with `mock` (the embedded reference mock) beside it.
+
+pub mod config;
+pub mod diag;
+pub mod diff;
+pub mod mock;
+pub mod normalize;
+pub mod pointer;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod secret;
+pub mod snapshot;
+pub mod version;
+pub mod yaml;

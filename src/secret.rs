@@ -1,0 +1,1 @@
+//! Secrets (the API key) never reach disk or terminal.

@@ -1,0 +1,322 @@
+//! YAML read with yaml-rust2's event parser into a tree whose every node knows its
+//! line and column, so every later error can point at the source.
+
+use std::fmt;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A 1-based line/column position in a source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Span {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A YAML scalar, with the plain/quoted distinction kept: `"7"` is a string, `7` is not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    /// Keys keep their own spans; order is the file's order.
+    Map(Vec<(Key, Node)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: Kind,
+    pub span: Span,
+}
+
+/// A YAML syntax error with its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar(Scalar::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_map(&self) -> Option<&[(Key, Node)]> {
+        match &self.kind {
+            Kind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            Kind::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Scalar(Scalar::Null))
+    }
+    /// Looks a key up in a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+    /// What kind of node this is, for error messages ("expected a mapping, found a sequence").
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            Kind::Scalar(Scalar::Null) => "null",
+            Kind::Scalar(Scalar::Bool(_)) => "a boolean",
+            Kind::Scalar(Scalar::Int(_)) => "an integer",
+            Kind::Scalar(Scalar::Float(_)) => "a number",
+            Kind::Scalar(Scalar::Str(_)) => "a string",
+            Kind::Seq(_) => "a sequence",
+            Kind::Map(_) => "a mapping",
+        }
+    }
+    /// The scalar rendered as the text a form field would carry (`true`, `7`, `abc`).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Scalar(Scalar::Null) => None,
+            Kind::Scalar(Scalar::Bool(b)) => Some(b.to_string()),
+            Kind::Scalar(Scalar::Int(i)) => Some(i.to_string()),
+            Kind::Scalar(Scalar::Float(f)) => Some(f.to_string()),
+            Kind::Scalar(Scalar::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+    /// Converts to JSON (for expected values in assertions and for config values).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Scalar(Scalar::Null) => Value::Null,
+            Kind::Scalar(Scalar::Bool(b)) => Value::Bool(*b),
+            Kind::Scalar(Scalar::Int(i)) => Value::from(*i),
+            Kind::Scalar(Scalar::Float(f)) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+            Kind::Scalar(Scalar::Str(s)) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Parses one YAML document. An empty file is an empty mapping's absence: `Ok(None)`.
+pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(source);
+    parser.load(&mut builder, false).map_err(|e| YamlError {
+        span: Span {
+            line: e.marker().line(),
+            col: e.marker().col() + 1,
+        },
+        message: e.info().to_string(),
+    })?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root)
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    error: Option<YamlError>,
+}
+
+enum Frame {
+    Seq(Span, Vec<Node>),
+    Map(Span, Vec<(Key, Node)>, Option<Key>),
+}
+
+fn span_of(mark: Marker) -> Span {
+    // yaml-rust2 markers: line is 1-based, column 0-based.
+    Span {
+        line: mark.line(),
+        col: mark.col() + 1,
+    }
+}
+
+fn scalar(value: String, style: TScalarStyle) -> Scalar {
+    if style != TScalarStyle::Plain {
+        return Scalar::Str(value);
+    }
+    match value.as_str() {
+        "~" | "null" | "Null" | "NULL" | "" => Scalar::Null,
+        "true" | "True" | "TRUE" => Scalar::Bool(true),
+        "false" | "False" | "FALSE" => Scalar::Bool(false),
+        _ => {
+            if let Ok(i) = value.parse::<i64>() {
+                Scalar::Int(i)
+            } else if value
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+                && value.chars().any(|c| c.is_ascii_digit())
+            {
+                match value.parse::<f64>() {
+                    Ok(f) => Scalar::Float(f),
+                    Err(_) => Scalar::Str(value),
+                }
+            } else {
+                Scalar::Str(value)
+            }
+        }
+    }
+}
+
+impl Builder {
+    fn push_node(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(node);
+                }
+            }
+            Some(Frame::Seq(_, items)) => items.push(node),
+            Some(Frame::Map(_, entries, pending)) => match pending.take() {
+                None => {
+                    // A mapping key: only scalar keys are meaningful in our files.
+                    let name = match &node.kind {
+                        Kind::Scalar(s) => match s {
+                            Scalar::Str(s) => s.clone(),
+                            Scalar::Int(i) => i.to_string(),
+                            Scalar::Bool(b) => b.to_string(),
+                            Scalar::Float(f) => f.to_string(),
+                            Scalar::Null => "null".to_string(),
+                        },
+                        _ => {
+                            if self.error.is_none() {
+                                self.error = Some(YamlError {
+                                    span: node.span,
+                                    message: "mapping keys must be plain scalars".into(),
+                                });
+                            }
+                            String::new()
+                        }
+                    };
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        if self.error.is_none() {
+                            self.error = Some(YamlError {
+                                span: node.span,
+                                message: format!(
+                                    "duplicate key `{name}` (first defined at {})",
+                                    first.span
+                                ),
+                            });
+                        }
+                    }
+                    *pending = Some(Key {
+                        name,
+                        span: node.span,
+                    });
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let span = span_of(mark);
+        match ev {
+            Event::Scalar(value, style, _, _) => self.push_node(Node {
+                kind: Kind::Scalar(scalar(value, style)),
+                span,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq(span, Vec::new())),
+            Event::MappingStart(..) => self.stack.push(Frame::Map(span, Vec::new(), None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq(span, items)) => Node {
+                        kind: Kind::Seq(items),
+                        span,
+                    },
+                    Some(Frame::Map(span, entries, _)) => Node {
+                        kind: Kind::Map(entries),
+                        span,
+                    },
+                    None => return,
+                };
+                self.push_node(node);
+            }
+            Event::Alias(_) => {
+                if self.error.is_none() {
+                    self.error = Some(YamlError {
+                        span,
+                        message: "YAML aliases are not supported in apiparity files".into(),
+                    });
+                }
+                self.push_node(Node {
+                    kind: Kind::Scalar(Scalar::Null),
+                    span,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_types() {
+        let src = "name: x\nsteps:\n  - id: a\n    n: 7\n    q: \"7\"\n    f: 1.5\n    d: 2025-03-31\n";
+        let root = parse(src).unwrap().unwrap();
+        let steps = root.get("steps").unwrap();
+        assert_eq!(steps.span.line, 3);
+        let step = &steps.as_seq().unwrap()[0];
+        let (k, v) = &step.as_map().unwrap()[0];
+        assert_eq!((k.name.as_str(), k.span), ("id", Span { line: 3, col: 5 }));
+        assert_eq!(v.as_str(), Some("a"));
+        assert_eq!(step.get("n").unwrap().kind, Kind::Scalar(Scalar::Int(7)));
+        assert_eq!(step.get("q").unwrap().as_str(), Some("7"));
+        assert_eq!(step.get("f").unwrap().kind, Kind::Scalar(Scalar::Float(1.5)));
+        assert_eq!(step.get("d").unwrap().as_str(), Some("2025-03-31"));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.span.line >= 1, "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(err.span.line, 2);
+        assert!(err.message.contains("duplicate key `a`"));
+    }
+}
