@@ -34,3 +34,6 @@ impl Normalizer {
         s.to_string()
     }
 }
+
+mod scenario;
+pub use scenario::{normalize_run, request_json, NormalizedScenario, NormalizedStep};
