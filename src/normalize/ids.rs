@@ -9,7 +9,8 @@
 //!    compound words are never split into an id);
 //! 4. the suffix looks random: at least `min_suffix_len` (8) characters containing a digit or an
 //!    uppercase letter, or at least `long_suffix_len` (14) characters. So `price_details`,
-//!    `card_present` or a placeholder `cus_1` are never ids (the rule is idempotent);
+//!    `card_present` or a placeholder `cus_1` are never ids (the rule is idempotent; a suffix of
+//!    at most 6 digits without a leading zero is always taken for a placeholder);
 //! 5. for test-token prefixes (`tok`, `pm`), the suffix is not camelCase words
 //!    (`tok_chargeDeclined`, `tok_threeDSecure2Required`): it starts with a lowercase letter, every
 //!    lowercase run has ≥ 3 letters, every uppercase run ≤ 2, and at most one digit. Real ids of
@@ -97,6 +98,13 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 fn looks_random(suffix: &str, rule: &IdRule) -> bool {
+    // Our own placeholders (`cus_12`) are never ids, whatever the length settings: idempotence.
+    let placeholder = suffix.len() <= 6
+        && !suffix.starts_with('0')
+        && suffix.bytes().all(|b| b.is_ascii_digit());
+    if placeholder {
+        return false;
+    }
     let has_digit_or_upper = suffix
         .bytes()
         .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
