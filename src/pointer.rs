@@ -47,7 +47,9 @@ pub fn tokens(pointer: &str) -> Result<Vec<String>, String> {
 
 /// Builds a pointer from decoded tokens.
 pub fn join<S: AsRef<str>>(tokens: &[S]) -> String {
-    tokens.iter().fold(String::new(), |p, t| push(&p, t.as_ref()))
+    tokens
+        .iter()
+        .fold(String::new(), |p, t| push(&p, t.as_ref()))
 }
 
 /// Selects places in a JSON document. Syntax:
@@ -179,12 +181,24 @@ mod tests {
 
     #[test]
     fn pointer_wildcards() {
-        assert!(m("/status_transitions/*", &["status_transitions", "paid_at"]));
+        assert!(m(
+            "/status_transitions/*",
+            &["status_transitions", "paid_at"]
+        ));
         assert!(!m("/status_transitions/*", &["status_transitions"]));
-        assert!(!m("/status_transitions/*", &["status_transitions", "a", "b"]));
-        assert!(m("/lines/data/*/period/start", &["lines", "data", "3", "period", "start"]));
+        assert!(!m(
+            "/status_transitions/*",
+            &["status_transitions", "a", "b"]
+        ));
+        assert!(m(
+            "/lines/data/*/period/start",
+            &["lines", "data", "3", "period", "start"]
+        ));
         assert!(m("/**/period/start", &["period", "start"]));
-        assert!(m("/**/period/start", &["data", "0", "lines", "data", "1", "period", "start"]));
+        assert!(m(
+            "/**/period/start",
+            &["data", "0", "lines", "data", "1", "period", "start"]
+        ));
         assert!(!m("/**/period/start", &["period", "end"]));
         assert!(m("/**", &[]));
         assert!(m("/a/**/b/**", &["a", "x", "b"]));

@@ -30,10 +30,25 @@ fn every_kind_in_document_order() {
         diff(&e, &a, &DiffOptions::default()),
         vec![
             d("/a", DiffKind::Missing, Some(json!(1)), None),
-            d("/b", DiffKind::ValueChanged, Some(json!("x")), Some(json!("y"))),
-            d("/c", DiffKind::TypeChanged, Some(Value::Null), Some(json!(5))),
+            d(
+                "/b",
+                DiffKind::ValueChanged,
+                Some(json!("x")),
+                Some(json!("y"))
+            ),
+            d(
+                "/c",
+                DiffKind::TypeChanged,
+                Some(Value::Null),
+                Some(json!(5))
+            ),
             d("/d/e", DiffKind::Missing, Some(json!(true)), None),
-            d("/f/1", DiffKind::ValueChanged, Some(json!(2)), Some(json!(3))),
+            d(
+                "/f/1",
+                DiffKind::ValueChanged,
+                Some(json!(2)),
+                Some(json!(3))
+            ),
             d("/f/2", DiffKind::Unexpected, None, Some(json!(4))),
             d("/new", DiffKind::Unexpected, None, Some(json!(0))),
         ]
@@ -52,11 +67,19 @@ fn type_changes() {
     ] {
         assert_eq!(
             diff(&e, &a, &opts),
-            vec![d("", DiffKind::TypeChanged, Some(e.clone()), Some(a.clone()))]
+            vec![d(
+                "",
+                DiffKind::TypeChanged,
+                Some(e.clone()),
+                Some(a.clone())
+            )]
         );
     }
     // Both numbers: a value change, even int vs float.
-    assert_eq!(diff(&json!(1), &json!(1.5), &opts)[0].kind, DiffKind::ValueChanged);
+    assert_eq!(
+        diff(&json!(1), &json!(1.5), &opts)[0].kind,
+        DiffKind::ValueChanged
+    );
 }
 
 #[test]
@@ -102,16 +125,36 @@ fn keyed_mode_order_missing_unexpected_and_changes() {
                 Some(json!(["a", "b", "c"])),
                 Some(json!(["d", "b", "a"]))
             ),
-            d("/data/0/v", DiffKind::ValueChanged, Some(json!(1)), Some(json!(9))),
-            d("/data/2", DiffKind::Missing, Some(json!({"id": "c", "v": 3})), None),
-            d("/data/0", DiffKind::Unexpected, None, Some(json!({"id": "d", "v": 4}))),
+            d(
+                "/data/0/v",
+                DiffKind::ValueChanged,
+                Some(json!(1)),
+                Some(json!(9))
+            ),
+            d(
+                "/data/2",
+                DiffKind::Missing,
+                Some(json!({"id": "c", "v": 3})),
+                None
+            ),
+            d(
+                "/data/0",
+                DiffKind::Unexpected,
+                None,
+                Some(json!({"id": "d", "v": 4}))
+            ),
         ]
     );
     // Same keys in the same order, with an element removed: no order change.
     let a = json!({"data": [{"id": "a", "v": 1}, {"id": "c", "v": 3}]});
     assert_eq!(
         diff(&e, &a, &keyed("data", "id")),
-        vec![d("/data/1", DiffKind::Missing, Some(json!({"id": "b", "v": 2})), None)]
+        vec![d(
+            "/data/1",
+            DiffKind::Missing,
+            Some(json!({"id": "b", "v": 2})),
+            None
+        )]
     );
 }
 
@@ -134,7 +177,10 @@ fn keyed_mode_falls_back_to_index_mode() {
     let e = json!({"data": [{"id": "a"}, {"x": 1}]});
     let a = json!({"data": [{"x": 1}, {"id": "a"}]});
     let ds = diff(&e, &a, &keyed("/data", "id"));
-    assert!(ds.iter().all(|d| d.kind != DiffKind::OrderChanged), "{ds:#?}");
+    assert!(
+        ds.iter().all(|d| d.kind != DiffKind::OrderChanged),
+        "{ds:#?}"
+    );
     assert!(!ds.is_empty());
     let e = json!({"data": [{"id": "a", "v": 1}, {"id": "a", "v": 2}]});
     let a = json!({"data": [{"id": "a", "v": 2}, {"id": "a", "v": 1}]});
@@ -150,7 +196,12 @@ fn keyed_by_non_string_keys_and_nested_selectors() {
     let ds = diff(&e, &a, &keyed("/**/items", "n"));
     assert_eq!(
         ds,
-        vec![d("/x/items", DiffKind::OrderChanged, Some(json!(["1", "2"])), Some(json!(["2", "1"])))]
+        vec![d(
+            "/x/items",
+            DiffKind::OrderChanged,
+            Some(json!(["1", "2"])),
+            Some(json!(["2", "1"]))
+        )]
     );
 }
 
@@ -164,10 +215,18 @@ fn allow_unexpected_and_ignore() {
     };
     assert_eq!(
         diff(&e, &a, &opts),
-        vec![d("/t/x", DiffKind::ValueChanged, Some(json!(1)), Some(json!(2)))]
+        vec![d(
+            "/t/x",
+            DiffKind::ValueChanged,
+            Some(json!(1)),
+            Some(json!(2))
+        )]
     );
     let opts = DiffOptions {
-        ignore: vec![Selector::parse("/t").unwrap(), Selector::parse("b").unwrap()],
+        ignore: vec![
+            Selector::parse("/t").unwrap(),
+            Selector::parse("b").unwrap(),
+        ],
         ..DiffOptions::default()
     };
     assert_eq!(
@@ -190,7 +249,15 @@ fn status_comes_first() {
         &json!({"error": {}}),
         &DiffOptions::default(),
     );
-    assert_eq!(ds[0], d("", DiffKind::StatusChanged, Some(json!(200)), Some(json!(404))));
+    assert_eq!(
+        ds[0],
+        d(
+            "",
+            DiffKind::StatusChanged,
+            Some(json!(200)),
+            Some(json!(404))
+        )
+    );
     assert_eq!(ds[1].pointer, "/id");
     assert_eq!(ds[1].kind, DiffKind::Missing);
     assert_eq!(ds[2].pointer, "/error");
@@ -215,7 +282,10 @@ fn additive_is_only_unexpected() {
 fn differences_serialize_in_snake_case() {
     let x = d("/a", DiffKind::TypeChanged, Some(json!(1)), None);
     let s = serde_json::to_value(&x).unwrap();
-    assert_eq!(s, json!({"pointer": "/a", "kind": "type_changed", "expected": 1, "actual": null}));
+    assert_eq!(
+        s,
+        json!({"pointer": "/a", "kind": "type_changed", "expected": 1, "actual": null})
+    );
     let back: Difference = serde_json::from_value(s).unwrap();
     assert_eq!(back, x);
     assert_eq!(DiffKind::OrderChanged.to_string(), "order_changed");
@@ -242,8 +312,14 @@ fn unified_plain_and_colored() {
         "--- expected\n+++ actual\n@@ -1,4 +1,4 @@\n {\n-  \"a\": \"x\",\n+  \"a\": \"y\",\n   \"b\": 1\n }\n"
     );
     let colored = unified(&e, &a, true);
-    assert!(colored.contains("\u{1b}[31m-  \"a\": \"x\",\u{1b}[0m"), "{colored:?}");
-    assert!(colored.contains("\u{1b}[32m+  \"a\": \"y\",\u{1b}[0m"), "{colored:?}");
+    assert!(
+        colored.contains("\u{1b}[31m-  \"a\": \"x\",\u{1b}[0m"),
+        "{colored:?}"
+    );
+    assert!(
+        colored.contains("\u{1b}[32m+  \"a\": \"y\",\u{1b}[0m"),
+        "{colored:?}"
+    );
     assert!(!plain.contains('\u{1b}'));
 }
 
@@ -261,7 +337,9 @@ fn default_options_come_from_apiparity_yaml() {
 fn merged_options_and_their_errors() {
     let src = "allow_unexpected: true\nignore: [/livemode, created]\narray_keys:\n  data: null\n  /lines/data: invoice\n";
     let node = apiparity::yaml::parse(src).unwrap().unwrap();
-    let o = DiffOptions::defaults().merged(&node, Path::new("x.yaml")).unwrap();
+    let o = DiffOptions::defaults()
+        .merged(&node, Path::new("x.yaml"))
+        .unwrap();
     assert!(o.allow_unexpected);
     assert_eq!(o.ignore.len(), 2);
     assert_eq!(o.array_keys.len(), 1);
@@ -269,10 +347,21 @@ fn merged_options_and_their_errors() {
 
     let bad = "allow_unexpected: yes please\nignored: []\narray_keys: [data]\n";
     let node = apiparity::yaml::parse(bad).unwrap().unwrap();
-    let err = DiffOptions::defaults().merged(&node, Path::new("x.yaml")).unwrap_err();
+    let err = DiffOptions::defaults()
+        .merged(&node, Path::new("x.yaml"))
+        .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
-    assert!(text.contains("x.yaml:1:19: `diff.allow_unexpected` must be true or false"), "{text}");
-    assert!(text.contains("x.yaml:2:1: unknown key `ignored` in `diff` (did you mean `ignore`?)"), "{text}");
-    assert!(text.contains("x.yaml:3:13: `diff.array_keys` must be a mapping"), "{text}");
+    assert!(
+        text.contains("x.yaml:1:19: `diff.allow_unexpected` must be true or false"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x.yaml:2:1: unknown key `ignored` in `diff` (did you mean `ignore`?)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("x.yaml:3:13: `diff.array_keys` must be a mapping"),
+        "{text}"
+    );
 }

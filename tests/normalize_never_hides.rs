@@ -106,12 +106,21 @@ fn flow(ids: &Ids, t0: i64) -> Vec<Step> {
             "webhooks_delivered_at": created})
     };
     vec![
-        ("/v1/customers".into(), customer(&ids.cus, "jenny@example.com", t0 - 5)),
-        ("/v1/customers".into(), customer(&ids.cus2, "other@example.com", t0 - 4)),
+        (
+            "/v1/customers".into(),
+            customer(&ids.cus, "jenny@example.com", t0 - 5),
+        ),
+        (
+            "/v1/customers".into(),
+            customer(&ids.cus2, "other@example.com", t0 - 4),
+        ),
         ("/v1/invoiceitems".into(), item(&ids.ii1, 1099, t0)),
         ("/v1/invoiceitems".into(), item(&ids.ii2, 500, t0 + 1)),
         ("/v1/invoices".into(), invoice("draft", false)),
-        (format!("/v1/invoices/{}/finalize", ids.inv), invoice("open", true)),
+        (
+            format!("/v1/invoices/{}/finalize", ids.inv),
+            invoice("open", true),
+        ),
         (
             format!("/v1/invoiceitems?customer={}", ids.cus),
             json!({"object": "list", "url": "/v1/invoiceitems", "has_more": false,
@@ -228,15 +237,18 @@ fn ids_keep_identity_across_steps_and_inside_urls() {
     assert_eq!(n[5].1["number"], json!("<prefix_1>-0001"));
     assert_eq!(n[0].1["invoice_prefix"], json!("<prefix_1>"));
     assert_eq!(n[4].1["due_date"], json!("<created+604800>"));
-    assert_eq!(n[4].1["lines"]["data"][0]["period"]["start"], json!("<timestamp>"));
+    assert_eq!(
+        n[4].1["lines"]["data"][0]["period"]["start"],
+        json!("<timestamp>")
+    );
     assert_eq!(n[4].1["pricing"], Value::Null);
     assert_eq!(n[2].1["pricing"]["type"], json!("price_details"));
     assert_eq!(n[4].1["collection_method"], json!("send_invoice"));
+    assert_eq!(n[7].1["error"]["message"], json!("No such invoice: 'in_2'"));
     assert_eq!(
-        n[7].1["error"]["message"],
-        json!("No such invoice: 'in_2'")
+        n[7].1["error"]["request_log_url"],
+        json!("<request_log_url>")
     );
-    assert_eq!(n[7].1["error"]["request_log_url"], json!("<request_log_url>"));
     assert_eq!(n[4].1["account_name"], json!("<account_name>"));
 }
 
@@ -449,7 +461,10 @@ fn a_live_url_token_is_caught() {
         "live_ token in test mode",
         &DiffOptions::defaults(),
         |b, _| {
-            let url = b[5].1["hosted_invoice_url"].as_str().unwrap().replace("/test_", "/live_");
+            let url = b[5].1["hosted_invoice_url"]
+                .as_str()
+                .unwrap()
+                .replace("/test_", "/live_");
             b[5].1["hosted_invoice_url"] = json!(url);
         },
         5,
@@ -460,7 +475,10 @@ fn a_live_url_token_is_caught() {
         "other host",
         &DiffOptions::defaults(),
         |b, _| {
-            let url = b[5].1["invoice_pdf"].as_str().unwrap().replace("pay.stripe.com", "127.0.0.1:12111");
+            let url = b[5].1["invoice_pdf"]
+                .as_str()
+                .unwrap()
+                .replace("pay.stripe.com", "127.0.0.1:12111");
             b[5].1["invoice_pdf"] = json!(url);
         },
         5,
@@ -511,7 +529,10 @@ fn a_different_sequence_or_missing_field_is_caught() {
         "missing total_count",
         &DiffOptions::defaults(),
         |b, _| {
-            b[4].1["lines"].as_object_mut().unwrap().remove("total_count");
+            b[4].1["lines"]
+                .as_object_mut()
+                .unwrap()
+                .remove("total_count");
         },
         4,
         "/lines/total_count",

@@ -43,7 +43,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         (1_600_000_000_000i64..1_800_000_000_000).prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         string().prop_map(Value::String),
     ]
 }

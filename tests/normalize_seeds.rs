@@ -72,7 +72,10 @@ fn basil_finalize_placeholders() {
 
 #[test]
 fn seeds_001_and_004_are_the_same_invoice() {
-    assert_eq!(normalized("001-finalize.json"), normalized("004-finalize.json"));
+    assert_eq!(
+        normalized("001-finalize.json"),
+        normalized("004-finalize.json")
+    );
 }
 
 #[test]
@@ -129,7 +132,10 @@ fn uncollectible_example_lines_and_nested_objects() {
     assert_eq!(line["id"], json!("il_1"));
     assert_eq!(line["invoice_item"], json!("ii_1"));
     assert_eq!(line["object"], json!("line_item"));
-    assert_eq!(line["period"], json!({"end": "<timestamp>", "start": "<timestamp>"}));
+    assert_eq!(
+        line["period"],
+        json!({"end": "<timestamp>", "start": "<timestamp>"})
+    );
     assert_eq!(line["price"]["id"], json!("price_1"));
     assert_eq!(line["price"]["product"], json!("prod_1"));
     assert_eq!(line["price"]["created"], json!("<timestamp>"));
@@ -149,9 +155,15 @@ fn search_and_delete_examples() {
     assert_eq!(v["object"], json!("search_result"));
     assert_eq!(v["url"], json!("/v1/invoices/search"));
     assert_eq!(v["data"][0]["id"], json!("in_1"));
-    assert_eq!(v["data"][0]["lines"]["url"], json!("/v1/invoices/in_1/lines"));
+    assert_eq!(
+        v["data"][0]["lines"]["url"],
+        json!("/v1/invoices/in_1/lines")
+    );
     let d = normalized("002-delete.json");
-    assert_eq!(d, json!({"id": "in_1", "object": "invoice", "deleted": true}));
+    assert_eq!(
+        d,
+        json!({"id": "in_1", "object": "invoice", "deleted": true})
+    );
 }
 
 #[test]

@@ -235,9 +235,7 @@ impl Differ<'_> {
                 }
                 for (k, av) in am {
                     if !em.contains_key(k) {
-                        self.at(k.clone(), |d| {
-                            d.emit(DiffKind::Unexpected, None, Some(av))
-                        });
+                        self.at(k.clone(), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
                     }
                 }
             }
@@ -248,17 +246,15 @@ impl Differ<'_> {
                     .iter()
                     .find(|(s, _)| s.matches(&self.path))
                     .map(|(_, k)| k.clone());
-                let keyed = key.as_deref().and_then(|k| {
-                    Some((keys_of(ea, k)?, keys_of(aa, k)?))
-                });
+                let keyed = key
+                    .as_deref()
+                    .and_then(|k| Some((keys_of(ea, k)?, keys_of(aa, k)?)));
                 match keyed {
                     Some((ek, ak)) => self.keyed(ea, aa, &ek, &ak),
                     None => self.indexed(ea, aa),
                 }
             }
-            _ if type_name(e) != type_name(a) => {
-                self.emit(DiffKind::TypeChanged, Some(e), Some(a))
-            }
+            _ if type_name(e) != type_name(a) => self.emit(DiffKind::TypeChanged, Some(e), Some(a)),
             _ if e != a => self.emit(DiffKind::ValueChanged, Some(e), Some(a)),
             _ => {}
         }
@@ -272,15 +268,23 @@ impl Differ<'_> {
             }
         }
         for (i, av) in aa.iter().enumerate().skip(ea.len()) {
-            self.at(i.to_string(), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
+            self.at(i.to_string(), |d| {
+                d.emit(DiffKind::Unexpected, None, Some(av))
+            });
         }
     }
 
     fn keyed(&mut self, ea: &[Value], aa: &[Value], ek: &[String], ak: &[String]) {
-        let a_index: HashMap<&str, usize> =
-            ak.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-        let e_index: HashMap<&str, usize> =
-            ek.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let a_index: HashMap<&str, usize> = ak
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let e_index: HashMap<&str, usize> = ek
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
         // Order of the elements both sides have: a pure reordering is one difference.
         let e_common: Vec<&str> = ek
             .iter()
@@ -293,7 +297,8 @@ impl Differ<'_> {
             .filter(|k| e_index.contains_key(k))
             .collect();
         if e_common != a_common {
-            let to_json = |ks: &[String]| Value::Array(ks.iter().cloned().map(Value::String).collect());
+            let to_json =
+                |ks: &[String]| Value::Array(ks.iter().cloned().map(Value::String).collect());
             self.emit(
                 DiffKind::OrderChanged,
                 Some(&to_json(ek)),
@@ -308,7 +313,9 @@ impl Differ<'_> {
         }
         for (j, av) in aa.iter().enumerate() {
             if !e_index.contains_key(ak[j].as_str()) {
-                self.at(j.to_string(), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
+                self.at(j.to_string(), |d| {
+                    d.emit(DiffKind::Unexpected, None, Some(av))
+                });
             }
         }
     }

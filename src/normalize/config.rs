@@ -247,7 +247,10 @@ impl<'a> Ctx<'a> {
                     }
                     None => self.error(
                         k.span,
-                        format!("cannot remove `{}` from `{what}`: not in the inherited rules", k.name),
+                        format!(
+                            "cannot remove `{}` from `{what}`: not in the inherited rules",
+                            k.name
+                        ),
                     ),
                 }
                 continue;

@@ -36,14 +36,18 @@ pub const DEFAULT_CONFIG_NAME: &str = "apiparity.yaml (built-in)";
 /// A top-level section of the built-in [`DEFAULT_CONFIG`].
 pub(crate) fn default_section(name: &str) -> Result<Option<Node>, Diagnostics> {
     let root = crate::yaml::parse(DEFAULT_CONFIG).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(DEFAULT_CONFIG_NAME, e.span, e.message)])
+        Diagnostics(vec![Diagnostic::new(
+            DEFAULT_CONFIG_NAME,
+            e.span,
+            e.message,
+        )])
     })?;
     Ok(root.and_then(|r| r.get(name).cloned()))
 }
 
 /// Normalization rules. Build with [`Rules::defaults`], then layer files over it with
 /// [`Rules::merged`].
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rules {
     ids: ids::IdRule,
     timestamps: timestamps::TimestampRule,
@@ -58,17 +62,32 @@ type MergeFn = fn(&mut Rules, &Node, &mut Ctx<'_>);
 /// The rule table: `normalize:` keys and the rule kind each one configures.
 const SECTIONS: &[(&str, MergeFn)] = &[
     ("ids", |r, n, c| ids::merge(&mut r.ids, n, c)),
-    ("timestamps", |r, n, c| timestamps::merge(&mut r.timestamps, n, c)),
-    ("relative_timestamps", |r, n, c| relative::merge(&mut r.relative, n, c)),
+    ("timestamps", |r, n, c| {
+        timestamps::merge(&mut r.timestamps, n, c)
+    }),
+    ("relative_timestamps", |r, n, c| {
+        relative::merge(&mut r.relative, n, c)
+    }),
     ("urls", |r, n, c| urls::merge(&mut r.urls, n, c)),
-    ("invoice_numbers", |r, n, c| numbers::merge(&mut r.numbers, n, c)),
-    ("placeholders", |r, n, c| placeholders::merge(&mut r.placeholders, n, c)),
+    ("invoice_numbers", |r, n, c| {
+        numbers::merge(&mut r.numbers, n, c)
+    }),
+    ("placeholders", |r, n, c| {
+        placeholders::merge(&mut r.placeholders, n, c)
+    }),
 ];
 
 impl Rules {
     /// No rules at all: every value passes through unchanged (except masks).
     pub fn empty() -> Rules {
-        Rules::default()
+        Rules {
+            ids: Default::default(),
+            timestamps: Default::default(),
+            relative: Default::default(),
+            urls: Default::default(),
+            numbers: Default::default(),
+            placeholders: Default::default(),
+        }
     }
 
     /// The built-in rule set: the `normalize:` section of the embedded `apiparity.yaml`.
@@ -152,7 +171,7 @@ impl Normalizer {
                 .masks
                 .push((literal.to_string(), placeholder.to_string())),
         }
-        self.masks.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.masks.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
     }
 
     /// Normalizes a JSON value (response body, or a request rendered as JSON). Id placeholders
@@ -250,11 +269,16 @@ mod tests {
         }
         assert_eq!(r.ids.min_suffix_len, 8);
         assert!(r.timestamps.applies(&["created".to_string()]));
-        let p: Vec<String> = ["lines", "data", "0", "period", "start"].map(String::from).into();
+        let p: Vec<String> = ["lines", "data", "0", "period", "start"]
+            .map(String::from)
+            .into();
         assert!(r.timestamps.applies(&p));
         assert_eq!(r.relative.pairs.len(), 3);
         assert!(r.placeholders.apply(&["next_page".to_string()]) == Some("<page_token>"));
-        assert!(r.placeholders.apply(&["receipt_number".to_string()]).is_none());
+        assert!(r
+            .placeholders
+            .apply(&["receipt_number".to_string()])
+            .is_none());
     }
 
     #[test]
@@ -296,7 +320,10 @@ mod tests {
         );
         let v = n.value(&json!({"metadata": {"run": "apiparity-r4nd0mrun"},
             "id": "in_1MtGmCLkdIwHu7ix6PgS6g8S"}));
-        assert_eq!(v, json!({"metadata": {"run": "apiparity-<run>"}, "id": "in_1"}));
+        assert_eq!(
+            v,
+            json!({"metadata": {"run": "apiparity-<run>"}, "id": "in_1"})
+        );
     }
 
     #[test]
@@ -321,9 +348,15 @@ mod tests {
             json!({"number": "<prefix_1>-0001", "customer": {"invoice_prefix": "<prefix_1>"}})
         );
         let v = n.value(&json!({"number": "3AB9C0CA-0002", "other": "9545A614-0001"}));
-        assert_eq!(v, json!({"number": "<prefix_2>-0002", "other": "9545A614-0001"}));
+        assert_eq!(
+            v,
+            json!({"number": "<prefix_2>-0002", "other": "9545A614-0001"})
+        );
         // Shapes the rule does not know stay visible.
-        assert_eq!(n.value(&json!({"number": "abc-1"})), json!({"number": "abc-1"}));
+        assert_eq!(
+            n.value(&json!({"number": "abc-1"})),
+            json!({"number": "abc-1"})
+        );
     }
 
     #[test]
@@ -346,11 +379,15 @@ mod tests {
     fn merge_adds_removes_and_replaces() {
         let src = "ids:\n  prefixes: {remove: [cus], add: [cust]}\nplaceholders:\n  account_name: null\n  customer_email: \"<email>\"\ntimestamps:\n  fields: {replace: [created]}\nrelative_timestamps:\n  due_date: null\n";
         let node = crate::yaml::parse(src).unwrap().unwrap();
-        let r = Rules::defaults().merged(&node, Path::new("s.yaml")).unwrap();
+        let r = Rules::defaults()
+            .merged(&node, Path::new("s.yaml"))
+            .unwrap();
         let mut n = Normalizer::new(Arc::new(r));
-        let v = n.value(&json!({"a": "cus_NeZw0zvTyquTfF", "b": "cust_NeZw0zvTyquTfF",
+        let v = n.value(
+            &json!({"a": "cus_NeZw0zvTyquTfF", "b": "cust_NeZw0zvTyquTfF",
             "account_name": "X", "customer_email": "j@example.com",
-            "created": 1680641304, "due_date": 1680641304, "period_start": 1680641304}));
+            "created": 1680641304, "due_date": 1680641304, "period_start": 1680641304}),
+        );
         assert_eq!(
             v,
             json!({"a": "cus_NeZw0zvTyquTfF", "b": "cust_1", "account_name": "X",
