@@ -90,3 +90,34 @@ proptest! {
         prop_assert!(diff(&v, &v, &DiffOptions::default()).is_empty());
     }
 }
+
+/// Reverses the key order of every object.
+fn reversed(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(reversed).collect()),
+        _ => v.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The diff misses nothing and invents nothing: empty exactly when the documents are equal
+    /// (object key order aside), in index and in keyed mode; and the patch is exact.
+    #[test]
+    fn diff_is_empty_iff_equal(a in json(), b in json(), same in any::<bool>()) {
+        let b = if same { reversed(&a) } else { b };
+        for opts in [DiffOptions::default(), DiffOptions::defaults()] {
+            prop_assert_eq!(diff(&a, &b, &opts).is_empty(), a == b);
+        }
+        let mut doc = a.clone();
+        prop_assert!(json_patch::patch(&mut doc, &apiparity::diff::patch(&a, &b)).is_ok());
+        prop_assert_eq!(doc, b);
+    }
+}

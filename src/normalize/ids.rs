@@ -18,16 +18,30 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
+
 use crate::yaml::Node;
 
 use super::config::Ctx;
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct IdRule {
     pub prefixes: Vec<String>,
     pub test_token_prefixes: Vec<String>,
     pub min_suffix_len: usize,
     pub long_suffix_len: usize,
+}
+
+impl Default for IdRule {
+    /// No prefixes; the documented length thresholds (apiparity.yaml states them explicitly).
+    fn default() -> Self {
+        IdRule {
+            prefixes: Vec::new(),
+            test_token_prefixes: Vec::new(),
+            min_suffix_len: 8,
+            long_suffix_len: 14,
+        }
+    }
 }
 
 pub(crate) const KEYS: &[&str] = &[
@@ -89,7 +103,8 @@ pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
 /// Placeholder state shared by every call on one Normalizer.
 #[derive(Debug, Default)]
 pub(crate) struct IdState {
-    seen: HashMap<String, String>,
+    /// id → placeholder, in order of first appearance.
+    seen: IndexMap<String, String>,
     counters: HashMap<String, usize>,
 }
 
@@ -99,9 +114,8 @@ fn is_word_byte(b: u8) -> bool {
 
 fn looks_random(suffix: &str, rule: &IdRule) -> bool {
     // Our own placeholders (`cus_12`) are never ids, whatever the length settings: idempotence.
-    let placeholder = suffix.len() <= 6
-        && !suffix.starts_with('0')
-        && suffix.bytes().all(|b| b.is_ascii_digit());
+    let placeholder =
+        suffix.len() <= 6 && !suffix.starts_with('0') && suffix.bytes().all(|b| b.is_ascii_digit());
     if placeholder {
         return false;
     }
@@ -145,6 +159,11 @@ fn word_like(suffix: &str) -> bool {
 }
 
 impl IdState {
+    /// (original id, placeholder), in order of first appearance.
+    pub fn known(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.seen.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Replaces every id inside `s`.
     pub fn replace(&mut self, s: &str, rule: &IdRule) -> String {
         if rule.prefixes.is_empty() || !s.contains('_') {
@@ -181,9 +200,7 @@ impl IdState {
             .prefixes
             .iter()
             .filter(|p| {
-                rest.len() > p.len() + 1
-                    && rest.starts_with(p.as_str())
-                    && bytes[p.len()] == b'_'
+                rest.len() > p.len() + 1 && rest.starts_with(p.as_str()) && bytes[p.len()] == b'_'
             })
             .max_by_key(|p| p.len())?;
         let start = prefix.len() + 1;
@@ -223,9 +240,11 @@ mod tests {
 
     fn rule() -> IdRule {
         IdRule {
-            prefixes: ["in", "cus", "acct", "prod", "tok", "pm", "price", "card", "pi"]
-                .map(String::from)
-                .to_vec(),
+            prefixes: [
+                "in", "cus", "acct", "prod", "tok", "pm", "price", "card", "pi",
+            ]
+            .map(String::from)
+            .to_vec(),
             test_token_prefixes: vec!["tok".into(), "pm".into()],
             min_suffix_len: 8,
             long_suffix_len: 14,
@@ -253,7 +272,10 @@ mod tests {
         assert_eq!(st.replace("cus_OtherCustomer99", &r), "cus_2");
         assert_eq!(st.replace("cus_NeZw0zvTyquTfF", &r), "cus_1");
         assert_eq!(
-            st.replace("https://x.test/i/acct_1M2JTkLkdIwHu7ix/y?customer=cus_NeZw0zvTyquTfF", &r),
+            st.replace(
+                "https://x.test/i/acct_1M2JTkLkdIwHu7ix/y?customer=cus_NeZw0zvTyquTfF",
+                &r
+            ),
             "https://x.test/i/acct_1/y?customer=cus_1"
         );
     }
@@ -294,8 +316,14 @@ mod tests {
         let mut r = rule();
         r.prefixes.push("in_tmp".into());
         let mut st = IdState::default();
-        assert_eq!(st.replace("in_tmp_1MtGmCLkdIwHu7ix6PgS6g8S", &r), "in_tmp_1");
-        assert_eq!(st.replace("é in_1MtGmCLkdIwHu7ix6PgS6g8S ü", &r), "é in_1 ü");
+        assert_eq!(
+            st.replace("in_tmp_1MtGmCLkdIwHu7ix6PgS6g8S", &r),
+            "in_tmp_1"
+        );
+        assert_eq!(
+            st.replace("é in_1MtGmCLkdIwHu7ix6PgS6g8S ü", &r),
+            "é in_1 ü"
+        );
     }
 
     #[test]

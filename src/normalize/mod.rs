@@ -187,6 +187,15 @@ impl Normalizer {
         self.ids.replace(&masked, &self.rules.ids)
     }
 
+    /// The ids replaced so far, as (original, placeholder) in order of first appearance: lets a
+    /// report say which real object `cus_2` was.
+    pub fn ids(&self) -> Vec<(String, String)> {
+        self.ids
+            .known()
+            .map(|(id, p)| (id.to_string(), p.to_string()))
+            .collect()
+    }
+
     fn apply_masks(&self, s: &str) -> String {
         let mut out = s.to_string();
         for (literal, placeholder) in &self.masks {

@@ -12,12 +12,24 @@ use super::config::Ctx;
 
 pub(crate) const PLACEHOLDER: &str = "<timestamp>";
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TimestampRule {
     pub fields: Vec<Selector>,
     /// Inclusive bounds of a plausible Unix time in seconds.
     pub min: i64,
     pub max: i64,
+}
+
+impl Default for TimestampRule {
+    /// No fields; the range 2000-01-01 .. 2100-01-01 so a file that only adds fields still gets a
+    /// sensible range (apiparity.yaml states the same values explicitly).
+    fn default() -> Self {
+        TimestampRule {
+            fields: Vec::new(),
+            min: 946_684_800,
+            max: 4_102_444_800,
+        }
+    }
 }
 
 pub(crate) const KEYS: &[&str] = &["fields", "min", "max"];

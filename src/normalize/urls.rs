@@ -72,7 +72,10 @@ mod tests {
             "https://invoice.stripe.com/i/acct_1/live_<token>?s=ap"
         );
         assert_eq!(tokenize("https://h/i/test_"), "https://h/i/test_");
-        assert_eq!(tokenize("https://h/i/x?q=test_abc"), "https://h/i/x?q=test_abc");
+        assert_eq!(
+            tokenize("https://h/i/x?q=test_abc"),
+            "https://h/i/x?q=test_abc"
+        );
         let once = tokenize("https://h/i/test_abc");
         assert_eq!(tokenize(&once), once);
     }
