@@ -539,3 +539,20 @@ fn a_different_sequence_or_missing_field_is_caught() {
         DiffKind::Missing,
     );
 }
+
+#[test]
+fn placeholder_numbers_do_not_depend_on_key_order() {
+    let rules = Arc::new(Rules::defaults());
+    let a = json!({"b": "cus_NeZw0zvTyquTfF", "a": "cus_QaXbYc7dEfGhIj", "c": {"z": "in_1MtGmCLkdIwHu7ix6PgS6g8S", "y": "in_1PqR3aTuVwXyZaBcLmNoPqRs"}});
+    let b = json!({"c": {"y": "in_1PqR3aTuVwXyZaBcLmNoPqRs", "z": "in_1MtGmCLkdIwHu7ix6PgS6g8S"}, "a": "cus_QaXbYc7dEfGhIj", "b": "cus_NeZw0zvTyquTfF"});
+    let na = Normalizer::new(rules.clone()).value(&a);
+    let nb = Normalizer::new(rules).value(&b);
+    assert_eq!(
+        na,
+        json!({"a": "cus_1", "b": "cus_2", "c": {"y": "in_1", "z": "in_2"}})
+    );
+    assert!(diff(&na, &nb, &DiffOptions::defaults()).is_empty());
+    // The output keeps the input's key order.
+    let keys: Vec<&String> = na.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["b", "a", "c"]);
+}

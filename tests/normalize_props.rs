@@ -76,6 +76,15 @@ proptest! {
         prop_assert!(diff(&once, &twice, &DiffOptions::defaults()).is_empty());
     }
 
+    /// Key order never changes what a value normalizes to (placeholder numbering included).
+    #[test]
+    fn key_order_does_not_matter(v in json()) {
+        let rules = Arc::new(Rules::defaults());
+        let plain = Normalizer::new(rules.clone()).value(&v);
+        let rev = Normalizer::new(rules).value(&reversed(&v));
+        prop_assert_eq!(rev, plain);
+    }
+
     #[test]
     fn text_is_idempotent(s in string()) {
         let mut n = Normalizer::new(Arc::new(Rules::defaults()));

@@ -1,5 +1,7 @@
 //! Object ids (`cus_NeZw0zvTyquTfF`, `in_1MtGmCLkdIwHu7ix6PgS6g8S`) → `<prefix>_<n>`, numbered per
 //! prefix in order of first appearance, the same id always mapping to the same placeholder.
+//! Within one document, objects are visited in sorted key order (arrays in their order), so key
+//! order never changes the numbering while list order still does.
 //!
 //! An id is found anywhere inside a string (URLs, error messages) when all of these hold:
 //! 1. it starts the string or follows a character that is not a letter, digit or `_`;

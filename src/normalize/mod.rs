@@ -18,6 +18,7 @@ mod relative;
 mod timestamps;
 mod urls;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -214,14 +215,22 @@ impl Normalizer {
     ) -> Value {
         match v {
             Value::Object(map) => {
-                let mut out = Map::with_capacity(map.len());
-                for (k, child) in map {
+                // Visit keys sorted, so placeholder numbers never depend on key order (an
+                // honest target may order keys differently); the output keeps the input order.
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut done: HashMap<&str, Value> = HashMap::with_capacity(map.len());
+                for k in keys {
                     path.push(k.clone());
-                    let n = self.walk(child, path, Some(map));
+                    let n = self.walk(&map[k], path, Some(map));
                     path.pop();
-                    out.insert(k.clone(), n);
+                    done.insert(k, n);
                 }
-                Value::Object(out)
+                Value::Object(
+                    map.keys()
+                        .map(|k| (k.clone(), done.remove(k.as_str()).unwrap_or(Value::Null)))
+                        .collect(),
+                )
             }
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
