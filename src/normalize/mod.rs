@@ -3,12 +3,27 @@
 //!
 //! What is replaced, and what is deliberately left visible, is decided by [`Rules`]: one file per
 //! rule kind (`ids`, `timestamps`, `relative`, `urls`, `numbers`, `placeholders`) plus the rule
-//! table [`SECTIONS`] below. The built-in rules are the `normalize:` section of the repository's
+//! table `SECTIONS` below. The built-in rules are the `normalize:` section of the repository's
 //! `apiparity.yaml`, embedded at build time, so the file and [`Rules::defaults`] cannot drift.
 //!
 //! Never hidden: an id prefix change (`cus_` → `cust_`), null vs a value, a type change, a wrong
 //! reference (ids keep identity), a changed enum value, a changed list order, a millisecond
 //! timestamp, a `live_` token in a test run, a wrongly computed due date.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use apiparity::normalize::{Normalizer, Rules};
+//! use serde_json::json;
+//!
+//! let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+//! n.mask("run-7f3a", "<run>");
+//! let v = n.value(&json!({"id": "in_1MtGmCLkdIwHu7ix6PgS6g8S", "created": 1680641304,
+//!     "due_date": 1681246104, "metadata": {"run": "run-7f3a"}}));
+//! assert_eq!(v, json!({"id": "in_1", "created": "<timestamp>",
+//!     "due_date": "<created+604800>", "metadata": {"run": "<run>"}}));
+//! // Identity across calls: the same invoice in a later request path.
+//! assert_eq!(n.text("/v1/invoices/in_1MtGmCLkdIwHu7ix6PgS6g8S/pay"), "/v1/invoices/in_1/pay");
+//! ```
 
 pub(crate) mod config;
 mod ids;
