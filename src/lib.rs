@@ -10,6 +10,7 @@ pub mod diag;
 pub mod diff;
 pub mod mock;
 pub mod normalize;
+pub mod pipeline;
 pub mod pointer;
 pub mod report;
 pub mod run;

@@ -1,1 +1,259 @@
-fn main() {}
+//! The `apiparity` command. Exit codes: 0 all match, 1 differences or failed expectations,
+//! 2 usage/config/scenario/target errors.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use apiparity::config::{self, Cli, Command, ConfigError, RunConfig};
+use apiparity::pipeline::{self, PipelineError};
+use apiparity::{diff, mock, report, snapshot};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 0 for --help/--version, 2 for usage errors.
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    if let Err(e) = load_dotenv() {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
+        Command::Run(args) => rt.block_on(cmd_run(&args)),
+        Command::Check(args) => cmd_check(&args),
+        Command::Mock(args) => rt.block_on(cmd_mock(&args)),
+        Command::Review(args) => cmd_review(&args, Review::Show),
+        Command::Accept(args) => cmd_review(&args, Review::Accept),
+        Command::Reject(args) => cmd_review(&args, Review::Reject),
+    };
+    ExitCode::from(code)
+}
+
+/// `.env` in the current directory, when present. A malformed line is an error that names it.
+fn load_dotenv() -> Result<(), String> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(line, col)) => {
+            Err(format!(".env: cannot parse `{line}` (at character {col})"))
+        }
+        Err(e) => Err(format!(".env: {e}")),
+    }
+}
+
+fn color_stderr() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+        && std::io::stderr().is_terminal()
+}
+
+fn color_stdout() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        && std::io::stdout().is_terminal()
+}
+
+fn report_config_error(e: &ConfigError) -> u8 {
+    match e {
+        ConfigError::Files(d) => {
+            eprint!("{}", d.render(color_stderr()));
+            eprintln!("error: {} problem(s) found; no request was sent", d.0.len());
+        }
+        ConfigError::Usage(m) => eprintln!("error: {m}"),
+    }
+    2
+}
+
+async fn cmd_run(args: &config::RunArgs) -> u8 {
+    let cfg = match RunConfig::from_args(args) {
+        Ok(c) => c,
+        Err(e) => return report_config_error(&e),
+    };
+    let planned = match pipeline::plan(&cfg) {
+        Ok(p) => p,
+        Err(e) => return report_config_error(&e),
+    };
+    if planned.is_empty() {
+        eprintln!(
+            "error: no scenario matches (paths {:?}, tags {:?}, filters {:?})",
+            cfg.paths, cfg.tags, cfg.filters
+        );
+        return 2;
+    }
+    let report = match pipeline::execute(&cfg, &planned).await {
+        Ok(r) => r,
+        Err(PipelineError::Config(e)) => return report_config_error(&e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let written = match report::write_all(&report, &cfg.report_dir) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: writing reports: {e}");
+            return 2;
+        }
+    };
+    let text = report
+        .redactor
+        .text(&report::terminal(&report, color_stdout()));
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}");
+    let _ = writeln!(
+        out,
+        "target: {} ({:?}); reports: {}",
+        report.target.base_url,
+        report.target.kind,
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if cfg.snapshot_mode == snapshot::Mode::Update {
+        let n = report
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.steps)
+            .filter(|s| s.verdict == Some(snapshot::Verdict::Updated))
+            .count();
+        let _ = writeln!(
+            out,
+            "snapshots written: {n} (in {})",
+            cfg.snapshot_dir.display()
+        );
+    } else if report.summary.pending_snapshots > 0 {
+        let _ = writeln!(
+            out,
+            "{} new snapshot version(s) written as .json.new: review with `apiparity review`",
+            report.summary.pending_snapshots
+        );
+    }
+    report.summary.exit_code as u8
+}
+
+fn cmd_check(args: &config::CheckArgs) -> u8 {
+    let cfg = match RunConfig::for_check(args) {
+        Ok(c) => c,
+        Err(e) => return report_config_error(&e),
+    };
+    match pipeline::plan(&cfg) {
+        Ok(p) => {
+            let steps: usize = p
+                .iter()
+                .map(|s| s.scenario.steps.len() + s.scenario.teardown.len())
+                .sum();
+            println!("{} scenarios, {steps} steps: all valid", p.len());
+            0
+        }
+        Err(e) => report_config_error(&e),
+    }
+}
+
+async fn cmd_mock(args: &config::MockArgs) -> u8 {
+    let opts = mock::MockOptions {
+        host: args.host,
+        port: args.port,
+        latency: std::time::Duration::from_millis(args.latency),
+    };
+    eprintln!(
+        "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",
+        args.host, args.port
+    );
+    match mock::serve(opts).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot serve on {}:{}: {e}", args.host, args.port);
+            2
+        }
+    }
+}
+
+enum Review {
+    Show,
+    Accept,
+    Reject,
+}
+
+fn cmd_review(args: &config::ReviewArgs, what: Review) -> u8 {
+    let items = match snapshot::pending(&args.snapshots, &args.filter) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if items.is_empty() {
+        println!("no pending snapshots under {}", args.snapshots.display());
+        return 0;
+    }
+    let result = match what {
+        Review::Show => {
+            let color = color_stdout();
+            for p in &items {
+                println!("── {} ({})", p.target.display(), p.new.meta.source);
+                match &p.old {
+                    Some(old) => {
+                        if old.response.status != p.new.response.status {
+                            println!(
+                                "status: {} → {}",
+                                old.response.status, p.new.response.status
+                            );
+                        }
+                        print!(
+                            "{}",
+                            diff::unified(&old.response.body, &p.new.response.body, color)
+                        );
+                    }
+                    None => println!(
+                        "new snapshot:\n{}",
+                        serde_json::to_string_pretty(&p.new.response.body).unwrap_or_default()
+                    ),
+                }
+                println!();
+            }
+            println!(
+                "{} pending: `apiparity accept [FILTER]` or `apiparity reject [FILTER]`",
+                items.len()
+            );
+            return 0;
+        }
+        Review::Accept => snapshot::accept(&items),
+        Review::Reject => snapshot::reject(&items),
+    };
+    match result {
+        Ok(done) => {
+            for p in &done {
+                println!("{}", p.display());
+            }
+            println!(
+                "{} {}",
+                done.len(),
+                if matches!(what, Review::Accept) {
+                    "accepted"
+                } else {
+                    "rejected"
+                }
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

@@ -29,7 +29,11 @@ pub struct NormalizedScenario {
 
 /// Normalizes every step of a run. Secrets are scrubbed first, so a key a target echoes back
 /// can never survive into a snapshot or report.
-pub fn normalize_run(run: &ScenarioRun, rules: Arc<Rules>, redactor: &Redactor) -> NormalizedScenario {
+pub fn normalize_run(
+    run: &ScenarioRun,
+    rules: Arc<Rules>,
+    redactor: &Redactor,
+) -> NormalizedScenario {
     let mut n = Normalizer::new(rules);
     for (literal, placeholder) in &run.masks {
         n.mask(literal, placeholder);
@@ -43,7 +47,12 @@ pub fn normalize_run(run: &ScenarioRun, rules: Arc<Rules>, redactor: &Redactor) 
     NormalizedScenario { steps }
 }
 
-fn normalize_step(n: &mut Normalizer, position: usize, step: &StepRun, redactor: &Redactor) -> NormalizedStep {
+fn normalize_step(
+    n: &mut Normalizer,
+    position: usize,
+    step: &StepRun,
+    redactor: &Redactor,
+) -> NormalizedStep {
     // Request first: ids it carries were captured from earlier responses and already numbered.
     let request = n.value(&redactor.value(&request_json(&step.request)));
     let (status, body) = match step.response() {
@@ -62,7 +71,11 @@ fn normalize_step(n: &mut Normalizer, position: usize, step: &StepRun, redactor:
 /// which keeps repeated keys (`expand[]`) and stays readable in a snapshot.
 pub fn request_json(req: &SentRequest) -> Value {
     let pairs = |p: &[(String, String)]| -> Value {
-        Value::Array(p.iter().map(|(k, v)| Value::String(format!("{k}={v}"))).collect())
+        Value::Array(
+            p.iter()
+                .map(|(k, v)| Value::String(format!("{k}={v}")))
+                .collect(),
+        )
     };
     let mut headers = Map::new();
     for (k, v) in &req.headers {

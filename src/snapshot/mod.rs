@@ -149,7 +149,8 @@ pub fn compare(
                 step: step.id.clone(),
                 source: file::source_text(&opts.source, run, scenario_step),
                 stripe_version: run.stripe_version.clone(),
-                recorded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+                recorded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                    .to_string(),
             },
             request: ns.request.clone(),
             response: SnapResponse {

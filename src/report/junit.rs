@@ -1,0 +1,69 @@
+//! `junit.xml`: a testcase per scenario, the differences in the failure text.
+
+use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Report, ScenarioReport, Status};
+
+pub fn render(report: &Report) -> Result<String, String> {
+    let mut suite = TestSuite::new("apiparity");
+    for s in &report.scenarios {
+        let status = match s.status {
+            Status::Pass | Status::Warn => TestCaseStatus::success(),
+            Status::Skipped => TestCaseStatus::skipped(),
+            Status::Error | Status::Unsupported => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+                st.set_message(headline(s));
+                st.set_type(s.status.as_str());
+                st.set_description(super::markdown::scenario_details(s));
+                st
+            }
+            Status::Differ | Status::Fail => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_message(headline(s));
+                st.set_type(s.status.as_str());
+                st.set_description(super::markdown::scenario_details(s));
+                st
+            }
+        };
+        let mut case = TestCase::new(format!("{}::{}", s.key, s.name), status);
+        case.set_classname(format!("apiparity.{}", s.key.replace('/', ".")));
+        case.set_time(std::time::Duration::from_millis(s.duration_ms as u64));
+        suite.add_test_case(case);
+    }
+    let mut r = JReport::new("apiparity");
+    r.add_test_suite(suite);
+    r.to_string().map_err(|e| e.to_string())
+}
+
+fn headline(s: &ScenarioReport) -> String {
+    let bad: Vec<String> = s
+        .steps
+        .iter()
+        .filter(|st| !matches!(st.status, Status::Pass | Status::Skipped | Status::Warn))
+        .map(|st| {
+            let first = st
+                .differences
+                .first()
+                .map(|d| format!(" {} {}", d.kind.as_str(), display_pointer(&d.pointer)))
+                .or_else(|| st.failures.first().map(|f| format!(" {}", f.message)))
+                .or_else(|| st.transport_error.as_ref().map(|e| format!(" {e}")))
+                .unwrap_or_default();
+            format!("step {} {}:{}", st.id, st.status.as_str(), first)
+        })
+        .collect();
+    if bad.is_empty() {
+        s.error
+            .clone()
+            .unwrap_or_else(|| s.status.as_str().to_string())
+    } else {
+        bad.join("; ")
+    }
+}
+
+pub(super) fn display_pointer(p: &str) -> &str {
+    if p.is_empty() {
+        "(root)"
+    } else {
+        p
+    }
+}

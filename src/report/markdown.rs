@@ -1,0 +1,183 @@
+//! `summary.md`: fit for a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`).
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::junit::display_pointer;
+use super::{Report, ScenarioReport, Status};
+
+pub fn render(r: &Report) -> Result<String, String> {
+    let mut o = String::new();
+    let s = &r.summary;
+    let verdict = match s.exit_code {
+        0 => "✅ all scenarios match",
+        1 => "❌ differences found",
+        _ => "⛔ target errors",
+    };
+    let _ = writeln!(o, "# apiparity: {verdict}\n");
+    let _ = writeln!(
+        o,
+        "Target **{}** ({:?}), Stripe-Version `{}`, snapshots `{}`, additive differences: {}.\n",
+        r.target.base_url, r.target.kind, r.stripe_version, r.snapshots, r.additive
+    );
+    let _ = writeln!(o, "| scenarios | passed | failed | steps | differences (breaking / additive) | expectation failures | target errors |");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} | {} ({} / {}) | {} | {} |\n",
+        s.scenarios,
+        s.scenarios_passed,
+        s.scenarios_failed,
+        s.steps,
+        s.differences,
+        s.breaking,
+        s.additive,
+        s.expectation_failures,
+        s.target_errors
+    );
+    let c = &r.scorecard;
+    let _ = writeln!(o, "## Parity\n");
+    let _ = writeln!(
+        o,
+        "- steps matching: {}/{} ({:.1}%)\n- fields matching: {}/{} ({:.1}%)\n- steps unsupported by the target: {}\n",
+        c.steps_matching,
+        c.steps_compared,
+        100.0 * c.step_parity(),
+        c.fields_matching,
+        c.fields_compared,
+        100.0 * c.field_parity(),
+        c.steps_unsupported
+    );
+    if !c.top_differences.is_empty() {
+        let _ = writeln!(o, "Most frequent differences:\n");
+        for d in c.top_differences.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "- `{}` {} in {} responses",
+                display_pointer(&d.pointer),
+                d.kind.as_str(),
+                d.count
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## Scenarios\n");
+    let _ = writeln!(o, "| scenario | status | steps |");
+    let _ = writeln!(o, "|---|---|---|");
+    for sc in &r.scenarios {
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} |",
+            sc.key,
+            icon(sc.status),
+            sc.steps.len()
+        );
+    }
+    for sc in r
+        .scenarios
+        .iter()
+        .filter(|s| !matches!(s.status, Status::Pass))
+    {
+        let _ = writeln!(o, "\n### `{}` — {}\n", sc.key, sc.status.as_str());
+        o.push_str(&scenario_details(sc));
+    }
+    Ok(o)
+}
+
+fn icon(s: Status) -> String {
+    match s {
+        Status::Pass => "✅ pass".into(),
+        Status::Warn => "⚠️ warn".into(),
+        other => format!("❌ {}", other.as_str()),
+    }
+}
+
+fn short(v: &Option<Value>) -> String {
+    match v {
+        None => "—".to_string(),
+        Some(v) => {
+            let t = v.to_string();
+            let t = if t.chars().count() > 80 {
+                format!("{}…", t.chars().take(80).collect::<String>())
+            } else {
+                t
+            };
+            format!("`{}`", t.replace('|', "\\|").replace('`', "'"))
+        }
+    }
+}
+
+/// Per failing step: what failed, each difference (pointer, kind, expected, actual), the
+/// snapshot's provenance, and the unified diff. Shared with junit.xml's failure text.
+pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
+    let mut o = String::new();
+    if let Some(e) = &sc.error {
+        let _ = writeln!(o, "{e}\n");
+    }
+    for st in sc
+        .steps
+        .iter()
+        .filter(|s| !matches!(s.status, Status::Pass | Status::Skipped))
+    {
+        let _ = writeln!(
+            o,
+            "**step `{}`** ({} {}) — {}{}\n",
+            st.id,
+            st.method,
+            st.path,
+            st.status.as_str(),
+            st.http_status
+                .map(|s| format!(", HTTP {s}"))
+                .unwrap_or_default()
+        );
+        if let Some(e) = &st.transport_error {
+            let _ = writeln!(o, "- target error: {e} (after {} attempts)", st.attempts);
+        }
+        for f in &st.failures {
+            let _ = writeln!(o, "- expectation failed: {}", f.message);
+        }
+        if !st.differences.is_empty() {
+            let _ = writeln!(o, "| pointer | kind | expected | actual |");
+            let _ = writeln!(o, "|---|---|---|---|");
+            for d in &st.differences {
+                let _ = writeln!(
+                    o,
+                    "| `{}` | {} | {} | {} |",
+                    display_pointer(&d.pointer),
+                    d.kind.as_str(),
+                    short(&d.expected),
+                    short(&d.actual)
+                );
+            }
+            let _ = writeln!(o);
+        }
+        if let Some(p) = &st.provenance {
+            let _ = writeln!(
+                o,
+                "snapshot `{}`: {} (Stripe-Version {})\n",
+                st.snapshot
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                p.source,
+                p.stripe_version
+            );
+        }
+        if let Some(p) = &st.pending {
+            let _ = writeln!(
+                o,
+                "new version written for review: `{}` (`apiparity review`)\n",
+                p.display()
+            );
+        }
+        if let Some(u) = &st.unified {
+            let _ = writeln!(
+                o,
+                "<details><summary>diff</summary>\n\n```diff\n{}\n```\n</details>\n",
+                u.trim_end()
+            );
+        }
+    }
+    o
+}

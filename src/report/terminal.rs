@@ -1,0 +1,130 @@
+//! The terminal summary: a line per scenario, details for failures, colored unless NO_COLOR.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::junit::display_pointer;
+use super::{Report, Status};
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Renders the summary. `color` is decided by the caller (anstream honours NO_COLOR).
+pub fn terminal(r: &Report, color: bool) -> String {
+    let green = AnsiColor::Green.on_default();
+    let red = AnsiColor::Red.on_default().bold();
+    let yellow = AnsiColor::Yellow.on_default();
+    let dim = Style::new().dimmed();
+    let mut o = String::new();
+    for sc in &r.scenarios {
+        let (style, label) = match sc.status {
+            Status::Pass => (green, "PASS"),
+            Status::Warn => (yellow, "WARN"),
+            Status::Skipped => (dim, "SKIP"),
+            Status::Error => (red, "ERROR"),
+            Status::Unsupported => (red, "UNSUPPORTED"),
+            Status::Fail => (red, "FAIL"),
+            Status::Differ => (red, "DIFFER"),
+        };
+        let _ = writeln!(
+            o,
+            "{:>11} {} {}",
+            paint(color, style, label),
+            sc.key,
+            paint(color, dim, &format!("({} ms)", sc.duration_ms))
+        );
+        if let Some(e) = &sc.error {
+            let _ = writeln!(o, "            {e}");
+        }
+        for st in sc
+            .steps
+            .iter()
+            .filter(|s| !matches!(s.status, Status::Pass | Status::Skipped))
+        {
+            let _ = writeln!(
+                o,
+                "            step {:02}-{} {} {} → {}{}",
+                st.index,
+                st.id,
+                st.method,
+                st.path,
+                st.status.as_str(),
+                st.http_status
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default()
+            );
+            if let Some(e) = &st.transport_error {
+                let _ = writeln!(o, "              target error: {e}");
+            }
+            for f in &st.failures {
+                let _ = writeln!(o, "              {}", paint(color, red, &f.message));
+            }
+            for d in st.differences.iter().take(25) {
+                let fmt = |v: &Option<serde_json::Value>| {
+                    v.as_ref()
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "(absent)".into())
+                };
+                let _ = writeln!(
+                    o,
+                    "              {} {}: expected {}, actual {}",
+                    paint(color, yellow, d.kind.as_str()),
+                    display_pointer(&d.pointer),
+                    fmt(&d.expected),
+                    fmt(&d.actual)
+                );
+            }
+            if st.differences.len() > 25 {
+                let _ = writeln!(
+                    o,
+                    "              … {} more in reports/report.json",
+                    st.differences.len() - 25
+                );
+            }
+            if let Some(p) = &st.pending {
+                let _ = writeln!(
+                    o,
+                    "              new version: {} (review with `apiparity review`)",
+                    p.display()
+                );
+            }
+        }
+    }
+    let s = &r.summary;
+    let c = &r.scorecard;
+    let _ = writeln!(
+        o,
+        "\n{} scenarios: {} passed, {} failed; {} differences ({} breaking, {} additive), {} expectation failures, {} target errors",
+        s.scenarios, s.scenarios_passed, s.scenarios_failed, s.differences, s.breaking, s.additive, s.expectation_failures, s.target_errors
+    );
+    let _ = writeln!(
+        o,
+        "parity: steps {}/{} ({:.1}%), fields {}/{} ({:.1}%), unsupported steps {}",
+        c.steps_matching,
+        c.steps_compared,
+        100.0 * c.step_parity(),
+        c.fields_matching,
+        c.fields_compared,
+        100.0 * c.field_parity(),
+        c.steps_unsupported
+    );
+    if !c.top_differences.is_empty() {
+        let _ = writeln!(o, "most frequent differences:");
+        for d in c.top_differences.iter().take(5) {
+            let _ = writeln!(
+                o,
+                "  {} {} in {} responses",
+                display_pointer(&d.pointer),
+                d.kind.as_str(),
+                d.count
+            );
+        }
+    }
+    o
+}
