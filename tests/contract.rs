@@ -1,1 +1,172 @@
-fn main() {}
+//! `cargo test --test contract`: every scenario is a trial (libtest-mimic), so filtering,
+//! `--list`, `--ignored` and `--exact` work as usual. The target is chosen from the
+//! environment exactly as `apiparity run` chooses it: APIPARITY_BASE_URL, else STRIPE_API_KEY
+//! (from .env too) → Stripe test mode, else the embedded mock.
+//!
+//! Scenarios that also have snapshots recorded at another Stripe-Version
+//! (`snapshots/@<version>/<scenario>/`) get a second trial at that version.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use tokio::sync::OnceCell;
+
+use apiparity::config::{snapshot_tree, RunConfig};
+use apiparity::pipeline::{self, Planned};
+use apiparity::report::{self, BuildContext, TargetInfo};
+use apiparity::run::{self, Target};
+
+struct Shared {
+    rt: tokio::runtime::Runtime,
+    cfg: RunConfig,
+    target: OnceCell<Target>,
+    // Keeps the embedded mock alive for the whole test run.
+    server: std::sync::Mutex<Option<apiparity::mock::MockServer>>,
+}
+
+impl Shared {
+    async fn target(&self) -> Result<Target, String> {
+        self.target
+            .get_or_try_init(|| async {
+                let (t, server) = pipeline::target_for(&self.cfg)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Ok(mut slot) = self.server.lock() {
+                    *slot = server;
+                }
+                Ok::<_, String>(t)
+            })
+            .await
+            .cloned()
+    }
+}
+
+fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Result<(), Failed> {
+    let mut cfg = shared.cfg.clone();
+    if let Some(v) = &version {
+        cfg.stripe_version = v.clone();
+        cfg.snapshot_dir = snapshot_tree(&shared.cfg.snapshot_dir, v);
+    }
+    shared
+        .rt
+        .block_on(async {
+            let target = shared.target().await?;
+            let run_id = pipeline::new_run_id();
+            let opts = pipeline::run_options(&cfg, target.clone(), &run_id);
+            let suite = run::run(&[Arc::clone(&planned.scenario)], &opts).await;
+            let redactor = pipeline::redactor(&cfg, &target);
+            let comparisons = pipeline::compare(
+                &cfg,
+                std::slice::from_ref(&planned),
+                &suite,
+                &target,
+                &redactor,
+            )
+            .map_err(|e| e.to_string())?;
+            let report = report::build(
+                &suite,
+                &comparisons,
+                BuildContext {
+                    target: TargetInfo {
+                        kind: target.kind,
+                        base_url: target.base_url.clone(),
+                    },
+                    stripe_version: &cfg.stripe_version,
+                    snapshots: &cfg.snapshot_dir.display().to_string(),
+                    run_id: &run_id,
+                    started_at: String::new(),
+                    additive_fails: cfg.additive_fails,
+                    redactor,
+                },
+            );
+            if report.summary.exit_code == 0 {
+                Ok(())
+            } else {
+                Err(report.redactor.text(&report::terminal(&report, false)))
+            }
+        })
+        .map_err(Failed::from)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let _ = dotenvy::dotenv();
+    let cfg = match RunConfig::from_env_defaults() {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = e.to_string();
+            libtest_mimic::run(
+                &args,
+                vec![Trial::test("configuration", move || Err(Failed::from(msg)))],
+            )
+            .exit();
+        }
+    };
+    let planned = match pipeline::plan(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = match e {
+                apiparity::config::ConfigError::Files(d) => d.render(false),
+                other => other.to_string(),
+            };
+            libtest_mimic::run(
+                &args,
+                vec![Trial::test("scenarios are valid", move || {
+                    Err(Failed::from(msg))
+                })],
+            )
+            .exit();
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let shared = Arc::new(Shared {
+        rt,
+        cfg,
+        target: OnceCell::new(),
+        server: std::sync::Mutex::new(None),
+    });
+    let versions = other_snapshot_versions(&shared.cfg.snapshot_dir);
+    let mut trials = Vec::new();
+    for p in planned {
+        let name = format!("{}::{}", p.scenario.key, p.scenario.name);
+        for v in &versions {
+            let dir = snapshot_tree(&shared.cfg.snapshot_dir, v).join(&p.scenario.key);
+            if dir.is_dir() {
+                let (s, p, v) = (Arc::clone(&shared), p.clone(), v.clone());
+                trials.push(Trial::test(format!("{name}@{v}"), move || {
+                    run_trial(&s, p, Some(v))
+                }));
+            }
+        }
+        let s = Arc::clone(&shared);
+        trials.push(Trial::test(name, move || run_trial(&s, p, None)));
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Ok(mut slot) = shared.server.lock() {
+        if let Some(server) = slot.take() {
+            shared.rt.block_on(server.shutdown());
+        }
+    }
+    conclusion.exit();
+}
+
+/// Versions with their own snapshot tree: `snapshots/@<version>/`.
+fn other_snapshot_versions(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix('@'))
+                .map(str::to_string)
+        })
+        .collect();
+    out.sort();
+    out
+}
