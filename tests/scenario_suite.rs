@@ -53,7 +53,11 @@ fn suite_passes_check() {
     let scenarios = suite();
     assert!(scenarios.len() >= 40, "only {} scenarios", scenarios.len());
     for s in &scenarios {
-        assert!(!s.description.trim().is_empty(), "{}: no description", s.key);
+        assert!(
+            !s.description.trim().is_empty(),
+            "{}: no description",
+            s.key
+        );
         assert!(!s.tags.is_empty(), "{}: no tags", s.key);
         let folder = s.key.split('/').next().unwrap_or_default();
         assert!(
@@ -80,7 +84,11 @@ fn every_endpoint_has_a_happy_path_and_a_refusal() {
             .iter()
             .flat_map(|s| s.steps.iter().map(move |st| (s, st)))
             .filter(|(_, st)| endpoint(st) == Some(ep))
-            .filter_map(|(s, st)| st.expect.status.map(|c| (c, format!("{}#{}", s.key, st.id))))
+            .filter_map(|(s, st)| {
+                st.expect
+                    .status
+                    .map(|c| (c, format!("{}#{}", s.key, st.id)))
+            })
             .collect();
         assert!(
             statuses.iter().any(|(c, _)| *c == 200),
@@ -110,7 +118,9 @@ fn seed_examples_are_reproduced() {
     for (tag, step_id, version) in seeds {
         let found = scenarios.iter().find(|s| {
             s.tags.iter().any(|t| t == tag)
-                && s.steps.iter().any(|st| st.id == step_id && st.expect.snapshot)
+                && s.steps
+                    .iter()
+                    .any(|st| st.id == step_id && st.expect.snapshot)
                 && s.stripe_version.as_deref() == version
         });
         assert!(
@@ -149,7 +159,11 @@ fn scenarios_are_self_contained() {
                 s.key,
                 st.id
             );
-            assert!(!st.expect.snapshot, "{}#{}: customer setup is not under test", s.key, st.id);
+            assert!(
+                !st.expect.snapshot,
+                "{}#{}: customer setup is not under test",
+                s.key, st.id
+            );
         }
         for st in s.steps.iter().filter(|st| endpoint(st) == Some("create")) {
             assert!(
@@ -173,7 +187,10 @@ fn scenarios_are_self_contained() {
             .any(|st| st.request.method != "GET" && st.expect.status == Some(200));
         if writes {
             assert!(created, "{}: writes without its own customer", s.key);
-            let last = s.teardown.last().map(|t| (t.request.method.as_str(), t.request.path.as_str()));
+            let last = s
+                .teardown
+                .last()
+                .map(|t| (t.request.method.as_str(), t.request.path.as_str()));
             assert_eq!(
                 last,
                 Some(("DELETE", "/v1/customers/{{customer_id}}")),

@@ -973,19 +973,16 @@ impl Cx {
             }
             "matches" => {
                 let re = self.string(v, "matches")?;
-                self.templated(&re, v.span);
-                // Templates are substituted before matching; check the rest of the syntax.
-                let probe = match template::parse(&re) {
-                    Ok(pieces) => pieces
-                        .iter()
-                        .map(|p| match p {
-                            template::Piece::Lit(s) => *s,
-                            template::Piece::Var(_) => "x",
-                        })
-                        .collect::<String>(),
-                    Err(_) => return None,
-                };
-                if let Err(e) = regex::Regex::new(&probe) {
+                // A value spliced into a regex would need escaping to mean itself; the
+                // runner matches the pattern as written, so templates are refused here.
+                if re.contains("{{") {
+                    let d = self
+                        .diag(v.span, "templates are not expanded in `matches`")
+                        .help("compare a captured value with `eq` or `contains` instead");
+                    self.push(d);
+                    return None;
+                }
+                if let Err(e) = regex::Regex::new(&re) {
                     let msg = e.to_string();
                     // regex errors are multi-line drawings; the last line says what is wrong.
                     let last = msg.lines().last().unwrap_or("").trim();
@@ -1500,7 +1497,7 @@ mod tests {
     #[test]
     fn assertion_operator_errors() {
         let src = format!(
-            "{STEP}    expect:\n      body:\n        /a: {{eqq: 1}}\n        /b: {{id: x, object: invoice}}\n        /c: {{eq: 1, ne: 2}}\n        /d: {{offset_from: /created}}\n        /e: {{seconds: 5}}\n        /f: {{type: str}}\n        /g: {{len: -1}}\n"
+            "{STEP}    expect:\n      body:\n        /a: {{eqq: 1}}\n        /b: {{id: x, object: invoice}}\n        /c: {{eq: 1, ne: 2}}\n        /d: {{offset_from: /created}}\n        /e: {{seconds: 5}}\n        /f: {{type: str}}\n        /g: {{len: -1}}\n        /h: {{matches: \"^{{{{run_id}}}}\"}}\n"
         );
         let p = problems(&src);
         assert_eq!(
@@ -1514,6 +1511,7 @@ mod tests {
                 "10:14: unknown assertion operator `seconds` (`seconds` goes with `offset_from`)".to_string(),
                 format!("11:20: unknown JSON type `str` (expected one of {})", one_of_list(TYPE_NAMES)),
                 "12:19: `len` must not be negative, found -1".to_string(),
+                "13:23: templates are not expanded in `matches` (compare a captured value with `eq` or `contains` instead)".to_string(),
             ]
         );
     }
