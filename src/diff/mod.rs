@@ -1,1 +1,338 @@
 //! Field-by-field differences between a snapshot (expected) and a normalized response (actual).
+//!
+//! Pointers are RFC 6901 pointers into the EXPECTED document where the place exists there
+//! (missing, changed and matched keyed elements), into the actual one for `unexpected` elements.
+//! Object key order is never a difference. Arrays compare by index, or by a key (e.g. `id`)
+//! when an [`DiffOptions::array_keys`] selector matches the array's pointer.
+
+mod unified;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::normalize::config::Ctx;
+use crate::normalize::{default_section, DEFAULT_CONFIG_NAME};
+use crate::pointer::{self, Selector};
+use crate::yaml::{Node, Span};
+
+pub use unified::unified;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    Missing,
+    Unexpected,
+    TypeChanged,
+    ValueChanged,
+    OrderChanged,
+    StatusChanged,
+}
+
+impl DiffKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DiffKind::Missing => "missing",
+            DiffKind::Unexpected => "unexpected",
+            DiffKind::TypeChanged => "type_changed",
+            DiffKind::ValueChanged => "value_changed",
+            DiffKind::OrderChanged => "order_changed",
+            DiffKind::StatusChanged => "status_changed",
+        }
+    }
+}
+
+impl std::fmt::Display for DiffKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Difference {
+    pub pointer: String,
+    pub kind: DiffKind,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+}
+
+impl Difference {
+    /// Stripe's versioning policy: a new field (`unexpected`) is additive, a backwards-compatible
+    /// change; everything else (missing, type, value, order, status) is breaking.
+    pub fn is_additive(&self) -> bool {
+        self.kind == DiffKind::Unexpected
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DiffOptions {
+    /// Arrays whose pointer matches the selector compare elements by that key.
+    pub array_keys: Vec<(Selector, String)>,
+    /// Do not report fields present only in the actual response.
+    pub allow_unexpected: bool,
+    /// Places (and their subtrees) never compared.
+    pub ignore: Vec<Selector>,
+}
+
+const KEYS: &[&str] = &["allow_unexpected", "array_keys", "ignore"];
+
+impl DiffOptions {
+    /// The built-in options: the `diff:` section of the embedded `apiparity.yaml`.
+    pub fn defaults() -> DiffOptions {
+        static DEFAULTS: OnceLock<DiffOptions> = OnceLock::new();
+        DEFAULTS
+            .get_or_init(|| {
+                let opts = default_section("diff")
+                    .and_then(|n| {
+                        n.ok_or_else(|| {
+                            Diagnostics(vec![Diagnostic::new(
+                                DEFAULT_CONFIG_NAME,
+                                Span { line: 1, col: 1 },
+                                "no `diff:` section",
+                            )])
+                        })
+                    })
+                    .and_then(|n| {
+                        DiffOptions::default().merged(&n, Path::new(DEFAULT_CONFIG_NAME))
+                    });
+                match opts {
+                    Ok(o) => o,
+                    // Compiled in and covered by a unit test: only a broken build gets here.
+                    Err(e) => panic!("the built-in apiparity.yaml is invalid:\n{e}"),
+                }
+            })
+            .clone()
+    }
+
+    /// Parses a `diff:` mapping over `self` (same merge semantics as `normalize:`).
+    pub fn merged(&self, node: &Node, file: &Path) -> Result<DiffOptions, Diagnostics> {
+        let mut out = self.clone();
+        let mut ctx = Ctx::new(file);
+        if node.is_null() {
+            return Ok(out);
+        }
+        if let Some(entries) = ctx.map(node, "diff") {
+            for (k, v) in entries {
+                match k.name.as_str() {
+                    "allow_unexpected" => {
+                        if let Some(b) = ctx.bool(v, "diff.allow_unexpected") {
+                            out.allow_unexpected = b;
+                        }
+                    }
+                    "array_keys" => {
+                        ctx.selector_map(&mut out.array_keys, v, "diff.array_keys", &mut |c, n| {
+                            c.string(n, "diff.array_keys.<selector>")
+                        })
+                    }
+                    "ignore" => ctx.selectors(&mut out.ignore, v, "diff.ignore"),
+                    _ => ctx.unknown_key("diff", k, KEYS),
+                }
+            }
+        }
+        ctx.finish(out)
+    }
+}
+
+/// Differences between the expected and actual response: status first (`StatusChanged`,
+/// pointer ""), then the bodies.
+pub fn diff_response(
+    exp_status: u16,
+    exp_body: &Value,
+    act_status: u16,
+    act_body: &Value,
+    opts: &DiffOptions,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    if exp_status != act_status {
+        out.push(Difference {
+            pointer: String::new(),
+            kind: DiffKind::StatusChanged,
+            expected: Some(Value::from(exp_status)),
+            actual: Some(Value::from(act_status)),
+        });
+    }
+    out.extend(diff(exp_body, act_body, opts));
+    out
+}
+
+/// Differences between two JSON documents, in document order.
+pub fn diff(expected: &Value, actual: &Value, opts: &DiffOptions) -> Vec<Difference> {
+    let mut d = Differ {
+        opts,
+        path: Vec::new(),
+        out: Vec::new(),
+    };
+    d.value(expected, actual);
+    d.out
+}
+
+/// RFC 6902 patch turning `expected` into `actual`.
+pub fn patch(expected: &Value, actual: &Value) -> json_patch::Patch {
+    json_patch::diff(expected, actual)
+}
+
+fn type_name(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Number(_) => 2,
+        Value::String(_) => 3,
+        Value::Array(_) => 4,
+        Value::Object(_) => 5,
+    }
+}
+
+struct Differ<'o> {
+    opts: &'o DiffOptions,
+    path: Vec<String>,
+    out: Vec<Difference>,
+}
+
+impl Differ<'_> {
+    fn pointer(&self) -> String {
+        pointer::join(&self.path)
+    }
+
+    fn ignored(&self) -> bool {
+        self.opts.ignore.iter().any(|s| s.matches(&self.path))
+    }
+
+    fn emit(&mut self, kind: DiffKind, expected: Option<&Value>, actual: Option<&Value>) {
+        if kind == DiffKind::Unexpected && self.opts.allow_unexpected {
+            return;
+        }
+        self.out.push(Difference {
+            pointer: self.pointer(),
+            kind,
+            expected: expected.cloned(),
+            actual: actual.cloned(),
+        });
+    }
+
+    /// Runs `f` one token deeper, unless that place is ignored.
+    fn at(&mut self, token: String, f: impl FnOnce(&mut Self)) {
+        self.path.push(token);
+        if !self.ignored() {
+            f(self);
+        }
+        self.path.pop();
+    }
+
+    fn value(&mut self, e: &Value, a: &Value) {
+        if self.path.is_empty() && self.ignored() {
+            return;
+        }
+        match (e, a) {
+            (Value::Object(em), Value::Object(am)) => {
+                for (k, ev) in em {
+                    match am.get(k) {
+                        Some(av) => self.at(k.clone(), |d| d.value(ev, av)),
+                        None => self.at(k.clone(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+                    }
+                }
+                for (k, av) in am {
+                    if !em.contains_key(k) {
+                        self.at(k.clone(), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
+                    }
+                }
+            }
+            (Value::Array(ea), Value::Array(aa)) => {
+                let key = self
+                    .opts
+                    .array_keys
+                    .iter()
+                    .find(|(s, _)| s.matches(&self.path))
+                    .map(|(_, k)| k.clone());
+                let keyed = key
+                    .as_deref()
+                    .and_then(|k| Some((keys_of(ea, k)?, keys_of(aa, k)?)));
+                match keyed {
+                    Some((ek, ak)) => self.keyed(ea, aa, &ek, &ak),
+                    None => self.indexed(ea, aa),
+                }
+            }
+            _ if type_name(e) != type_name(a) => self.emit(DiffKind::TypeChanged, Some(e), Some(a)),
+            _ if e != a => self.emit(DiffKind::ValueChanged, Some(e), Some(a)),
+            _ => {}
+        }
+    }
+
+    fn indexed(&mut self, ea: &[Value], aa: &[Value]) {
+        for (i, ev) in ea.iter().enumerate() {
+            match aa.get(i) {
+                Some(av) => self.at(i.to_string(), |d| d.value(ev, av)),
+                None => self.at(i.to_string(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+            }
+        }
+        for (i, av) in aa.iter().enumerate().skip(ea.len()) {
+            self.at(i.to_string(), |d| {
+                d.emit(DiffKind::Unexpected, None, Some(av))
+            });
+        }
+    }
+
+    fn keyed(&mut self, ea: &[Value], aa: &[Value], ek: &[String], ak: &[String]) {
+        let a_index: HashMap<&str, usize> = ak
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        let e_index: HashMap<&str, usize> = ek
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.as_str(), i))
+            .collect();
+        // Order of the elements both sides have: a pure reordering is one difference.
+        let e_common: Vec<&str> = ek
+            .iter()
+            .map(String::as_str)
+            .filter(|k| a_index.contains_key(k))
+            .collect();
+        let a_common: Vec<&str> = ak
+            .iter()
+            .map(String::as_str)
+            .filter(|k| e_index.contains_key(k))
+            .collect();
+        if e_common != a_common {
+            let to_json =
+                |ks: &[String]| Value::Array(ks.iter().cloned().map(Value::String).collect());
+            self.emit(
+                DiffKind::OrderChanged,
+                Some(&to_json(ek)),
+                Some(&to_json(ak)),
+            );
+        }
+        for (i, ev) in ea.iter().enumerate() {
+            match a_index.get(ek[i].as_str()) {
+                Some(&j) => self.at(i.to_string(), |d| d.value(ev, &aa[j])),
+                None => self.at(i.to_string(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+            }
+        }
+        for (j, av) in aa.iter().enumerate() {
+            if !e_index.contains_key(ak[j].as_str()) {
+                self.at(j.to_string(), |d| {
+                    d.emit(DiffKind::Unexpected, None, Some(av))
+                });
+            }
+        }
+    }
+}
+
+/// The key of every element, or `None` when one lacks it or keys repeat (index mode then).
+fn keys_of(items: &[Value], key: &str) -> Option<Vec<String>> {
+    let mut seen = std::collections::HashSet::new();
+    items
+        .iter()
+        .map(|item| {
+            let k = match item.get(key)? {
+                Value::String(s) => s.clone(),
+                Value::Null => return None,
+                other => other.to_string(),
+            };
+            seen.insert(k.clone()).then_some(k)
+        })
+        .collect()
+}

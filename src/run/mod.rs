@@ -1,1 +1,300 @@
-//! TODO
+//! Executes scenarios against a target: scenarios concurrently (bounded by `jobs`), steps in
+//! order, teardown always. Entry point: [`run`]. Nothing here compares with snapshots; the
+//! results flow on to `normalize` and `snapshot`.
+
+mod expect;
+mod http;
+mod ratelimit;
+mod retry;
+mod step;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::Scenario;
+use crate::secret::Secret;
+
+pub use expect::ExpectFailure;
+pub use ratelimit::RateLimit;
+pub use retry::RetryPolicy;
+
+/// Where requests go.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `https://api.stripe.com`, `http://127.0.0.1:12111`, … (no trailing slash).
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub kind: TargetKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Stripe test mode.
+    Stripe,
+    /// The embedded reference mock, started in-process.
+    EmbeddedMock,
+    /// Any other base URL (a third-party mock, a proxy).
+    Custom,
+}
+
+impl Target {
+    /// Loopback targets get no rate limit by default.
+    pub fn is_loopback(&self) -> bool {
+        url::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|u| {
+                u.host().map(|h| match h {
+                    url::Host::Domain(d) => d == "localhost",
+                    url::Host::Ipv4(ip) => ip.is_loopback(),
+                    url::Host::Ipv6(ip) => ip.is_loopback(),
+                })
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub target: Target,
+    /// Scenarios run at the same time.
+    pub jobs: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// `Stripe-Version` for scenarios that do not pin one.
+    pub stripe_version: String,
+    /// Unique per run: tags objects (`metadata[apiparity_run]`) and keys idempotency.
+    pub run_id: String,
+    pub retry: RetryPolicy,
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Everything that happened in one run.
+#[derive(Clone, Debug)]
+pub struct SuiteRun {
+    pub scenarios: Vec<ScenarioRun>,
+    pub duration: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioRun {
+    pub scenario: Arc<Scenario>,
+    /// The Stripe-Version its requests carried.
+    pub stripe_version: String,
+    /// Main steps then teardown steps, in execution order.
+    pub steps: Vec<StepRun>,
+    pub duration: Duration,
+    /// Literal values that differ per run and must be masked before comparison
+    /// (the run id, generated idempotency keys), with their placeholders.
+    pub masks: Vec<(String, String)>,
+    /// Set when the scenario could not run at all (an internal error).
+    pub error: Option<String>,
+}
+
+impl ScenarioRun {
+    /// True when any step failed an expectation or could not reach the target.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+            || self
+                .steps
+                .iter()
+                .any(|s| !s.failures.is_empty() || s.transport_error().is_some())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StepRun {
+    pub id: String,
+    /// 1-based position across steps and teardown: names the snapshot file `NN-id.json`.
+    pub index: usize,
+    pub teardown: bool,
+    /// Whether this step's response is compared with its snapshot.
+    pub compare: bool,
+    /// The request as sent (no secrets: the Authorization header is never recorded).
+    pub request: SentRequest,
+    pub outcome: Outcome,
+    /// HTTP attempts made (1 unless transport retries or `retry` polling happened).
+    pub attempts: u32,
+    pub duration: Duration,
+    /// Failed expectations, captures and template errors.
+    pub failures: Vec<ExpectFailure>,
+}
+
+impl StepRun {
+    pub fn response(&self) -> Option<&Response> {
+        match &self.outcome {
+            Outcome::Response(r) => Some(r),
+            _ => None,
+        }
+    }
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match &self.outcome {
+            Outcome::TransportError(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SentRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    /// Headers apiparity set (Stripe-Version, Idempotency-Key, the scenario's own), never
+    /// Authorization.
+    pub headers: Vec<(String, String)>,
+    /// How the request authenticated: "bearer", "basic", "none".
+    pub auth: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Response(Response),
+    TransportError(TransportError),
+    /// Not sent: an earlier step failed, or a variable it needs was never captured.
+    Skipped(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Response {
+    pub status: u16,
+    /// Lower-cased names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// The body as JSON: parsed JSON as is, anything else as a string (so a diff shows it).
+    pub fn body_json(&self) -> Value {
+        match &self.body {
+            Body::Json(v) => v.clone(),
+            Body::Text(t) => Value::String(t.clone()),
+            Body::Empty => Value::Null,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Body {
+    Json(Value),
+    /// Not JSON (an HTML error page, a truncated body): kept verbatim (up to a limit).
+    Text(String),
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("connection failed: {0}")]
+    Connection(String),
+    #[error("invalid request: {0}")]
+    Request(String),
+}
+
+/// Runs every scenario; a failing scenario never stops the others.
+pub async fn run(scenarios: &[Arc<Scenario>], opts: &RunOptions) -> SuiteRun {
+    let started = Instant::now();
+    let client = http::Client::new(opts);
+    let jobs = opts.jobs.max(1);
+    let sem = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut handles = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        let scenario = Arc::clone(scenario);
+        let client = client.clone();
+        let opts = opts.clone();
+        let sem = Arc::clone(&sem);
+        handles.push(tokio::spawn(async move {
+            // The semaphore is never closed, so acquiring cannot fail.
+            let _permit = sem.acquire_owned().await.ok();
+            run_scenario(&client, scenario, &opts).await
+        }));
+    }
+    let mut out = Vec::with_capacity(handles.len());
+    for (h, scenario) in handles.into_iter().zip(scenarios) {
+        match h.await {
+            Ok(r) => out.push(r),
+            // A panic inside one scenario is a bug, but it must not take the run down.
+            Err(e) => out.push(ScenarioRun {
+                scenario: Arc::clone(scenario),
+                stripe_version: opts.stripe_version.clone(),
+                steps: vec![],
+                duration: Duration::ZERO,
+                masks: vec![],
+                error: Some(format!("internal error: {e}")),
+            }),
+        }
+    }
+    SuiteRun {
+        scenarios: out,
+        duration: started.elapsed(),
+    }
+}
+
+async fn run_scenario(
+    client: &http::Client,
+    scenario: Arc<Scenario>,
+    opts: &RunOptions,
+) -> ScenarioRun {
+    let started = Instant::now();
+    let version = scenario
+        .stripe_version
+        .clone()
+        .unwrap_or_else(|| opts.stripe_version.clone());
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("run_id".into(), opts.run_id.clone());
+    vars.insert("scenario".into(), scenario.key.clone());
+    for (k, v) in &scenario.vars {
+        vars.insert(k.clone(), v.clone());
+    }
+    let mut ctx = step::Context {
+        client,
+        opts,
+        version: version.clone(),
+        vars,
+        scenario_key: scenario.key.clone(),
+    };
+    let mut steps = Vec::new();
+    let mut failed = false;
+    let mut index = 0;
+    for s in &scenario.steps {
+        index += 1;
+        let r = if failed {
+            step::skipped(s, index, false, "an earlier step failed")
+        } else {
+            step::execute(&mut ctx, s, index, false).await
+        };
+        failed |= !r.failures.is_empty()
+            || r.transport_error().is_some()
+            || matches!(r.outcome, Outcome::Skipped(_));
+        steps.push(r);
+    }
+    for s in &scenario.teardown {
+        index += 1;
+        steps.push(step::execute(&mut ctx, s, index, true).await);
+    }
+    ScenarioRun {
+        masks: vec![(opts.run_id.clone(), "<run_id>".to_string())],
+        scenario,
+        stripe_version: version,
+        steps,
+        duration: started.elapsed(),
+        error: None,
+    }
+}

@@ -20,6 +20,9 @@ pub struct Scenario {
     pub tags: Vec<String>,
     /// Pins the `Stripe-Version` for every request of this scenario.
     pub stripe_version: Option<String>,
+    /// Where the expected behaviour is documented (`§4.3 E2`): provenance of snapshots the
+    /// embedded mock renders.
+    pub reference: Option<String>,
     /// Scenario constants usable as `{{name}}`.
     pub vars: Vec<(String, String)>,
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
@@ -38,6 +41,9 @@ pub struct Step {
     /// `var: /json/pointer` (or `header:Name`), in file order.
     pub capture: Vec<Capture>,
     pub retry: Option<Retry>,
+    /// The recorded Stripe response this step reproduces (`000-finalize.json` in
+    /// shared/seeds/responses): provenance, and the seed-equality test's input.
+    pub seed: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,1 +1,231 @@
-//! TODO
+//! Reference snapshots: `snapshots/<scenario>/<NN>-<step>.json`, each with its provenance.
+//! Entry point: [`compare`]. Updating is explicit (`--update`); without it a missing or changed
+//! snapshot fails and the new version lands beside it as `.json.new` for review — except in CI,
+//! where nothing is written.
+
+mod file;
+mod review;
+
+pub use file::{Meta, SnapResponse, Snapshot};
+pub use review::{accept, pending, reject, Pending};
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diff::{self, DiffOptions, Difference};
+use crate::normalize::NormalizedScenario;
+use crate::run::ScenarioRun;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Compare; write `.json.new` beside a missing or changed snapshot.
+    Compare,
+    /// Compare; write nothing (CI).
+    CompareReadOnly,
+    /// Write every compared step's snapshot (only when its content changed).
+    Update,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The snapshot tree to read and write (`snapshots/`, or `snapshots/@<version>/`).
+    pub dir: PathBuf,
+    pub mode: Mode,
+    /// Where the truth of newly written snapshots comes from (`meta.source`).
+    pub source: Source,
+    pub diff: DiffOptions,
+}
+
+/// Provenance of snapshots written by this run.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Recorded from Stripe test mode: the truth is Stripe's.
+    StripeTestMode,
+    /// Rendered by the embedded mock: the truth is the shared reference (or a seed).
+    EmbeddedMock,
+    /// Recorded from some other target.
+    Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Matches its snapshot.
+    Match,
+    /// Differs from its snapshot.
+    Differs,
+    /// No snapshot exists yet.
+    Missing,
+    /// Written (or rewritten) by `--update`.
+    Updated,
+    /// `--update` found it unchanged.
+    Unchanged,
+    /// Not compared: `snapshot: false`, skipped, or no response.
+    NotCompared,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepComparison {
+    /// Index into `ScenarioRun::steps`.
+    pub position: usize,
+    pub verdict: Verdict,
+    pub file: PathBuf,
+    pub differences: Vec<Difference>,
+    /// Provenance of the snapshot compared against (or just written).
+    pub meta: Option<Meta>,
+    /// The pending `.json.new` written for review, if any.
+    pub pending: Option<PathBuf>,
+    /// Expected (snapshot) and actual (normalized) bodies, for rendering diffs.
+    #[serde(skip)]
+    pub expected: Option<Value>,
+    #[serde(skip)]
+    pub actual: Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not a valid snapshot: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// `snapshots/<scenario key>/<NN>-<step>.json`.
+pub fn path_for(dir: &Path, scenario_key: &str, index: usize, step: &str) -> PathBuf {
+    let mut p = dir.to_path_buf();
+    for part in scenario_key.split('/') {
+        p.push(part);
+    }
+    p.push(format!("{index:02}-{step}.json"));
+    p
+}
+
+/// Compares every step of a run with its snapshot (or writes snapshots, in update mode).
+pub fn compare(
+    run: &ScenarioRun,
+    normalized: &NormalizedScenario,
+    opts: &Options,
+) -> Result<Vec<StepComparison>, SnapshotError> {
+    let mut out = Vec::new();
+    for ns in &normalized.steps {
+        let step = &run.steps[ns.position];
+        let file = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+        let status = match (step.compare, ns.status) {
+            (true, Some(s)) => s,
+            _ => {
+                out.push(StepComparison {
+                    position: ns.position,
+                    verdict: Verdict::NotCompared,
+                    file,
+                    differences: vec![],
+                    meta: None,
+                    pending: None,
+                    expected: None,
+                    actual: ns.body.clone(),
+                });
+                continue;
+            }
+        };
+        let existing = file::read(&file)?;
+        let scenario_step = run
+            .scenario
+            .steps
+            .iter()
+            .chain(&run.scenario.teardown)
+            .find(|s| s.id == step.id);
+        let fresh = Snapshot {
+            meta: Meta {
+                scenario: run.scenario.key.clone(),
+                step: step.id.clone(),
+                source: file::source_text(&opts.source, run, scenario_step),
+                stripe_version: run.stripe_version.clone(),
+                recorded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            },
+            request: ns.request.clone(),
+            response: SnapResponse {
+                status,
+                body: ns.body.clone(),
+            },
+        };
+        let pending_path = file::pending_path(&file);
+        let mut cmp = StepComparison {
+            position: ns.position,
+            verdict: Verdict::Match,
+            file: file.clone(),
+            differences: vec![],
+            meta: existing.as_ref().map(|s| s.meta.clone()),
+            pending: None,
+            expected: existing.as_ref().map(|s| s.response.body.clone()),
+            actual: ns.body.clone(),
+        };
+        match (&opts.mode, existing) {
+            (Mode::Update, Some(old)) => {
+                cmp.differences = diff::diff_response(
+                    old.response.status,
+                    &old.response.body,
+                    status,
+                    &ns.body,
+                    &opts.diff,
+                );
+                let same_content = old.response == fresh.response
+                    && old.request == fresh.request
+                    && old.meta.source == fresh.meta.source
+                    && old.meta.stripe_version == fresh.meta.stripe_version;
+                if same_content {
+                    cmp.verdict = Verdict::Unchanged;
+                } else {
+                    file::write_atomic(&file, &fresh)?;
+                    cmp.verdict = Verdict::Updated;
+                    cmp.meta = Some(fresh.meta.clone());
+                }
+                file::remove_if_exists(&pending_path)?;
+            }
+            (Mode::Update, None) => {
+                file::write_atomic(&file, &fresh)?;
+                cmp.verdict = Verdict::Updated;
+                cmp.meta = Some(fresh.meta.clone());
+                file::remove_if_exists(&pending_path)?;
+            }
+            (mode, Some(old)) => {
+                cmp.differences = diff::diff_response(
+                    old.response.status,
+                    &old.response.body,
+                    status,
+                    &ns.body,
+                    &opts.diff,
+                );
+                if cmp.differences.is_empty() {
+                    cmp.verdict = Verdict::Match;
+                    if *mode == Mode::Compare {
+                        file::remove_if_exists(&pending_path)?;
+                    }
+                } else {
+                    cmp.verdict = Verdict::Differs;
+                    if *mode == Mode::Compare {
+                        file::write_atomic(&pending_path, &fresh)?;
+                        cmp.pending = Some(pending_path);
+                    }
+                }
+            }
+            (mode, None) => {
+                cmp.verdict = Verdict::Missing;
+                if *mode == Mode::Compare {
+                    file::write_atomic(&pending_path, &fresh)?;
+                    cmp.pending = Some(pending_path);
+                }
+            }
+        }
+        out.push(cmp);
+    }
+    Ok(out)
+}

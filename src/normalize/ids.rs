@@ -1,0 +1,339 @@
+//! Object ids (`cus_NeZw0zvTyquTfF`, `in_1MtGmCLkdIwHu7ix6PgS6g8S`) → `<prefix>_<n>`, numbered per
+//! prefix in order of first appearance, the same id always mapping to the same placeholder.
+//! Within one document, objects are visited in sorted key order (arrays in their order), so key
+//! order never changes the numbering while list order still does.
+//!
+//! An id is found anywhere inside a string (URLs, error messages) when all of these hold:
+//! 1. it starts the string or follows a character that is not a letter, digit or `_`;
+//! 2. it is `<prefix>_<suffix>` with `<prefix>` in the configured list (longest first) and
+//!    `<suffix>` the longest run of ASCII letters and digits after it;
+//! 3. the suffix is not followed by `_` (so `pm_card_visa`, `pi_…_secret_…`, `send_invoice`-like
+//!    compound words are never split into an id);
+//! 4. the suffix looks random: at least `min_suffix_len` (8) characters containing a digit or an
+//!    uppercase letter, or at least `long_suffix_len` (14) characters. So `price_details`,
+//!    `card_present` or a placeholder `cus_1` are never ids (the rule is idempotent; a suffix of
+//!    at most 6 digits without a leading zero is always taken for a placeholder);
+//! 5. for test-token prefixes (`tok`, `pm`), the suffix is not camelCase words
+//!    (`tok_chargeDeclined`, `tok_threeDSecure2Required`): it starts with a lowercase letter, every
+//!    lowercase run has ≥ 3 letters, every uppercase run ≤ 2, and at most one digit. Real ids of
+//!    these kinds start with a digit or have short lowercase runs.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+use crate::yaml::Node;
+
+use super::config::Ctx;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct IdRule {
+    pub prefixes: Vec<String>,
+    pub test_token_prefixes: Vec<String>,
+    pub min_suffix_len: usize,
+    pub long_suffix_len: usize,
+}
+
+impl Default for IdRule {
+    /// No prefixes; the documented length thresholds (apiparity.yaml states them explicitly).
+    fn default() -> Self {
+        IdRule {
+            prefixes: Vec::new(),
+            test_token_prefixes: Vec::new(),
+            min_suffix_len: 8,
+            long_suffix_len: 14,
+        }
+    }
+}
+
+pub(crate) const KEYS: &[&str] = &[
+    "prefixes",
+    "test_token_prefixes",
+    "min_suffix_len",
+    "long_suffix_len",
+];
+
+fn valid_prefix(p: &str) -> bool {
+    let b = p.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'_'
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
+    let Some(entries) = ctx.map(node, "normalize.ids") else {
+        return;
+    };
+    let mut prefix = |ctx: &mut Ctx<'_>, n: &Node| {
+        let s = ctx.string(n, "normalize.ids.prefixes")?;
+        if valid_prefix(&s) {
+            Some(s)
+        } else {
+            ctx.error(
+                n.span,
+                format!("`{s}` is not an id prefix (lowercase letters, digits and inner `_`, without the trailing `_`)"),
+            );
+            None
+        }
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "prefixes" => ctx.list(&mut rule.prefixes, v, "normalize.ids.prefixes", &mut prefix),
+            "test_token_prefixes" => ctx.list(
+                &mut rule.test_token_prefixes,
+                v,
+                "normalize.ids.test_token_prefixes",
+                &mut prefix,
+            ),
+            "min_suffix_len" => {
+                if let Some(n) = ctx.usize(v, "normalize.ids.min_suffix_len") {
+                    rule.min_suffix_len = n.max(2);
+                }
+            }
+            "long_suffix_len" => {
+                if let Some(n) = ctx.usize(v, "normalize.ids.long_suffix_len") {
+                    rule.long_suffix_len = n.max(2);
+                }
+            }
+            _ => ctx.unknown_key("normalize.ids", k, KEYS),
+        }
+    }
+}
+
+/// Placeholder state shared by every call on one Normalizer.
+#[derive(Debug, Default)]
+pub(crate) struct IdState {
+    /// id → placeholder, in order of first appearance.
+    seen: IndexMap<String, String>,
+    counters: HashMap<String, usize>,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn looks_random(suffix: &str, rule: &IdRule) -> bool {
+    // Our own placeholders (`cus_12`) are never ids, whatever the length settings: idempotence.
+    let placeholder =
+        suffix.len() <= 6 && !suffix.starts_with('0') && suffix.bytes().all(|b| b.is_ascii_digit());
+    if placeholder {
+        return false;
+    }
+    let has_digit_or_upper = suffix
+        .bytes()
+        .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    (suffix.len() >= rule.min_suffix_len && has_digit_or_upper)
+        || suffix.len() >= rule.long_suffix_len
+}
+
+/// camelCase English-ish words such as `chargeDeclinedInsufficientFunds`.
+fn word_like(suffix: &str) -> bool {
+    let b = suffix.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let mut digits = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        if b[i].is_ascii_lowercase() {
+            while i < b.len() && b[i].is_ascii_lowercase() {
+                i += 1;
+            }
+            if i - start < 3 {
+                return false;
+            }
+        } else if b[i].is_ascii_uppercase() {
+            while i < b.len() && b[i].is_ascii_uppercase() {
+                i += 1;
+            }
+            if i - start > 2 {
+                return false;
+            }
+        } else {
+            digits += 1;
+            i += 1;
+        }
+    }
+    digits <= 1
+}
+
+impl IdState {
+    /// (original id, placeholder), in order of first appearance.
+    pub fn known(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.seen.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Replaces every id inside `s`.
+    pub fn replace(&mut self, s: &str, rule: &IdRule) -> String {
+        if rule.prefixes.is_empty() || !s.contains('_') {
+            return s.to_string();
+        }
+        let bytes = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut copied = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            let at_boundary = i == 0 || !is_word_byte(bytes[i - 1]);
+            if at_boundary && bytes[i].is_ascii_lowercase() {
+                if let Some((end, prefix)) = self.match_at(s, i, rule) {
+                    out.push_str(&s[copied..i]);
+                    let placeholder = self.placeholder(&s[i..end], prefix);
+                    out.push_str(&placeholder);
+                    copied = end;
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out.push_str(&s[copied..]);
+        out
+    }
+
+    /// The id starting at byte `i`, as (end, prefix).
+    fn match_at<'r>(&self, s: &str, i: usize, rule: &'r IdRule) -> Option<(usize, &'r str)> {
+        let rest = &s[i..];
+        let bytes = rest.as_bytes();
+        // Longest prefix first, so a configured `il_tmp` wins over `il`.
+        let prefix = rule
+            .prefixes
+            .iter()
+            .filter(|p| {
+                rest.len() > p.len() + 1 && rest.starts_with(p.as_str()) && bytes[p.len()] == b'_'
+            })
+            .max_by_key(|p| p.len())?;
+        let start = prefix.len() + 1;
+        let len = bytes[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        let end = start + len;
+        if len == 0 || bytes.get(end) == Some(&b'_') {
+            return None;
+        }
+        let suffix = &rest[start..end];
+        if !looks_random(suffix, rule) {
+            return None;
+        }
+        if rule.test_token_prefixes.iter().any(|p| p == prefix) && word_like(suffix) {
+            return None;
+        }
+        Some((i + end, prefix.as_str()))
+    }
+
+    fn placeholder(&mut self, id: &str, prefix: &str) -> String {
+        if let Some(p) = self.seen.get(id) {
+            return p.clone();
+        }
+        let n = self.counters.entry(prefix.to_string()).or_insert(0);
+        *n += 1;
+        let p = format!("{prefix}_{n}");
+        self.seen.insert(id.to_string(), p.clone());
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> IdRule {
+        IdRule {
+            prefixes: [
+                "in", "cus", "acct", "prod", "tok", "pm", "price", "card", "pi",
+            ]
+            .map(String::from)
+            .to_vec(),
+            test_token_prefixes: vec!["tok".into(), "pm".into()],
+            min_suffix_len: 8,
+            long_suffix_len: 14,
+        }
+    }
+
+    fn norm(s: &str) -> String {
+        IdState::default().replace(s, &rule())
+    }
+
+    #[test]
+    fn ids_anywhere() {
+        let mut st = IdState::default();
+        let r = rule();
+        assert_eq!(st.replace("cus_NeZw0zvTyquTfF", &r), "cus_1");
+        assert_eq!(st.replace("prod_NcMtLgctyqlJDC", &r), "prod_1");
+        assert_eq!(
+            st.replace("No such invoice: 'in_1MtGmCLkdIwHu7ix6PgS6g8S'", &r),
+            "No such invoice: 'in_1'"
+        );
+        assert_eq!(
+            st.replace("/v1/invoices/in_1MtGmCLkdIwHu7ix6PgS6g8S/lines", &r),
+            "/v1/invoices/in_1/lines"
+        );
+        assert_eq!(st.replace("cus_OtherCustomer99", &r), "cus_2");
+        assert_eq!(st.replace("cus_NeZw0zvTyquTfF", &r), "cus_1");
+        assert_eq!(
+            st.replace(
+                "https://x.test/i/acct_1M2JTkLkdIwHu7ix/y?customer=cus_NeZw0zvTyquTfF",
+                &r
+            ),
+            "https://x.test/i/acct_1/y?customer=cus_1"
+        );
+    }
+
+    #[test]
+    fn enum_values_and_test_tokens_are_not_ids() {
+        for s in [
+            "price_details",
+            "send_invoice",
+            "charge_automatically",
+            "invoice_item_details",
+            "line_item",
+            "card_present",
+            "pm_card_visa",
+            "pm_card_chargeDeclinedInsufficientFunds",
+            "pm_card_threeDSecure2Required",
+            "tok_visa",
+            "tok_mastercard",
+            "tok_chargeDeclined",
+            "tok_threeDSecure2Required",
+            "tok_chargeDeclinedInsufficientFunds",
+            "cus_1",
+            "in_12",
+            "xcus_NeZw0zvTyquTfF",
+            "a_cus_NeZw0zvTyquTfF",
+            "cus_",
+            "cus_NeZw0zvTyquTfF_extra",
+            "pi_3MtwBwLkdIwHu7ix28a3tqPa_secret_YrKJUKribcBjcG8HVhfZluoGH",
+        ] {
+            assert_eq!(norm(s), s, "{s}");
+        }
+        assert_eq!(norm("tok_1MtwBwLkdIwHu7ixabcdefgh"), "tok_1");
+        assert_eq!(norm("pm_1MtwBwLkdIwHu7ixabcdefgh"), "pm_1");
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_unicode_is_safe() {
+        let mut r = rule();
+        r.prefixes.push("in_tmp".into());
+        let mut st = IdState::default();
+        assert_eq!(
+            st.replace("in_tmp_1MtGmCLkdIwHu7ix6PgS6g8S", &r),
+            "in_tmp_1"
+        );
+        assert_eq!(
+            st.replace("é in_1MtGmCLkdIwHu7ix6PgS6g8S ü", &r),
+            "é in_1 ü"
+        );
+    }
+
+    #[test]
+    fn word_like_heuristic() {
+        assert!(word_like("chargeDeclined"));
+        assert!(word_like("threeDSecure2Required"));
+        assert!(!word_like("NcMtLgctyqlJDC"));
+        assert!(!word_like("1MtGmCLkdIwHu7ix6PgS6g8S"));
+        assert!(!word_like("abcXYZdef"));
+    }
+}

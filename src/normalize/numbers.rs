@@ -1,0 +1,79 @@
+//! Invoice numbers: `number` = `<customer.invoice_prefix>-<sequence>`. The prefix is random per
+//! customer, the sequence is deterministic (`-0001` for a fresh customer), so only the prefix is
+//! replaced: `9545A614-0001` → `<prefix_1>-0001`, and the same prefix seen in an
+//! `invoice_prefix` field (an expanded customer) → `<prefix_1>`, keeping identity.
+//! Formats (fixed): a number is `^[A-Z0-9]{3,12}-\d+$`, a prefix `^[A-Z0-9]{3,12}$`; anything else
+//! (lowercase, another shape) stays visible.
+
+use std::collections::HashMap;
+
+use crate::pointer::Selector;
+use crate::yaml::Node;
+
+use super::config::Ctx;
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct NumberRule {
+    pub number_fields: Vec<Selector>,
+    pub prefix_fields: Vec<Selector>,
+}
+
+pub(crate) const KEYS: &[&str] = &["number_fields", "prefix_fields"];
+
+pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Ctx<'_>) {
+    let Some(entries) = ctx.map(node, "normalize.invoice_numbers") else {
+        return;
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "number_fields" => ctx.selectors(
+                &mut rule.number_fields,
+                v,
+                "normalize.invoice_numbers.number_fields",
+            ),
+            "prefix_fields" => ctx.selectors(
+                &mut rule.prefix_fields,
+                v,
+                "normalize.invoice_numbers.prefix_fields",
+            ),
+            _ => ctx.unknown_key("normalize.invoice_numbers", k, KEYS),
+        }
+    }
+}
+
+fn is_prefix(s: &str) -> bool {
+    (3..=12).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Prefix placeholders of one Normalizer.
+#[derive(Debug, Default)]
+pub(crate) struct PrefixState {
+    seen: HashMap<String, String>,
+}
+
+impl PrefixState {
+    fn placeholder(&mut self, prefix: &str) -> String {
+        let n = self.seen.len() + 1;
+        self.seen
+            .entry(prefix.to_string())
+            .or_insert_with(|| format!("<prefix_{n}>"))
+            .clone()
+    }
+
+    /// Normalizes `s` found at `path`, if a number or prefix field.
+    pub fn apply(&mut self, rule: &NumberRule, s: &str, path: &[String]) -> Option<String> {
+        if rule.number_fields.iter().any(|sel| sel.matches(path)) {
+            let (prefix, seq) = s.rsplit_once('-')?;
+            if is_prefix(prefix) && !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(format!("{}-{seq}", self.placeholder(prefix)));
+            }
+            return None;
+        }
+        if rule.prefix_fields.iter().any(|sel| sel.matches(path)) && is_prefix(s) {
+            return Some(self.placeholder(s));
+        }
+        None
+    }
+}

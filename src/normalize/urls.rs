@@ -1,0 +1,82 @@
+//! Hosted invoice URLs (`https://invoice.stripe.com/i/<acct>/test_<token>?s=ap`, `invoice_pdf`):
+//! the per-invoice token path segment becomes `test_<token>` / `live_<token>`. The mode is kept
+//! (a `live_` URL in a test run is a real difference), and so are the host, the other path
+//! segments and the query; the account id inside is handled by the id rule.
+
+use crate::pointer::Selector;
+use crate::yaml::Node;
+
+use super::config::Ctx;
+
+pub(crate) const MODES: &[&str] = &["test", "live"];
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct UrlRule {
+    pub fields: Vec<Selector>,
+}
+
+pub(crate) const KEYS: &[&str] = &["fields"];
+
+pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Ctx<'_>) {
+    let Some(entries) = ctx.map(node, "normalize.urls") else {
+        return;
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "fields" => ctx.selectors(&mut rule.fields, v, "normalize.urls.fields"),
+            _ => ctx.unknown_key("normalize.urls", k, KEYS),
+        }
+    }
+}
+
+impl UrlRule {
+    pub fn applies(&self, path: &[String]) -> bool {
+        self.fields.iter().any(|s| s.matches(path))
+    }
+}
+
+/// Replaces the token of every `<mode>_<token>` path segment (before any `?` or `#`).
+pub(crate) fn tokenize(url: &str) -> String {
+    let split = url.find(['?', '#']).unwrap_or(url.len());
+    let (path, rest) = url.split_at(split);
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|seg| {
+            for mode in MODES {
+                if let Some(token) = seg.strip_prefix(mode).and_then(|t| t.strip_prefix('_')) {
+                    if !token.is_empty() {
+                        return format!("{mode}_<token>");
+                    }
+                }
+            }
+            seg.to_string()
+        })
+        .collect();
+    let mut out = segments.join("/");
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokenize;
+
+    #[test]
+    fn token_segment_keeps_mode_host_and_shape() {
+        assert_eq!(
+            tokenize("https://pay.stripe.com/invoice/acct_1/test_YWNjd10200x7P2wMSm/pdf?s=ap"),
+            "https://pay.stripe.com/invoice/acct_1/test_<token>/pdf?s=ap"
+        );
+        assert_eq!(
+            tokenize("https://invoice.stripe.com/i/acct_1/live_abc?s=ap"),
+            "https://invoice.stripe.com/i/acct_1/live_<token>?s=ap"
+        );
+        assert_eq!(tokenize("https://h/i/test_"), "https://h/i/test_");
+        assert_eq!(
+            tokenize("https://h/i/x?q=test_abc"),
+            "https://h/i/x?q=test_abc"
+        );
+        let once = tokenize("https://h/i/test_abc");
+        assert_eq!(tokenize(&once), once);
+    }
+}

@@ -1,0 +1,235 @@
+//! One step: render templates, send, check `expect`, capture variables, poll with `retry`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::scenario::{self, Auth, CaptureSource, Step, TemplateError};
+
+use super::expect::{self, ExpectFailure};
+use super::http::{Client, Prepared};
+use super::{Outcome, RunOptions, SentRequest, StepRun};
+
+pub(super) struct Context<'a> {
+    pub client: &'a Client,
+    pub opts: &'a RunOptions,
+    pub version: String,
+    pub vars: HashMap<String, String>,
+    pub scenario_key: String,
+}
+
+impl Context<'_> {
+    fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(env) = name.strip_prefix(scenario::ENV_VAR_PREFIX) {
+            return std::env::var(env).ok();
+        }
+        self.vars.get(name).cloned()
+    }
+    fn render(&self, s: &str) -> Result<String, TemplateError> {
+        scenario::render_template(s, &|n| self.lookup(n))
+    }
+}
+
+pub(super) fn skipped(step: &Step, index: usize, teardown: bool, why: &str) -> StepRun {
+    StepRun {
+        id: step.id.clone(),
+        index,
+        teardown,
+        compare: step.expect.snapshot,
+        request: SentRequest {
+            method: step.request.method.clone(),
+            path: step.request.path.clone(),
+            query: vec![],
+            form: vec![],
+            headers: vec![],
+            auth: String::new(),
+        },
+        outcome: Outcome::Skipped(why.to_string()),
+        attempts: 0,
+        duration: std::time::Duration::ZERO,
+        failures: vec![],
+    }
+}
+
+pub(super) async fn execute(
+    ctx: &mut Context<'_>,
+    step: &Step,
+    index: usize,
+    teardown: bool,
+) -> StepRun {
+    let started = Instant::now();
+    let (prepared, sent) = match prepare(ctx, step) {
+        Ok(p) => p,
+        // A teardown step whose variable was never captured (its creating step failed) has
+        // nothing to clean up: skip it rather than fail.
+        Err(TemplateError::Undefined(var)) if teardown => {
+            return skipped(
+                step,
+                index,
+                teardown,
+                &format!("`{{{{{var}}}}}` was never captured"),
+            );
+        }
+        Err(e) => {
+            let mut r = skipped(step, index, teardown, "could not render the request");
+            r.failures
+                .push(ExpectFailure::new("template", None, e.to_string()));
+            return r;
+        }
+    };
+
+    let render = |s: &str| ctx.render(s).map_err(|e| e.to_string());
+    let mut attempts = 0;
+    let (outcome, failures) = loop {
+        let (result, n) = ctx.client.send(&prepared).await;
+        attempts += n;
+        match result {
+            Err(e) => break (Outcome::TransportError(e), vec![]),
+            Ok(resp) => {
+                let failures = expect::check(&step.expect, &resp, &render);
+                // `retry` polls an eventually consistent read until its expectations hold.
+                if let Some(retry) = &step.retry {
+                    if !failures.is_empty() && started.elapsed() + retry.interval <= retry.timeout {
+                        tokio::time::sleep(retry.interval).await;
+                        continue;
+                    }
+                }
+                break (Outcome::Response(resp), failures);
+            }
+        }
+    };
+
+    let mut run = StepRun {
+        id: step.id.clone(),
+        index,
+        teardown,
+        compare: step.expect.snapshot,
+        request: sent,
+        outcome,
+        attempts,
+        duration: started.elapsed(),
+        failures,
+    };
+    if let (Some(retry), false) = (&step.retry, run.failures.is_empty()) {
+        run.failures.push(ExpectFailure::new(
+            "retry",
+            None,
+            format!(
+                "expectations still failed after polling for {:?} ({} attempts)",
+                retry.timeout, run.attempts
+            ),
+        ));
+    }
+    if let Outcome::Response(resp) = &run.outcome {
+        let body = resp.body_json();
+        for c in &step.capture {
+            let value = match &c.source {
+                CaptureSource::Body(p) => body.pointer(p).and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                }),
+                CaptureSource::Header(h) => resp.header(h).map(str::to_string),
+            };
+            match value {
+                Some(v) => {
+                    ctx.vars.insert(c.var.clone(), v);
+                }
+                None => run.failures.push(ExpectFailure::new(
+                    "capture",
+                    Some(match &c.source {
+                        CaptureSource::Body(p) => p.clone(),
+                        CaptureSource::Header(h) => format!("header:{h}"),
+                    }),
+                    format!("could not capture `{}`: not present in the response", c.var),
+                )),
+            }
+        }
+    }
+    run
+}
+
+/// Renders the step into a request, and the record of what was sent (no secrets).
+fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), TemplateError> {
+    let req = &step.request;
+    let render = |s: &str| ctx.render(s);
+    let path = ctx.render(&req.path)?;
+    let query = scenario::encode_params(&req.query, &render)?;
+    let form = scenario::encode_params(&req.form, &render)?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (k, v) in &req.headers {
+        headers.push((k.clone(), ctx.render(v)?));
+    }
+    let has = |headers: &[(String, String)], name: &str| {
+        headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
+    if !has(&headers, "stripe-version") {
+        headers.insert(0, ("Stripe-Version".into(), ctx.version.clone()));
+    }
+    // Every POST carries an Idempotency-Key that is stable for this step of this run, so a
+    // transport retry can never create a second object.
+    if req.method == "POST" && !has(&headers, "idempotency-key") {
+        headers.push((
+            "Idempotency-Key".into(),
+            format!(
+                "apiparity-{}-{}-{}",
+                ctx.opts.run_id,
+                ctx.scenario_key.replace('/', "-"),
+                step.id
+            ),
+        ));
+    }
+    let mut send_headers = headers.clone();
+    let auth = match &req.auth {
+        Auth::Default => match &ctx.opts.target.api_key {
+            Some(key) => {
+                send_headers.push(("Authorization".into(), format!("Bearer {}", key.expose())));
+                "bearer"
+            }
+            None => "none",
+        },
+        Auth::None => "none",
+        Auth::Bearer(k) => {
+            send_headers.push(("Authorization".into(), format!("Bearer {}", ctx.render(k)?)));
+            "bearer (scenario key)"
+        }
+        Auth::Basic(k) => {
+            use base64::Engine;
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{}:", ctx.render(k)?));
+            send_headers.push(("Authorization".into(), format!("Basic {token}")));
+            "basic (scenario key)"
+        }
+    };
+    let mut path_and_query = path.clone();
+    if !query.is_empty() {
+        path_and_query.push('?');
+        path_and_query.push_str(&encode_pairs(&query));
+    }
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| TemplateError::Malformed(req.method.clone(), "not an HTTP method".into()))?;
+    let body = (req.method == "POST").then(|| encode_pairs(&form));
+    Ok((
+        Prepared {
+            method,
+            path_and_query,
+            headers: send_headers,
+            form: body,
+        },
+        SentRequest {
+            method: req.method.clone(),
+            path,
+            query,
+            form,
+            headers,
+            auth: auth.to_string(),
+        },
+    ))
+}
+
+fn encode_pairs(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish()
+}

@@ -1,0 +1,108 @@
+//! The snapshot file format and atomic writes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{SnapshotError, Source};
+use crate::run::ScenarioRun;
+use crate::scenario::Step;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub meta: Meta,
+    /// The request as sent, normalized (never the Authorization header).
+    pub request: Value,
+    pub response: SnapResponse,
+}
+
+/// Provenance: where the truth of this snapshot comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub scenario: String,
+    pub step: String,
+    pub source: String,
+    pub stripe_version: String,
+    pub recorded_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+pub fn pending_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".new");
+    PathBuf::from(s)
+}
+
+pub(super) fn source_text(source: &Source, run: &ScenarioRun, step: Option<&Step>) -> String {
+    let today = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let date = &today[..10];
+    match source {
+        Source::StripeTestMode => format!("recorded from Stripe test mode on {date}"),
+        Source::Other(url) => format!("recorded from {url} on {date}"),
+        Source::EmbeddedMock => match step.and_then(|s| s.seed.as_deref()) {
+            Some(seed) => format!(
+                "Stripe published test-mode example (seed file shared/seeds/responses/{seed}), reproduced by the embedded mock"
+            ),
+            None => format!(
+                "reference behavior (shared reference {}) rendered by the embedded mock",
+                run.scenario.reference.as_deref().unwrap_or("stripe-invoices.md")
+            ),
+        },
+    }
+}
+
+pub fn read(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(SnapshotError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| SnapshotError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+}
+
+/// Temp file in the same directory, then rename: a reader never sees half a snapshot.
+pub fn write_atomic(path: &Path, snap: &Snapshot) -> Result<(), SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut text = serde_json::to_string_pretty(snap).map_err(|e| io(e.into()))?;
+    text.push('\n');
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+pub(super) fn remove_if_exists(path: &Path) -> Result<(), SnapshotError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SnapshotError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}

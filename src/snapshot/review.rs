@@ -1,0 +1,84 @@
+//! Pending snapshots (`*.json.new`): list, accept (replace the snapshot), reject (delete).
+
+use std::path::{Path, PathBuf};
+
+use super::file::{self, Snapshot};
+use super::SnapshotError;
+
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub pending: PathBuf,
+    pub target: PathBuf,
+    pub new: Snapshot,
+    /// The snapshot it would replace, if there is one.
+    pub old: Option<Snapshot>,
+}
+
+/// Every pending file under `dir` whose path contains `filter` (all when empty), sorted.
+pub fn pending(dir: &Path, filter: &str) -> Result<Vec<Pending>, SnapshotError> {
+    let mut files = Vec::new();
+    walk(dir, &mut files).map_err(|source| SnapshotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    files.sort();
+    let mut out = Vec::new();
+    for p in files {
+        if !p.to_string_lossy().contains(filter) {
+            continue;
+        }
+        let target = p.with_extension("");
+        let new = file::read(&p)?.ok_or_else(|| SnapshotError::Io {
+            path: p.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "vanished"),
+        })?;
+        let old = file::read(&target)?;
+        out.push(Pending {
+            pending: p,
+            target,
+            new,
+            old,
+        });
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let p = entry?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.to_string_lossy().ends_with(".json.new") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Moves each pending file over its snapshot. Returns the snapshots written.
+pub fn accept(items: &[Pending]) -> Result<Vec<PathBuf>, SnapshotError> {
+    let mut done = Vec::new();
+    for p in items {
+        std::fs::rename(&p.pending, &p.target).map_err(|source| SnapshotError::Io {
+            path: p.pending.clone(),
+            source,
+        })?;
+        done.push(p.target.clone());
+    }
+    Ok(done)
+}
+
+/// Deletes each pending file.
+pub fn reject(items: &[Pending]) -> Result<Vec<PathBuf>, SnapshotError> {
+    let mut done = Vec::new();
+    for p in items {
+        super::file::remove_if_exists(&p.pending)?;
+        done.push(p.pending.clone());
+    }
+    Ok(done)
+}
