@@ -97,6 +97,7 @@ fn good_fixture_loads_into_the_model() {
     );
     assert_eq!(s.tags, vec!["finalize", "seed-000"]);
     assert_eq!(s.stripe_version.as_deref(), Some("2025-03-31.basil"));
+    assert_eq!(s.reference.as_deref(), Some("§4.4 zero-amount invoices"));
     assert_eq!(s.vars, vec![("days".to_string(), "7".to_string())]);
     let normalize = s.normalize.as_ref().expect("normalize kept raw");
     assert_eq!(normalize.to_json(), json!({"ignore": ["/account_name"]}));
@@ -175,7 +176,8 @@ fn good_fixture_loads_into_the_model() {
         (retry.interval, retry.timeout),
         (Duration::from_secs(2), Duration::from_secs(90))
     );
-    assert!(search.retry.is_some() && search.request.form.is_empty());
+    assert_eq!(search.seed.as_deref(), Some("000-search.json"));
+    assert_eq!(s.steps[0].seed, None);
 
     assert_eq!(s.teardown.len(), 1);
     let teardown = &s.teardown[0];

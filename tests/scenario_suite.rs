@@ -130,6 +130,78 @@ fn seed_examples_are_reproduced() {
     }
 }
 
+#[test]
+fn seed_files_name_the_steps_that_reproduce_them() {
+    let scenarios = suite();
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &scenarios {
+        for st in s.steps.iter().filter(|st| st.seed.is_some()) {
+            let seed = st.seed.as_deref().unwrap_or_default();
+            let (number, file) = seed.split_once('-').unwrap_or_default();
+            let endpoint = file.trim_end_matches(".json");
+            assert!(
+                s.tags.iter().any(|t| *t == format!("seed-{number}")),
+                "{}#{}: reproduces {seed} but is not tagged seed-{number}",
+                s.key,
+                st.id
+            );
+            let pinned = if number == "000" {
+                Some("2023-10-16")
+            } else {
+                None
+            };
+            assert_eq!(
+                s.stripe_version.as_deref(),
+                pinned,
+                "{}: version of {seed}",
+                s.key
+            );
+            // The published pay example is the already-paid finalize response (reference §3.6):
+            // the step reproducing it is the finalize before the refused pay.
+            let expected_step = if seed == "000-pay.json" {
+                "finalize"
+            } else {
+                endpoint
+            };
+            assert_eq!(st.id, expected_step, "{}: step reproducing {seed}", s.key);
+            assert!(
+                st.expect.snapshot && st.expect.status == Some(200),
+                "{}#{}",
+                s.key,
+                st.id
+            );
+            assert!(!seen.contains(&seed), "{seed} is reproduced twice");
+            seen.push(seed);
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            "000-finalize.json",
+            "000-mark_uncollectible.json",
+            "000-pay.json",
+            "000-search.json",
+            "000-send.json",
+            // 004-finalize.json is the same invoice as 001 (tests/normalize_seeds.rs).
+            "001-finalize.json",
+            "002-delete.json",
+        ]
+    );
+}
+
+#[test]
+fn every_scenario_cites_the_reference() {
+    for s in suite() {
+        let r = s.reference.unwrap_or_default();
+        assert!(
+            r.contains('§'),
+            "{}: `reference` names a section of stripe-invoices.md",
+            s.key
+        );
+    }
+}
+
 fn form_get<'a>(params: &'a [(String, Param)], key: &str) -> Option<&'a Param> {
     params.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }

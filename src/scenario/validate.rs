@@ -16,12 +16,13 @@ const TOP_KEYS: &[&str] = &[
     "description",
     "tags",
     "stripe_version",
+    "reference",
     "vars",
     "normalize",
     "steps",
     "teardown",
 ];
-const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry"];
+const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry", "seed"];
 const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
 const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot"];
 const RETRY_KEYS: &[&str] = &["interval", "timeout"];
@@ -417,6 +418,7 @@ impl Cx {
         let mut description = String::new();
         let mut tags = Vec::new();
         let mut stripe_version = None;
+        let mut reference = None;
         let mut vars = Vec::new();
         let mut normalize = None;
         let mut steps_node = None;
@@ -446,6 +448,14 @@ impl Cx {
                             self.push(d);
                         }
                         stripe_version = Some(s);
+                    }
+                }
+                "reference" => {
+                    if let Some(s) = self.string(v, "reference") {
+                        if s.trim().is_empty() {
+                            self.error(v.span, "`reference` must not be empty");
+                        }
+                        reference = Some(s);
                     }
                 }
                 "vars" => vars = self.vars(v),
@@ -485,6 +495,7 @@ impl Cx {
             description,
             tags,
             stripe_version,
+            reference,
             vars,
             normalize,
             steps,
@@ -627,6 +638,11 @@ impl Cx {
             }
         }
 
+        let seed = entries
+            .iter()
+            .find(|(k, _)| k.name == "seed")
+            .and_then(|(_, v)| self.seed(v));
+
         Some(Step {
             id: id?,
             span: start(node),
@@ -634,7 +650,28 @@ impl Cx {
             expect: expect?,
             capture,
             retry,
+            seed,
         })
+    }
+
+    /// `seed: 000-finalize.json`: a file name in shared/seeds/responses.
+    fn seed(&mut self, node: &Node) -> Option<String> {
+        let s = self.string(node, "seed")?;
+        let (number, rest) = s.split_at(s.find('-').unwrap_or(0));
+        let endpoint = rest.strip_prefix('-').and_then(|r| r.strip_suffix(".json"));
+        let ok = number.len() == 3
+            && number.chars().all(|c| c.is_ascii_digit())
+            && endpoint.is_some_and(|e| {
+                !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            });
+        if !ok {
+            let d = self
+                .diag(node.span, format!("invalid seed file name `{s}`"))
+                .help("seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`");
+            self.push(d);
+            return None;
+        }
+        Some(s)
     }
 
     fn request(&mut self, node: &Node) -> Option<RequestSpec> {
@@ -1638,6 +1675,21 @@ mod tests {
         assert_eq!(s.tags, vec!["finalize", "seed-000"]);
         assert_eq!(s.stripe_version.as_deref(), Some("2023-10-16"));
         assert!(s.normalize.is_some());
+        assert_eq!(s.reference, None);
+        assert_eq!(s.steps[0].seed, None);
+        let s = ok(&format!(
+            "reference: \"§4.4\"\n{STEP}    seed: 000-finalize.json\n"
+        ));
+        assert_eq!(s.reference.as_deref(), Some("§4.4"));
+        assert_eq!(s.steps[0].seed.as_deref(), Some("000-finalize.json"));
+        assert_eq!(
+            one(&format!("{STEP}    seed: shared/seeds/000-finalize.json\n")),
+            "4:11: invalid seed file name `shared/seeds/000-finalize.json` (seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`)"
+        );
+        assert_eq!(
+            one(&format!("{STEP}    seed: 0-pay\n")),
+            "4:11: invalid seed file name `0-pay` (seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`)"
+        );
         assert_eq!(
             one(&format!("stripe_version: basil\n{STEP}")),
             "1:17: invalid Stripe API version `basil` (expected `YYYY-MM-DD` or `YYYY-MM-DD.release`, e.g. `2025-03-31.basil`)"
