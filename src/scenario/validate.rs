@@ -1696,3 +1696,44 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Fragments that steer random text towards the scenario grammar, so the checks past the
+    /// YAML parser run too.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("steps:\n".to_string()),
+            Just("  - id: a\n".to_string()),
+            Just("    request: {method: GET, path: /v1}\n".to_string()),
+            Just("    expect:\n      body:\n".to_string()),
+            Just("        /a: {matches: \"(\"}\n".to_string()),
+            Just("        /b: {offset_from: /c}\n".to_string()),
+            Just("    capture: {x: /id}\n".to_string()),
+            Just("    retry: {interval: 1s}\n".to_string()),
+            Just("teardown:\n".to_string()),
+            Just("vars: {v: 1}\n".to_string()),
+            "[ -~\n]{0,30}",
+            "\\PC{0,10}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(parts in proptest::collection::vec(fragment(), 0..12)) {
+            let src: String = parts.concat();
+            let checked = check_file(Path::new("p.yaml"), "p", &src);
+            // Either a scenario or at least one problem, never both and never neither.
+            prop_assert_eq!(checked.scenario.is_some(), checked.diags.is_empty());
+        }
+
+        #[test]
+        fn templates_never_panic(s in "\\PC{0,40}") {
+            let _ = template::parse(&s);
+            let _ = crate::scenario::render_template(&s, &|_| Some("v".into()));
+        }
+    }
+}
