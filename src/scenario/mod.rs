@@ -3,20 +3,83 @@
 //!
 //! The file format is documented for users in `scenarios/README.md`.
 
+mod files;
 mod model;
+mod template;
+mod validate;
 
 pub use model::*;
 
 use std::path::Path;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::yaml::Span;
 
 /// Loads every scenario under `paths` (files, or directories searched recursively for
 /// `*.yaml`/`*.yml`), validating them all and returning every problem at once.
 /// `root` is the scenarios directory that scenario keys are relative to.
 pub fn load(paths: &[&Path], root: &Path) -> Result<Vec<Scenario>, Diagnostics> {
-    let _ = (paths, root);
-    todo!("scenario loader")
+    let mut diags = Diagnostics::default();
+    let found = files::discover(paths, &mut diags);
+
+    let mut scenarios = Vec::new();
+    // (name, file, span of the name or 1:1 when defaulted) of each file, for cross-file checks.
+    let mut names: Vec<(String, std::path::PathBuf, Span)> = Vec::new();
+    let mut keys: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for file in found {
+        let key = files::scenario_key(&file, root);
+        if let Some((_, first)) = keys.iter().find(|(k, _)| k == &key) {
+            diags.push(
+                Diagnostic::new(
+                    &file,
+                    Span { line: 1, col: 1 },
+                    format!(
+                        "scenario key `{key}` is also the key of {}",
+                        first.display()
+                    ),
+                )
+                .help("keys name snapshot directories, so they must be unique: rename one file"),
+            );
+        }
+        keys.push((key.clone(), file.clone()));
+
+        let source = match files::read_source(&file) {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let checked = validate::check_file(&file, &key, &source);
+        if let Some((name, span)) = &checked.name {
+            if let Some((_, first_file, first_span)) = names.iter().find(|(n, _, _)| n == name) {
+                diags.push(
+                    Diagnostic::new(
+                        &file,
+                        *span,
+                        format!(
+                            "duplicate scenario name `{name}` (first used in {}:{first_span})",
+                            first_file.display()
+                        ),
+                    )
+                    .label("duplicate name"),
+                );
+            } else {
+                names.push((name.clone(), file.clone(), *span));
+            }
+        }
+        for d in checked.diags {
+            diags.push(d);
+        }
+        if let Some(s) = checked.scenario {
+            scenarios.push(s);
+        }
+    }
+    if diags.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Renders `{{var}}` templates. `lookup` answers a variable name (`invoice_id`, `run_id`,
@@ -25,18 +88,63 @@ pub fn render_template(
     template: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, TemplateError> {
-    let _ = (template, lookup);
-    todo!("templates")
+    let pieces = template::parse(template)
+        .map_err(|reason| TemplateError::Malformed(template.to_string(), reason))?;
+    let mut out = String::with_capacity(template.len());
+    for piece in pieces {
+        match piece {
+            template::Piece::Lit(s) => out.push_str(s),
+            template::Piece::Var(name) => match lookup(name) {
+                Some(v) => out.push_str(&v),
+                None => return Err(TemplateError::Undefined(name.to_string())),
+            },
+        }
+    }
+    Ok(out)
 }
 
 /// Encodes a parameter tree the Stripe way: `a[b]=c`, `expand[]=x` for lists of scalars,
 /// `items[0][price]=p` for lists of maps. Scalars go through `render` (template expansion).
+/// Pairs come out unescaped, in file order; URL-encoding them is the caller's job.
 pub fn encode_params(
     params: &[(String, Param)],
     render: &dyn Fn(&str) -> Result<String, TemplateError>,
 ) -> Result<Vec<(String, String)>, TemplateError> {
-    let _ = (params, render);
-    todo!("form encoding")
+    let mut out = Vec::new();
+    for (name, value) in params {
+        encode_into(name, value, render, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn encode_into(
+    prefix: &str,
+    value: &Param,
+    render: &dyn Fn(&str) -> Result<String, TemplateError>,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), TemplateError> {
+    match value {
+        Param::Scalar(s) => out.push((prefix.to_string(), render(s)?)),
+        Param::Map(entries) => {
+            for (k, v) in entries {
+                encode_into(&format!("{prefix}[{k}]"), v, render, out)?;
+            }
+        }
+        Param::List(items) => {
+            // Stripe accepts both `a[]` and `a[0]`; `[]` is the curl form of its docs for
+            // scalar lists, but anything holding structure needs the index to group its fields.
+            let all_scalars = items.iter().all(|p| matches!(p, Param::Scalar(_)));
+            for (i, item) in items.iter().enumerate() {
+                let key = if all_scalars {
+                    format!("{prefix}[]")
+                } else {
+                    format!("{prefix}[{i}]")
+                };
+                encode_into(&key, item, render, out)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -45,4 +153,126 @@ pub enum TemplateError {
     Undefined(String),
     #[error("malformed template `{0}`: {1}")]
     Malformed(String, String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(name: &str) -> Option<String> {
+        match name {
+            "invoice_id" => Some("in_123".into()),
+            "run_id" => Some("r1".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn renders_templates() {
+        assert_eq!(
+            render_template("/v1/invoices/{{ invoice_id }}/pay", &lookup).unwrap(),
+            "/v1/invoices/in_123/pay"
+        );
+        assert_eq!(
+            render_template("{{run_id}}-{{invoice_id}}", &lookup).unwrap(),
+            "r1-in_123"
+        );
+        assert_eq!(render_template("no vars", &lookup).unwrap(), "no vars");
+        assert_eq!(
+            render_template("{{nope}}", &lookup).unwrap_err(),
+            TemplateError::Undefined("nope".into())
+        );
+        assert!(matches!(
+            render_template("{{run_id", &lookup).unwrap_err(),
+            TemplateError::Malformed(t, _) if t == "{{run_id"
+        ));
+    }
+
+    fn s(v: &str) -> Param {
+        Param::Scalar(v.to_string())
+    }
+
+    fn encode(params: &[(String, Param)]) -> Vec<(String, String)> {
+        let render = |t: &str| render_template(t, &lookup);
+        encode_params(params, &render).unwrap()
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn encodes_the_stripe_way() {
+        let params = vec![
+            ("customer".to_string(), s("cus_1")),
+            (
+                "metadata".to_string(),
+                Param::Map(vec![
+                    ("apiparity_run".into(), s("{{run_id}}")),
+                    ("b".into(), s("2")),
+                ]),
+            ),
+            (
+                "expand".to_string(),
+                Param::List(vec![s("customer"), s("lines")]),
+            ),
+            (
+                "items".to_string(),
+                Param::List(vec![
+                    Param::Map(vec![("price".into(), s("p1")), ("quantity".into(), s("2"))]),
+                    Param::Map(vec![(
+                        "tax_rates".into(),
+                        Param::List(vec![s("txr_1"), s("txr_2")]),
+                    )]),
+                ]),
+            ),
+            (
+                "payment_settings".to_string(),
+                Param::Map(vec![(
+                    "lines".into(),
+                    Param::List(vec![Param::Map(vec![("amount".into(), s("5"))])]),
+                )]),
+            ),
+            ("empty".to_string(), Param::List(vec![])),
+        ];
+        assert_eq!(
+            encode(&params),
+            pairs(&[
+                ("customer", "cus_1"),
+                ("metadata[apiparity_run]", "r1"),
+                ("metadata[b]", "2"),
+                ("expand[]", "customer"),
+                ("expand[]", "lines"),
+                ("items[0][price]", "p1"),
+                ("items[0][quantity]", "2"),
+                ("items[1][tax_rates][]", "txr_1"),
+                ("items[1][tax_rates][]", "txr_2"),
+                ("payment_settings[lines][0][amount]", "5"),
+            ])
+        );
+    }
+
+    #[test]
+    fn mixed_lists_are_indexed() {
+        let params = vec![(
+            "a".to_string(),
+            Param::List(vec![s("x"), Param::Map(vec![("k".into(), s("v"))])]),
+        )];
+        assert_eq!(encode(&params), pairs(&[("a[0]", "x"), ("a[1][k]", "v")]));
+    }
+
+    #[test]
+    fn encoding_reports_undefined_variables() {
+        let params = vec![(
+            "metadata".to_string(),
+            Param::Map(vec![("k".into(), s("{{missing}}"))]),
+        )];
+        let render = |t: &str| render_template(t, &lookup);
+        assert_eq!(
+            encode_params(&params, &render).unwrap_err(),
+            TemplateError::Undefined("missing".into())
+        );
+    }
 }
