@@ -5,10 +5,13 @@
 //! `scenario` (load, validate) → `run` (HTTP, captures, retries) → `normalize` →
 //! `diff` → `snapshot` → `report`, with `mock` (the embedded reference mock) beside it.
 
+pub mod baseline;
 pub mod config;
 pub mod diag;
 pub mod diff;
+pub mod differential;
 pub mod mock;
+pub mod noise;
 pub mod normalize;
 pub mod pipeline;
 pub mod pointer;

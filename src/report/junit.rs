@@ -8,7 +8,7 @@ pub fn render(report: &Report) -> Result<String, String> {
     let mut suite = TestSuite::new("apiparity");
     for s in &report.scenarios {
         let status = match s.status {
-            Status::Pass | Status::Warn => TestCaseStatus::success(),
+            Status::Pass | Status::Warn | Status::Baselined => TestCaseStatus::success(),
             Status::Skipped => TestCaseStatus::skipped(),
             Status::Error | Status::Unsupported => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -30,6 +30,28 @@ pub fn render(report: &Report) -> Result<String, String> {
         case.set_time(std::time::Duration::from_millis(s.duration_ms as u64));
         suite.add_test_case(case);
     }
+    // Stale baseline entries fail the run: one failing testcase each, so CI shows them.
+    if let Some(b) = &report.baseline {
+        for e in &b.stale {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_message(format!(
+                "baseline entry {} matched nothing: remove it, or the deviation came back fixed",
+                e.location
+            ));
+            st.set_type("stale_baseline_entry");
+            st.set_description(format!(
+                "scenario {}, step {}, pointer {}, kind {}: {}",
+                e.scenario,
+                e.step,
+                e.pointer.as_deref().unwrap_or("(any)"),
+                e.kind.as_deref().unwrap_or("(any)"),
+                e.reason
+            ));
+            let mut case = TestCase::new(format!("baseline::{}", e.location), st);
+            case.set_classname("apiparity.baseline");
+            suite.add_test_case(case);
+        }
+    }
     let mut r = JReport::new("apiparity");
     r.add_test_suite(suite);
     r.to_string().map_err(|e| e.to_string())
@@ -39,7 +61,7 @@ fn headline(s: &ScenarioReport) -> String {
     let bad: Vec<String> = s
         .steps
         .iter()
-        .filter(|st| !matches!(st.status, Status::Pass | Status::Skipped | Status::Warn))
+        .filter(|st| st.status.is_failure())
         .map(|st| {
             let first = st
                 .differences

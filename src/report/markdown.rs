@@ -11,6 +11,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     let mut o = String::new();
     let s = &r.summary;
     let verdict = match s.exit_code {
+        0 if s.baselined > 0 => "✅ no new differences (known deviations accepted by the baseline)",
         0 => "✅ all scenarios match",
         1 => "❌ differences found",
         _ => "⛔ target errors",
@@ -36,6 +37,45 @@ pub fn render(r: &Report) -> Result<String, String> {
         s.expectation_failures,
         s.target_errors
     );
+    if let Some(b) = &r.baseline {
+        let _ = writeln!(o, "## Baseline\n");
+        let _ = writeln!(
+            o,
+            "`{}` (target {}): {} entries, {} accepted difference(s)/failure(s), {} stale, {} for scenarios not run{}.\n",
+            b.file,
+            b.target,
+            b.entries,
+            b.accepted,
+            b.stale.len(),
+            b.not_run,
+            if b.todo_reasons > 0 {
+                format!(", {} reason(s) still TODO", b.todo_reasons)
+            } else {
+                String::new()
+            }
+        );
+        if !b.stale.is_empty() {
+            let _ = writeln!(o, "Stale entries (they matched nothing; each fails the run):\n");
+            let _ = writeln!(o, "| entry | scenario | step | pointer | kind | reason |");
+            let _ = writeln!(o, "|---|---|---|---|---|---|");
+            for e in &b.stale {
+                let _ = writeln!(
+                    o,
+                    "| `{}` | `{}` | `{}` | {} | {} | {} |",
+                    e.location,
+                    e.scenario,
+                    e.step,
+                    e.pointer
+                        .as_deref()
+                        .map(|p| format!("`{}`", display_pointer(p)))
+                        .unwrap_or_else(|| "any".into()),
+                    e.kind.as_deref().unwrap_or("any"),
+                    cell(&e.reason)
+                );
+            }
+            let _ = writeln!(o);
+        }
+    }
     let c = &r.scorecard;
     let _ = writeln!(o, "## Parity\n");
     let _ = writeln!(
@@ -85,10 +125,15 @@ pub fn render(r: &Report) -> Result<String, String> {
     Ok(o)
 }
 
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
 fn icon(s: Status) -> String {
     match s {
         Status::Pass => "✅ pass".into(),
         Status::Warn => "⚠️ warn".into(),
+        Status::Baselined => "☑️ baselined".into(),
         other => format!("❌ {}", other.as_str()),
     }
 }
@@ -148,6 +193,32 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
                     d.kind.as_str(),
                     short(&d.expected),
                     short(&d.actual)
+                );
+            }
+            let _ = writeln!(o);
+        }
+        if !st.baselined.is_empty() {
+            let _ = writeln!(o, "Accepted by the baseline:\n");
+            let _ = writeln!(o, "| what | expected | actual | reason | entry |");
+            let _ = writeln!(o, "|---|---|---|---|---|");
+            for b in &st.baselined {
+                let (what, e, a) = match (&b.difference, b.status) {
+                    (Some(d), _) => (
+                        format!("`{}` {}", display_pointer(&d.pointer), d.kind.as_str()),
+                        short(&d.expected),
+                        short(&d.actual),
+                    ),
+                    (None, s) => (
+                        format!("step {}", s.map_or("status", |s| s.as_str())),
+                        "—".into(),
+                        "—".into(),
+                    ),
+                };
+                let _ = writeln!(
+                    o,
+                    "| {what} | {e} | {a} | {} | `{}` |",
+                    cell(&b.reason),
+                    b.location
                 );
             }
             let _ = writeln!(o);

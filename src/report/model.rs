@@ -27,8 +27,51 @@ pub struct Report {
     pub summary: Summary,
     pub scorecard: Scorecard,
     pub scenarios: Vec<ScenarioReport>,
+    /// The known-deviation baseline applied to this run (`--baseline`), if any.
+    pub baseline: Option<BaselineInfo>,
     #[serde(skip)]
     pub redactor: Redactor,
+}
+
+/// What a baseline (`mocks/<name>.yaml`) did to this run. See `crate::baseline`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BaselineInfo {
+    pub file: String,
+    /// The baseline's free-text `target`.
+    pub target: String,
+    pub entries: usize,
+    /// Differences and step failures the baseline accepted.
+    pub accepted: usize,
+    /// Entries that matched nothing although their scenario ran: they fail the run.
+    pub stale: Vec<StaleEntry>,
+    /// Entries whose scenario did not run (filtered out): neither used nor stale.
+    pub not_run: usize,
+    /// Entries whose reason is still `TODO` (as `--write-baseline` leaves them).
+    pub todo_reasons: usize,
+}
+
+/// A baseline entry that no longer occurs.
+#[derive(Clone, Debug, Serialize)]
+pub struct StaleEntry {
+    /// `file:line` of the entry.
+    pub location: String,
+    pub scenario: String,
+    pub step: String,
+    pub pointer: Option<String>,
+    pub kind: Option<String>,
+    pub reason: String,
+}
+
+/// A difference or a step failure a baseline accepts: reported, but it does not fail the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct BaselinedItem {
+    /// The accepted difference; `None` when the entry accepted the step's status itself.
+    pub difference: Option<Difference>,
+    /// The step status the entry accepted (`unsupported`, `fail`, `error`), for status entries.
+    pub status: Option<Status>,
+    pub reason: String,
+    /// `file:line` of the entry that accepted it.
+    pub location: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -49,7 +92,12 @@ pub struct Summary {
     pub expectation_failures: usize,
     pub target_errors: usize,
     pub pending_snapshots: usize,
-    /// 0 all match, 1 differences or failed expectations, 2 target errors.
+    /// Differences and step failures a baseline accepted (not counted above).
+    pub baselined: usize,
+    /// Baseline entries that matched nothing (each fails the run).
+    pub stale_baseline_entries: usize,
+    /// 0 all match, 1 differences, failed expectations or stale baseline entries,
+    /// 2 target errors.
     pub exit_code: i32,
 }
 
@@ -106,6 +154,8 @@ pub enum Status {
     Error,
     /// Not run (an earlier step failed).
     Skipped,
+    /// Deviates only in ways the baseline accepts (known deviations of a third-party mock).
+    Baselined,
 }
 
 impl Status {
@@ -118,10 +168,14 @@ impl Status {
             Status::Unsupported => "unsupported",
             Status::Error => "error",
             Status::Skipped => "skipped",
+            Status::Baselined => "baselined",
         }
     }
-    fn is_failure(self) -> bool {
-        !matches!(self, Status::Pass | Status::Warn | Status::Skipped)
+    pub fn is_failure(self) -> bool {
+        !matches!(
+            self,
+            Status::Pass | Status::Warn | Status::Skipped | Status::Baselined
+        )
     }
 }
 
@@ -163,6 +217,11 @@ pub struct StepReport {
     pub skipped: Option<String>,
     pub fields_compared: usize,
     pub fields_matching: usize,
+    /// Differences and failures a baseline accepted (moved out of `differences`).
+    pub baselined: Vec<BaselinedItem>,
+    /// The status a baseline accepted when it accepted the whole step (`status` is then
+    /// `baselined`).
+    pub baselined_status: Option<Status>,
 }
 
 /// What the report needs besides the run itself.
@@ -178,7 +237,6 @@ pub struct BuildContext<'a> {
 
 /// Builds the report from a run and, per scenario, its snapshot comparisons.
 pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildContext<'_>) -> Report {
-    let mut summary = Summary::default();
     let mut card = Scorecard::default();
     let mut freq: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
     let mut scenarios = Vec::new();
@@ -200,13 +258,6 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
             })
             .collect();
         for s in &steps {
-            summary.steps += 1;
-            summary.differences += s.differences.len();
-            summary.additive += s.differences.iter().filter(|d| d.is_additive()).count();
-            summary.breaking += s.differences.iter().filter(|d| !d.is_additive()).count();
-            summary.expectation_failures += s.failures.len();
-            summary.target_errors += usize::from(s.status == Status::Error);
-            summary.pending_snapshots += usize::from(s.pending.is_some());
             if matches!(s.verdict, Some(Verdict::Match | Verdict::Differs))
                 || s.status == Status::Unsupported
             {
@@ -224,27 +275,7 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
                 e.1 += 1;
             }
         }
-        let status = if srun.error.is_some() {
-            Status::Error
-        } else {
-            // The worst step decides, in this order.
-            [
-                Status::Error,
-                Status::Unsupported,
-                Status::Fail,
-                Status::Differ,
-                Status::Warn,
-            ]
-            .into_iter()
-            .find(|st| steps.iter().any(|s| s.status == *st))
-            .unwrap_or(Status::Pass)
-        };
-        summary.scenarios += 1;
-        if status.is_failure() {
-            summary.scenarios_failed += 1;
-        } else {
-            summary.scenarios_passed += 1;
-        }
+        let status = scenario_status(&steps, srun.error.is_some());
         scenarios.push(ScenarioReport {
             key: srun.scenario.key.clone(),
             name: srun.scenario.name.clone(),
@@ -272,14 +303,7 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
     });
     top.truncate(20);
     card.top_differences = top;
-    summary.exit_code = if summary.target_errors > 0 || scenarios.iter().any(|s| s.error.is_some())
-    {
-        2
-    } else if summary.scenarios_failed > 0 {
-        1
-    } else {
-        0
-    };
+    let summary = summarize(&scenarios, None);
     Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
         target: ctx.target,
@@ -292,8 +316,64 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
         summary,
         scorecard: card,
         scenarios,
+        baseline: None,
         redactor: ctx.redactor,
     }
+}
+
+/// A scenario's status: an internal error, else the worst step decides, in this order.
+pub fn scenario_status(steps: &[StepReport], internal_error: bool) -> Status {
+    if internal_error {
+        return Status::Error;
+    }
+    [
+        Status::Error,
+        Status::Unsupported,
+        Status::Fail,
+        Status::Differ,
+        Status::Warn,
+        Status::Baselined,
+    ]
+    .into_iter()
+    .find(|st| steps.iter().any(|s| s.status == *st))
+    .unwrap_or(Status::Pass)
+}
+
+/// The counts and the exit code, from the scenario reports (and the baseline's stale entries).
+/// Accepted (baselined) items are counted apart and never fail the run.
+pub fn summarize(scenarios: &[ScenarioReport], baseline: Option<&BaselineInfo>) -> Summary {
+    let mut summary = Summary::default();
+    for sc in scenarios {
+        for s in &sc.steps {
+            summary.steps += 1;
+            summary.differences += s.differences.len();
+            summary.additive += s.differences.iter().filter(|d| d.is_additive()).count();
+            summary.breaking += s.differences.iter().filter(|d| !d.is_additive()).count();
+            summary.baselined += s.baselined.len();
+            // A step the baseline accepted as a whole no longer counts its failures.
+            if s.baselined_status.is_none() {
+                summary.expectation_failures += s.failures.len();
+            }
+            summary.target_errors += usize::from(s.status == Status::Error);
+            summary.pending_snapshots += usize::from(s.pending.is_some());
+        }
+        summary.scenarios += 1;
+        if sc.status.is_failure() {
+            summary.scenarios_failed += 1;
+        } else {
+            summary.scenarios_passed += 1;
+        }
+    }
+    summary.stale_baseline_entries = baseline.map_or(0, |b| b.stale.len());
+    summary.exit_code = if summary.target_errors > 0 || scenarios.iter().any(|s| s.error.is_some())
+    {
+        2
+    } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
+        1
+    } else {
+        0
+    };
+    summary
 }
 
 fn step_report(
@@ -367,6 +447,8 @@ fn step_report(
         },
         fields_compared,
         fields_matching,
+        baselined: vec![],
+        baselined_status: None,
     }
 }
 

@@ -31,6 +31,7 @@ pub fn terminal(r: &Report, color: bool) -> String {
             Status::Unsupported => (red, "UNSUPPORTED"),
             Status::Fail => (red, "FAIL"),
             Status::Differ => (red, "DIFFER"),
+            Status::Baselined => (yellow, "BASELINED"),
         };
         let _ = writeln!(
             o,
@@ -87,6 +88,20 @@ pub fn terminal(r: &Report, color: bool) -> String {
                     st.differences.len() - 25
                 );
             }
+            for b in &st.baselined {
+                let what = match (&b.difference, b.status) {
+                    (Some(d), _) => format!("{} {}", d.kind.as_str(), display_pointer(&d.pointer)),
+                    (None, Some(s)) => format!("step {}", s.as_str()),
+                    (None, None) => "step".to_string(),
+                };
+                let _ = writeln!(
+                    o,
+                    "              {} {what}: {} ({})",
+                    paint(color, dim, "known:"),
+                    b.reason,
+                    b.location
+                );
+            }
             if let Some(p) = &st.pending {
                 let _ = writeln!(
                     o,
@@ -96,12 +111,53 @@ pub fn terminal(r: &Report, color: bool) -> String {
             }
         }
     }
+    if let Some(b) = &r.baseline {
+        let _ = writeln!(
+            o,
+            "\nbaseline {} ({}): {} of {} entries in use, {} accepted item(s){}{}",
+            b.file,
+            b.target,
+            b.entries - b.stale.len() - b.not_run,
+            b.entries,
+            b.accepted,
+            if b.not_run > 0 {
+                format!(", {} for scenarios not run", b.not_run)
+            } else {
+                String::new()
+            },
+            if b.todo_reasons > 0 {
+                format!(", {} reason(s) still TODO", b.todo_reasons)
+            } else {
+                String::new()
+            }
+        );
+        for e in &b.stale {
+            let _ = writeln!(
+                o,
+                "  {} {} {}{}{}: matched nothing ({})",
+                paint(color, red, "STALE"),
+                e.location,
+                e.scenario,
+                format_args!(" step {}", e.step),
+                [e.pointer.as_deref().map(|p| format!(" {}", display_pointer(p))), e.kind.as_deref().map(|k| format!(" {k}"))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<String>(),
+                e.reason
+            );
+        }
+    }
     let s = &r.summary;
     let c = &r.scorecard;
     let _ = writeln!(
         o,
-        "\n{} scenarios: {} passed, {} failed; {} differences ({} breaking, {} additive), {} expectation failures, {} target errors",
-        s.scenarios, s.scenarios_passed, s.scenarios_failed, s.differences, s.breaking, s.additive, s.expectation_failures, s.target_errors
+        "\n{} scenarios: {} passed, {} failed; {} differences ({} breaking, {} additive), {} expectation failures, {} target errors{}",
+        s.scenarios, s.scenarios_passed, s.scenarios_failed, s.differences, s.breaking, s.additive, s.expectation_failures, s.target_errors,
+        if r.baseline.is_some() {
+            format!("; {} baselined, {} stale baseline entries", s.baselined, s.stale_baseline_entries)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         o,

@@ -1,0 +1,741 @@
+//! Known-deviation baselines: `mocks/<name>.yaml` lists the differences a third-party mock is
+//! known to have from Stripe, so a run against it fails only on NEW differences. Entry points:
+//! [`load`] (or [`parse`]), [`apply`], and [`from_report`] to write a starting baseline.
+//!
+//! ```yaml
+//! target: localstripe
+//! deviations:
+//!   - scenario: finalize/zero-amount   # scenario key, or "*"
+//!     step: finalize                   # step id, or "*"
+//!     pointer: /number                 # JSON pointer (`*`, `**` wildcards); omit: any
+//!     kind: missing                    # diff kind, or unsupported/fail/error; omit: any
+//!     reason: localstripe has no finalize route
+//! ```
+//!
+//! Matching, per step of a scenario that ran:
+//! - a difference entry (`kind` a diff kind, or `kind` omitted with a `pointer`) accepts each
+//!   difference of that kind at that pointer;
+//! - a status entry (`kind: unsupported|fail|error`) accepts the step when it has that status,
+//!   together with everything reported under it (its differences and failed expectations are
+//!   the consequences of the refusal);
+//! - an entry with neither `kind` nor `pointer` accepts the whole step, whatever went wrong.
+//!
+//! Every entry must match something when its scenario ran, or it is STALE and fails the run
+//! (exit 1), so a baseline never outlives the deviations it describes. Entries whose scenario
+//! did not run (filtered out) are neither used nor stale. The format is documented for users
+//! in `mocks/README.md`.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::diff::{DiffKind, Difference};
+use crate::pointer::{self, Selector};
+use crate::report::{
+    scenario_status, summarize, BaselineInfo, BaselinedItem, Report, StaleEntry, Status,
+    StepReport,
+};
+use crate::yaml::{Kind, Node, Scalar, Span};
+
+/// The reason `--write-baseline` leaves for a human to fill in.
+pub const TODO_REASON: &str = "TODO";
+
+const TOP_KEYS: &[&str] = &["target", "deviations"];
+const ENTRY_KEYS: &[&str] = &["scenario", "step", "pointer", "kind", "reason"];
+/// Values of `kind`: every diff kind, then the step statuses a baseline may accept.
+const KINDS: &[&str] = &[
+    "missing",
+    "unexpected",
+    "type_changed",
+    "value_changed",
+    "order_changed",
+    "status_changed",
+    "unsupported",
+    "fail",
+    "error",
+];
+
+/// A parsed baseline file.
+#[derive(Clone, Debug)]
+pub struct Baseline {
+    pub file: PathBuf,
+    /// Free text naming the target (`localstripe`, `stripe-mock 0.19`).
+    pub target: String,
+    pub deviations: Vec<Deviation>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deviation {
+    /// Scenario key, or `*` for every scenario.
+    pub scenario: String,
+    /// Step id, or `*` for every step.
+    pub step: String,
+    /// The pointer as written; `None` matches any pointer.
+    pub pointer: Option<String>,
+    pub kind: Option<EntryKind>,
+    pub reason: String,
+    /// Where the entry starts in the file.
+    pub span: Span,
+    matcher: Option<PointerMatch>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EntryKind {
+    Diff(DiffKind),
+    /// A step status: `Unsupported`, `Fail` or `Error`.
+    Step(Status),
+}
+
+impl EntryKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EntryKind::Diff(k) => k.as_str(),
+            EntryKind::Step(s) => s.as_str(),
+        }
+    }
+    fn parse(s: &str) -> Option<EntryKind> {
+        Some(match s {
+            "missing" => EntryKind::Diff(DiffKind::Missing),
+            "unexpected" => EntryKind::Diff(DiffKind::Unexpected),
+            "type_changed" => EntryKind::Diff(DiffKind::TypeChanged),
+            "value_changed" => EntryKind::Diff(DiffKind::ValueChanged),
+            "order_changed" => EntryKind::Diff(DiffKind::OrderChanged),
+            "status_changed" => EntryKind::Diff(DiffKind::StatusChanged),
+            "unsupported" => EntryKind::Step(Status::Unsupported),
+            "fail" => EntryKind::Step(Status::Fail),
+            "error" => EntryKind::Step(Status::Error),
+            _ => return None,
+        })
+    }
+}
+
+/// How an entry's pointer matches a difference's pointer.
+#[derive(Clone, Debug, PartialEq)]
+enum PointerMatch {
+    /// `""`: the document root (where `status_changed` lives).
+    Root,
+    /// A pointer, possibly with `*` (one token) and `**` (any number of tokens).
+    Pattern(Selector),
+}
+
+impl PointerMatch {
+    fn matches(&self, pointer: &str) -> bool {
+        match self {
+            PointerMatch::Root => pointer.is_empty(),
+            PointerMatch::Pattern(sel) => {
+                !pointer.is_empty() && pointer::tokens(pointer).is_ok_and(|t| sel.matches(&t))
+            }
+        }
+    }
+}
+
+impl Deviation {
+    /// `file:line` for messages and reports.
+    fn location(&self, file: &Path) -> String {
+        format!("{}:{}", file.display(), self.span.line)
+    }
+    fn applies_to(&self, scenario: &str) -> bool {
+        self.scenario == "*" || self.scenario == scenario
+    }
+    fn applies_to_step(&self, step: &str) -> bool {
+        self.step == "*" || self.step == step
+    }
+    /// A status entry, or one with neither kind nor pointer.
+    fn is_whole_step(&self) -> bool {
+        matches!(self.kind, Some(EntryKind::Step(_))) || (self.kind.is_none() && self.pointer.is_none())
+    }
+    /// Accepts the step as a whole (status entries, and entries with neither kind nor pointer)?
+    fn accepts_step(&self, status: Status) -> bool {
+        let failing = matches!(
+            status,
+            Status::Unsupported | Status::Fail | Status::Error | Status::Differ | Status::Warn
+        );
+        match &self.kind {
+            Some(EntryKind::Step(s)) => *s == status,
+            None if self.pointer.is_none() => failing,
+            _ => false,
+        }
+    }
+    fn accepts_difference(&self, d: &Difference) -> bool {
+        let kind_ok = match &self.kind {
+            Some(EntryKind::Diff(k)) => *k == d.kind,
+            Some(EntryKind::Step(_)) => false,
+            None => true,
+        };
+        kind_ok && self.matcher.as_ref().is_none_or(|m| m.matches(&d.pointer))
+    }
+}
+
+/// Reads and validates a baseline file; every problem at once, each with file:line:col.
+pub fn load(path: &Path) -> Result<Baseline, Diagnostics> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, path),
+        Err(e) => Err(Diagnostics(vec![Diagnostic::new(
+            path,
+            Span { line: 1, col: 1 },
+            format!("cannot read baseline: {e}"),
+        )])),
+    }
+}
+
+/// Parses baseline text; `file` names it in diagnostics.
+pub fn parse(text: &str, file: &Path) -> Result<Baseline, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut out = Baseline {
+        file: file.to_path_buf(),
+        target: String::new(),
+        deviations: Vec::new(),
+    };
+    let root = match crate::yaml::parse(text) {
+        Ok(Some(root)) => root,
+        // An empty file is an empty baseline: nothing accepted.
+        Ok(None) => return Ok(out),
+        Err(e) => return Err(Diagnostics(vec![Diagnostic::new(file, e.span, e.message)])),
+    };
+    let Some(entries) = root.as_map() else {
+        diags.push(
+            Diagnostic::new(
+                file,
+                root.span,
+                format!(
+                    "a baseline must be a mapping with `target` and `deviations`, found {}",
+                    root.describe()
+                ),
+            )
+            .label("expected a mapping"),
+        );
+        return Err(diags);
+    };
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "target" => match v.scalar_text() {
+                Some(t) if !matches!(v.kind, Kind::Seq(_) | Kind::Map(_)) => out.target = t,
+                _ => diags.push(Diagnostic::new(
+                    file,
+                    v.span,
+                    format!("`target` must be text, found {}", v.describe()),
+                )),
+            },
+            "deviations" => match &v.kind {
+                Kind::Seq(items) => {
+                    for item in items {
+                        if let Some(d) = entry(item, file, &mut diags) {
+                            if let Some(first) = out.deviations.iter().find(|e| same_entry(e, &d))
+                            {
+                                diags.push(
+                                    Diagnostic::new(
+                                        file,
+                                        d.span,
+                                        format!(
+                                            "duplicate deviation (same as the entry at line {})",
+                                            first.span.line
+                                        ),
+                                    )
+                                    .label("duplicate")
+                                    .help("remove one of them"),
+                                );
+                            } else {
+                                out.deviations.push(d);
+                            }
+                        }
+                    }
+                }
+                Kind::Scalar(Scalar::Null) => {}
+                _ => diags.push(Diagnostic::new(
+                    file,
+                    v.span,
+                    format!("`deviations` must be a sequence, found {}", v.describe()),
+                )),
+            },
+            _ => diags.push(unknown_key(file, k.span, &k.name, "", TOP_KEYS)),
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
+}
+
+fn same_entry(a: &Deviation, b: &Deviation) -> bool {
+    a.scenario == b.scenario && a.step == b.step && a.pointer == b.pointer && a.kind == b.kind
+}
+
+fn unknown_key(file: &Path, span: Span, name: &str, section: &str, known: &[&str]) -> Diagnostic {
+    let what = if section.is_empty() {
+        format!("unknown key `{name}`")
+    } else {
+        format!("unknown key `{name}` in {section}")
+    };
+    let d = Diagnostic::new(file, span, what).label("unknown key");
+    match did_you_mean(name, known) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("known keys: {}", known.join(", "))),
+    }
+}
+
+/// One `deviations` item; `None` (with diagnostics) when it is unusable.
+fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation> {
+    let before = diags.0.len();
+    let Some(entries) = node.as_map() else {
+        diags.push(
+            Diagnostic::new(
+                file,
+                node.span,
+                format!(
+                    "a deviation must be a mapping (scenario, step, pointer, kind, reason), found {}",
+                    node.describe()
+                ),
+            )
+            .label("expected a mapping"),
+        );
+        return None;
+    };
+    let text = |key: &str, v: &Node, diags: &mut Diagnostics| -> Option<String> {
+        match &v.kind {
+            Kind::Scalar(Scalar::Str(s)) => Some(s.clone()),
+            // `step: 1` or `reason: 42` read as numbers; their text is what was meant.
+            Kind::Scalar(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)) => v.scalar_text(),
+            _ => {
+                diags.push(Diagnostic::new(
+                    file,
+                    v.span,
+                    format!("`{key}` must be text, found {}", v.describe()),
+                ));
+                None
+            }
+        }
+    };
+    let (mut scenario, mut step, mut pointer, mut kind, mut reason) = (None, None, None, None, None);
+    let mut matcher = None;
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "scenario" => scenario = text("scenario", v, diags),
+            "step" => step = text("step", v, diags),
+            "reason" => reason = text("reason", v, diags),
+            "pointer" => {
+                // `pointer: ~` is the same as leaving it out.
+                if v.is_null() {
+                    continue;
+                }
+                let Some(p) = text("pointer", v, diags) else {
+                    continue;
+                };
+                match parse_pointer(&p) {
+                    Ok(m) => {
+                        matcher = Some(m);
+                        pointer = Some(p);
+                    }
+                    Err((msg, help)) => {
+                        let mut d = Diagnostic::new(file, v.span, msg).label("bad pointer");
+                        if let Some(h) = help {
+                            d = d.help(h);
+                        }
+                        diags.push(d);
+                    }
+                }
+            }
+            "kind" => {
+                if v.is_null() {
+                    continue;
+                }
+                let Some(t) = text("kind", v, diags) else {
+                    continue;
+                };
+                match EntryKind::parse(&t) {
+                    Some(k) => kind = Some(k),
+                    None => {
+                        let mut d = Diagnostic::new(file, v.span, format!("unknown kind `{t}`"))
+                            .label("unknown kind");
+                        d = match did_you_mean(&t, KINDS) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help(format!("kinds: {}", KINDS.join(", "))),
+                        };
+                        diags.push(d);
+                    }
+                }
+            }
+            _ => diags.push(unknown_key(file, k.span, &k.name, "a deviation", ENTRY_KEYS)),
+        }
+    }
+    for (name, value) in [("scenario", &scenario), ("step", &step), ("reason", &reason)] {
+        match value {
+            None if !entries.iter().any(|(k, _)| k.name == name) => diags.push(
+                Diagnostic::new(file, node.span, format!("deviation without `{name}`"))
+                    .label(format!("`{name}` is required")),
+            ),
+            Some(v) if v.trim().is_empty() => {
+                let span = entries
+                    .iter()
+                    .find(|(k, _)| k.name == name)
+                    .map_or(node.span, |(_, v)| v.span);
+                diags.push(Diagnostic::new(file, span, format!("`{name}` is empty")));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(EntryKind::Step(s)), Some(_)) = (&kind, &pointer) {
+        let span = entries
+            .iter()
+            .find(|(k, _)| k.name == "pointer")
+            .map_or(node.span, |(k, _)| k.span);
+        diags.push(
+            Diagnostic::new(
+                file,
+                span,
+                format!(
+                    "`kind: {}` accepts a step's status, which has no pointer",
+                    s.as_str()
+                ),
+            )
+            .help("remove `pointer`, or use a difference kind such as `missing`"),
+        );
+    }
+    if diags.0.len() > before {
+        return None;
+    }
+    Some(Deviation {
+        scenario: scenario?,
+        step: step?,
+        pointer,
+        kind,
+        reason: reason?,
+        span: node.span,
+        matcher,
+    })
+}
+
+fn parse_pointer(p: &str) -> Result<PointerMatch, (String, Option<String>)> {
+    if p.is_empty() {
+        return Ok(PointerMatch::Root);
+    }
+    if !p.starts_with('/') {
+        return Err((
+            format!("`{p}` is not a JSON pointer: a pointer starts with `/`"),
+            Some(format!("did you mean `/{p}`?")),
+        ));
+    }
+    Selector::parse(p)
+        .map(PointerMatch::Pattern)
+        .map_err(|e| (format!("bad pointer `{p}`: {e}"), None))
+}
+
+impl Baseline {
+    /// Entries naming a scenario that is not in the suite (`known`: every scenario key the
+    /// suite has, before tag/name filters), with a did-you-mean. The CLI calls this after
+    /// loading scenarios, so a typo in a key fails loudly instead of never applying.
+    pub fn check_scenarios(&self, known: &[&str]) -> Diagnostics {
+        let mut diags = Diagnostics::default();
+        for d in &self.deviations {
+            if d.scenario != "*" && !known.contains(&d.scenario.as_str()) {
+                let mut diag = Diagnostic::new(
+                    &self.file,
+                    d.span,
+                    format!("no scenario `{}` in the suite", d.scenario),
+                )
+                .label("unknown scenario");
+                if let Some(s) = did_you_mean(&d.scenario, known) {
+                    diag = diag.help(format!("did you mean `{s}`?"));
+                }
+                diags.push(diag);
+            }
+        }
+        diags
+    }
+}
+
+/// Marks the differences and step failures the baseline accepts as baselined (they no longer
+/// fail), records every entry that matched nothing as stale (which fails the run), and
+/// recomputes statuses, the summary and the exit code. The scorecard is left as measured:
+/// parity figures describe the target, accepted or not.
+pub fn apply(report: &mut Report, baseline: &Baseline) {
+    let additive_fails = report.additive != "warn";
+    let mut used = vec![false; baseline.deviations.len()];
+    let mut ran = vec![false; baseline.deviations.len()];
+    let mut accepted = 0;
+    for sc in &mut report.scenarios {
+        let entries: Vec<usize> = (0..baseline.deviations.len())
+            .filter(|&i| baseline.deviations[i].applies_to(&sc.key))
+            .collect();
+        for &i in &entries {
+            ran[i] = true;
+        }
+        if entries.is_empty() {
+            continue;
+        }
+        for step in &mut sc.steps {
+            let here: Vec<usize> = entries
+                .iter()
+                .copied()
+                .filter(|&i| baseline.deviations[i].applies_to_step(&step.id))
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
+            accepted += apply_step(step, &here, baseline, &mut used, additive_fails);
+        }
+        sc.status = scenario_status(&sc.steps, sc.error.is_some());
+    }
+    let stale = baseline
+        .deviations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ran[*i] && !used[*i])
+        .map(|(_, d)| StaleEntry {
+            location: d.location(&baseline.file),
+            scenario: d.scenario.clone(),
+            step: d.step.clone(),
+            pointer: d.pointer.clone(),
+            kind: d.kind.as_ref().map(|k| k.as_str().to_string()),
+            reason: d.reason.clone(),
+        })
+        .collect();
+    let info = BaselineInfo {
+        file: baseline.file.display().to_string(),
+        target: baseline.target.clone(),
+        entries: baseline.deviations.len(),
+        accepted,
+        stale,
+        not_run: ran.iter().filter(|r| !**r).count(),
+        todo_reasons: baseline
+            .deviations
+            .iter()
+            .filter(|d| d.reason.trim() == TODO_REASON)
+            .count(),
+    };
+    report.summary = summarize(&report.scenarios, Some(&info));
+    report.baseline = Some(info);
+}
+
+/// Applies the entries `here` (indexes into the baseline) to one step. Returns how many items
+/// were accepted.
+fn apply_step(
+    step: &mut StepReport,
+    here: &[usize],
+    baseline: &Baseline,
+    used: &mut [bool],
+    additive_fails: bool,
+) -> usize {
+    let mut accepted = 0;
+    // The step as a whole: the first entry that accepts its status takes everything under it.
+    let whole = here
+        .iter()
+        .copied()
+        .find(|&i| baseline.deviations[i].accepts_step(step.status));
+    if let Some(i) = whole {
+        let d = &baseline.deviations[i];
+        let location = d.location(&baseline.file);
+        // Every entry that accepts this status is in use (a `*` entry and a precise one alike).
+        for &j in here {
+            if baseline.deviations[j].accepts_step(step.status) {
+                used[j] = true;
+            }
+        }
+        step.baselined.push(BaselinedItem {
+            difference: None,
+            status: Some(step.status),
+            reason: d.reason.clone(),
+            location: location.clone(),
+        });
+        accepted += 1;
+        for diff in std::mem::take(&mut step.differences) {
+            // A more precise difference entry, when there is one, is the reason to show.
+            let precise = here.iter().copied().find(|&j| {
+                !baseline.deviations[j].accepts_step(step.status)
+                    && baseline.deviations[j].accepts_difference(&diff)
+            });
+            let (reason, loc) = match precise {
+                Some(j) => {
+                    used[j] = true;
+                    let e = &baseline.deviations[j];
+                    (e.reason.clone(), e.location(&baseline.file))
+                }
+                None => (d.reason.clone(), location.clone()),
+            };
+            step.baselined.push(BaselinedItem {
+                difference: Some(diff),
+                status: None,
+                reason,
+                location: loc,
+            });
+            accepted += 1;
+        }
+        step.baselined_status = Some(step.status);
+        step.status = Status::Baselined;
+        return accepted;
+    }
+    // Difference by difference.
+    let mut remaining = Vec::new();
+    for diff in std::mem::take(&mut step.differences) {
+        let mut hit = None;
+        for &j in here {
+            let e = &baseline.deviations[j];
+            // Whole-step entries were handled above; here only difference entries count.
+            if !e.is_whole_step() && e.accepts_difference(&diff) {
+                used[j] = true;
+                hit.get_or_insert(j);
+            }
+        }
+        match hit {
+            Some(j) => {
+                let e = &baseline.deviations[j];
+                step.baselined.push(BaselinedItem {
+                    difference: Some(diff),
+                    status: None,
+                    reason: e.reason.clone(),
+                    location: e.location(&baseline.file),
+                });
+                accepted += 1;
+            }
+            None => remaining.push(diff),
+        }
+    }
+    step.differences = remaining;
+    // Only steps that failed through their differences can change status here; a failed
+    // expectation, a refusal or a target error stays what it is unless a status entry says so.
+    if matches!(step.status, Status::Differ | Status::Warn)
+        && !step.baselined.is_empty()
+        && step.failures.is_empty()
+    {
+        let missing_snapshot = step.verdict == Some(crate::snapshot::Verdict::Missing);
+        step.status = if missing_snapshot {
+            Status::Differ
+        } else if step.differences.is_empty() {
+            Status::Baselined
+        } else if !additive_fails && step.differences.iter().all(Difference::is_additive) {
+            Status::Warn
+        } else {
+            Status::Differ
+        };
+    }
+    accepted
+}
+
+/// A starting baseline from a run: one entry per difference of a failing step, and one status
+/// entry per unsupported, failed or errored step (which covers everything under that step),
+/// each with `reason: TODO`. Values are quoted in comments to help write the reasons. Secrets
+/// are scrubbed (the text is meant to be committed).
+pub fn from_report(report: &Report, target: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# Known deviations of {} from Stripe's invoice API, written by `apiparity run \
+         --write-baseline`\n# against {} (Stripe-Version {}, run {}).\n# Replace every \
+         `reason: TODO` with why the deviation is accepted; entries that stop occurring fail \
+         the run.\n# Format: mocks/README.md.",
+        one_line(target),
+        one_line(&report.target.base_url),
+        one_line(&report.stripe_version),
+        one_line(&report.run_id),
+    );
+    let _ = writeln!(o, "target: {}", quote(target));
+    let mut entries = String::new();
+    let mut seen: Vec<(String, String, String, String)> = Vec::new();
+    for sc in &report.scenarios {
+        for st in &sc.steps {
+            // A status the baseline already accepted is written back as that status.
+            let status = st.baselined_status.unwrap_or(st.status);
+            if matches!(status, Status::Unsupported | Status::Fail | Status::Error) {
+                let why = st
+                    .transport_error
+                    .clone()
+                    .or_else(|| st.failures.first().map(|f| f.message.clone()))
+                    .or_else(|| st.http_status.map(|s| format!("HTTP {s}")))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    entries,
+                    "  - scenario: {}\n    step: {}\n    kind: {}\n    reason: {TODO_REASON}{}",
+                    quote(&sc.key),
+                    quote(&st.id),
+                    status.as_str(),
+                    comment(&format!("{} {}: {why}", st.method, st.path)),
+                );
+                continue;
+            }
+            let accepted = st.baselined.iter().filter_map(|b| b.difference.as_ref());
+            for d in st.differences.iter().chain(accepted) {
+                let key = (
+                    sc.key.clone(),
+                    st.id.clone(),
+                    d.pointer.clone(),
+                    d.kind.as_str().to_string(),
+                );
+                // The same pointer and kind twice in a step (keyed arrays) is one entry.
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let _ = writeln!(
+                    entries,
+                    "  - scenario: {}\n    step: {}\n    pointer: {}\n    kind: {}\n    reason: {TODO_REASON}{}",
+                    quote(&sc.key),
+                    quote(&st.id),
+                    quote_pointer(&d.pointer),
+                    d.kind.as_str(),
+                    comment(&format!(
+                        "expected {}, actual {}",
+                        short(d.expected.as_ref()),
+                        short(d.actual.as_ref())
+                    )),
+                );
+            }
+        }
+    }
+    if entries.is_empty() {
+        let _ = writeln!(o, "deviations: []");
+    } else {
+        let _ = write!(o, "deviations:\n{entries}");
+    }
+    report.redactor.text(&o)
+}
+
+/// A YAML scalar that reads back as exactly `s`: plain when unambiguous, else a JSON string
+/// (JSON string literals are valid YAML double-quoted scalars).
+fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.'))
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    }
+}
+
+/// Pointers are always quoted: `""` is the root, and `/` starts no YAML syntax but `~` would.
+fn quote_pointer(p: &str) -> String {
+    serde_json::to_string(p).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn comment(s: &str) -> String {
+    let s = one_line(s);
+    let s: String = if s.chars().count() > 100 {
+        format!("{}…", s.chars().take(100).collect::<String>())
+    } else {
+        s
+    };
+    format!("  # {s}")
+}
+
+fn short(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None => "(absent)".into(),
+        Some(v) => {
+            let t = v.to_string();
+            if t.chars().count() > 40 {
+                format!("{}…", t.chars().take(40).collect::<String>())
+            } else {
+                t
+            }
+        }
+    }
+}
