@@ -103,7 +103,7 @@ details.scenario[open] > summary { border-bottom: 1px solid var(--line); margin-
 .muted, .absent { color: var(--muted); }
 .udiff { background: var(--bg2); padding: .4rem; border: 1px solid var(--line); }
 .udiff .del { background: #ffebe9; } .udiff .add { background: #dafbe1; }
-.udiff .hunk { color: #0969da; }
+.udiff .hunk { color: #0969da; } .udiff .head { font-weight: 600; }
 table.diffs td:first-child { white-space: nowrap; }
 table.diffs td.side { width: 40%; }
 .stale { color: var(--fail); font-weight: 600; }
@@ -562,7 +562,9 @@ fn step_detail(o: &mut String, i: usize, st: &StepReport) {
     if let Some(u) = st.unified.as_deref().filter(|u| !u.trim().is_empty()) {
         o.push_str("<details class=\"unified\" open><summary>unified diff</summary>\n<pre class=\"udiff\">");
         for line in u.lines() {
-            let class = if line.starts_with("@@") {
+            let class = if line.starts_with("--- ") || line.starts_with("+++ ") {
+                "head"
+            } else if line.starts_with("@@") {
                 "hunk"
             } else if line.starts_with('-') {
                 "del"
