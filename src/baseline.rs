@@ -32,8 +32,7 @@ use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::diff::{DiffKind, Difference};
 use crate::pointer::{self, Selector};
 use crate::report::{
-    scenario_status, summarize, BaselineInfo, BaselinedItem, Report, StaleEntry, Status,
-    StepReport,
+    scenario_status, summarize, BaselineInfo, BaselinedItem, Report, StaleEntry, Status, StepReport,
 };
 use crate::yaml::{Kind, Node, Scalar, Span};
 
@@ -142,7 +141,8 @@ impl Deviation {
     }
     /// A status entry, or one with neither kind nor pointer.
     fn is_whole_step(&self) -> bool {
-        matches!(self.kind, Some(EntryKind::Step(_))) || (self.kind.is_none() && self.pointer.is_none())
+        matches!(self.kind, Some(EntryKind::Step(_)))
+            || (self.kind.is_none() && self.pointer.is_none())
     }
     /// Accepts the step as a whole (status entries, and entries with neither kind nor pointer)?
     fn accepts_step(&self, status: Status) -> bool {
@@ -220,8 +220,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Baseline, Diagnostics> {
                 Kind::Seq(items) => {
                     for item in items {
                         if let Some(d) = entry(item, file, &mut diags) {
-                            if let Some(first) = out.deviations.iter().find(|e| same_entry(e, &d))
-                            {
+                            if let Some(first) = out.deviations.iter().find(|e| same_entry(e, &d)) {
                                 diags.push(
                                     Diagnostic::new(
                                         file,
@@ -306,7 +305,8 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
             }
         }
     };
-    let (mut scenario, mut step, mut pointer, mut kind, mut reason) = (None, None, None, None, None);
+    let (mut scenario, mut step, mut pointer, mut kind, mut reason) =
+        (None, None, None, None, None);
     let mut matcher = None;
     for (k, v) in entries {
         match k.name.as_str() {
@@ -355,10 +355,20 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
                     }
                 }
             }
-            _ => diags.push(unknown_key(file, k.span, &k.name, "a deviation", ENTRY_KEYS)),
+            _ => diags.push(unknown_key(
+                file,
+                k.span,
+                &k.name,
+                "a deviation",
+                ENTRY_KEYS,
+            )),
         }
     }
-    for (name, value) in [("scenario", &scenario), ("step", &step), ("reason", &reason)] {
+    for (name, value) in [
+        ("scenario", &scenario),
+        ("step", &step),
+        ("reason", &reason),
+    ] {
         match value {
             None if !entries.iter().any(|(k, _)| k.name == name) => diags.push(
                 Diagnostic::new(file, node.span, format!("deviation without `{name}`"))

@@ -1,0 +1,505 @@
+//! Differential mode: the same scenarios against two targets, compared with each other step by
+//! step, with no snapshots involved (`apiparity diff --left URL --right URL`). Entry points:
+//! [`diff_targets`] (runs both sides) and [`compare_runs`] (compares two finished runs).
+//!
+//! Each side runs with its own run id and its own state, and is normalized with its own
+//! [`crate::normalize::Normalizer`] (per scenario), so ids and timestamps become comparable
+//! placeholders on both sides. Differences read `expected` = left, `actual` = right.
+//!
+//! What is compared per step: the HTTP status of every step that got a response on both sides,
+//! and the bodies of the steps that are compared with snapshots in a normal run
+//! (`expect.snapshot`, true by default for steps, false for teardown). A step sent on one side
+//! only (the other stopped at an earlier failure) is a difference; a step with no response on a
+//! side (timeout, connection refused) is a target error.
+//!
+//! Exit code: 0 identical, 1 any difference, 2 any target error.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::{RunConfig, MOCK_API_KEY};
+use crate::diff::{self, DiffKind, DiffOptions, Difference};
+use crate::normalize::{self, NormalizedStep, Rules};
+use crate::pipeline::{self, Planned};
+use crate::run::{
+    self, ExpectFailure, Outcome, ScenarioRun, StepRun, SuiteRun, Target, TargetKind,
+};
+use crate::scenario::Scenario;
+use crate::secret::Redactor;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffReport {
+    pub tool: String,
+    pub left: Side,
+    pub right: Side,
+    pub summary: DiffSummary,
+    pub scenarios: Vec<ScenarioDiff>,
+}
+
+/// One target of the comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct Side {
+    pub base_url: String,
+    pub kind: TargetKind,
+    pub run_id: String,
+    pub duration_ms: u128,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DiffSummary {
+    pub scenarios: usize,
+    pub scenarios_identical: usize,
+    pub scenarios_differ: usize,
+    pub scenarios_error: usize,
+    /// Steps with a response on both sides.
+    pub steps_compared: usize,
+    pub steps_identical: usize,
+    pub differences: usize,
+    /// Steps without a response on a side, and scenarios that could not run.
+    pub target_errors: usize,
+    /// 0 identical, 1 differences, 2 target errors.
+    pub exit_code: i32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffStatus {
+    Identical,
+    Differ,
+    /// No response on a side (or the scenario could not run there).
+    Error,
+    /// Sent on neither side.
+    Skipped,
+}
+
+impl DiffStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffStatus::Identical => "identical",
+            DiffStatus::Differ => "differ",
+            DiffStatus::Error => "error",
+            DiffStatus::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioDiff {
+    pub key: String,
+    pub name: String,
+    pub status: DiffStatus,
+    /// Scenario-level errors, prefixed with the side (`left: internal error …`).
+    pub errors: Vec<String>,
+    pub steps: Vec<StepDiff>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepDiff {
+    pub index: usize,
+    pub id: String,
+    pub teardown: bool,
+    pub method: String,
+    pub path: String,
+    /// Whether the bodies were compared (the step's `expect.snapshot`).
+    pub bodies_compared: bool,
+    pub status: DiffStatus,
+    pub left: SideStep,
+    pub right: SideStep,
+    /// Left = expected, right = actual.
+    pub differences: Vec<Difference>,
+    /// Unified diff of the normalized bodies (`--- left`/`+++ right` in spirit; the text says
+    /// expected/actual).
+    pub unified: Option<String>,
+    /// Why the step differs or errs when that is not a body difference.
+    pub note: Option<String>,
+}
+
+/// What happened to a step on one side.
+#[derive(Clone, Debug, Serialize)]
+pub struct SideStep {
+    /// `response`, `transport_error`, `skipped`, or `absent` (the scenario did not run).
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    /// The transport error or the reason it was skipped.
+    pub detail: Option<String>,
+    /// Expectations that failed on this side (informative: the comparison is the verdict).
+    pub failures: Vec<ExpectFailure>,
+}
+
+impl SideStep {
+    fn of(step: Option<&StepRun>) -> SideStep {
+        let Some(step) = step else {
+            return SideStep {
+                outcome: "absent".into(),
+                http_status: None,
+                detail: None,
+                failures: vec![],
+            };
+        };
+        let (outcome, http_status, detail) = match &step.outcome {
+            Outcome::Response(r) => ("response", Some(r.status), None),
+            Outcome::TransportError(e) => ("transport_error", None, Some(e.to_string())),
+            Outcome::Skipped(why) => ("skipped", None, Some(why.clone())),
+        };
+        SideStep {
+            outcome: outcome.into(),
+            http_status,
+            detail,
+            failures: step.failures.clone(),
+        }
+    }
+    fn describe(&self) -> String {
+        match (self.outcome.as_str(), self.http_status, &self.detail) {
+            ("response", Some(s), _) => format!("HTTP {s}"),
+            (_, _, Some(d)) => format!("{}: {d}", self.outcome.replace('_', " ")),
+            (o, _, None) => o.replace('_', " "),
+        }
+    }
+}
+
+/// Runs every scenario against both targets (concurrently: each side has its own run id, so
+/// its own objects) and compares the two runs.
+pub async fn diff_targets(
+    planned: &[Planned],
+    left: Target,
+    right: Target,
+    cfg: &RunConfig,
+) -> DiffReport {
+    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
+    let (left_id, right_id) = (pipeline::new_run_id(), pipeline::new_run_id());
+    let left_opts = pipeline::run_options(cfg, left.clone(), &left_id);
+    let right_opts = pipeline::run_options(cfg, right.clone(), &right_id);
+    let (left_run, right_run) = tokio::join!(
+        run::run(&scenarios, &left_opts),
+        run::run(&scenarios, &right_opts)
+    );
+    let mut redactor = pipeline::redactor(cfg, &left);
+    if let Some(k) = right
+        .api_key
+        .as_ref()
+        .filter(|k| k.expose() != MOCK_API_KEY)
+    {
+        redactor.add(k.expose());
+    }
+    let side = |t: &Target, id: &str, run: &SuiteRun| Side {
+        base_url: t.base_url.clone(),
+        kind: t.kind,
+        run_id: id.to_string(),
+        duration_ms: run.duration.as_millis(),
+    };
+    compare_runs(
+        planned,
+        (side(&left, &left_id, &left_run), &left_run),
+        (side(&right, &right_id, &right_run), &right_run),
+        &cfg.diff,
+        &redactor,
+    )
+}
+
+/// Compares two runs of the same scenarios (in the same order), normalizing each side on its
+/// own with the scenario's rules.
+pub fn compare_runs(
+    planned: &[Planned],
+    left: (Side, &SuiteRun),
+    right: (Side, &SuiteRun),
+    opts: &DiffOptions,
+    redactor: &Redactor,
+) -> DiffReport {
+    let (left_side, left_run) = left;
+    let (right_side, right_run) = right;
+    let mut scenarios = Vec::new();
+    let count = left_run.scenarios.len().max(right_run.scenarios.len());
+    for i in 0..count {
+        let (l, r) = (left_run.scenarios.get(i), right_run.scenarios.get(i));
+        let Some(any) = l.or(r) else { continue };
+        let rules = rules_for(planned, &any.scenario);
+        scenarios.push(compare_scenario(l, r, &rules, opts, redactor));
+    }
+    let mut summary = DiffSummary::default();
+    for sc in &scenarios {
+        summary.scenarios += 1;
+        match sc.status {
+            DiffStatus::Identical | DiffStatus::Skipped => summary.scenarios_identical += 1,
+            DiffStatus::Differ => summary.scenarios_differ += 1,
+            DiffStatus::Error => summary.scenarios_error += 1,
+        }
+        summary.target_errors += sc.errors.len();
+        for st in &sc.steps {
+            summary.differences += st.differences.len();
+            summary.target_errors += usize::from(st.status == DiffStatus::Error);
+            if st.left.outcome == "response" && st.right.outcome == "response" {
+                summary.steps_compared += 1;
+                summary.steps_identical += usize::from(st.status == DiffStatus::Identical);
+            }
+        }
+    }
+    summary.exit_code = if summary.target_errors > 0 {
+        2
+    } else if summary.scenarios_differ > 0 {
+        1
+    } else {
+        0
+    };
+    DiffReport {
+        tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
+        left: left_side,
+        right: right_side,
+        summary,
+        scenarios,
+    }
+}
+
+/// The scenario's own rules (apiparity.yaml merged with its `normalize:`).
+pub(crate) fn rules_for(planned: &[Planned], scenario: &Arc<Scenario>) -> Arc<Rules> {
+    planned
+        .iter()
+        .find(|p| Arc::ptr_eq(&p.scenario, scenario) || p.scenario.key == scenario.key)
+        .map(|p| Arc::clone(&p.rules))
+        .unwrap_or_else(|| Arc::new(Rules::defaults()))
+}
+
+fn compare_scenario(
+    l: Option<&ScenarioRun>,
+    r: Option<&ScenarioRun>,
+    rules: &Arc<Rules>,
+    opts: &DiffOptions,
+    redactor: &Redactor,
+) -> ScenarioDiff {
+    let any = l.or(r).map(|s| Arc::clone(&s.scenario));
+    let mut errors = Vec::new();
+    for (name, side) in [("left", l), ("right", r)] {
+        match side {
+            None => errors.push(format!("{name}: the scenario did not run")),
+            Some(s) => {
+                if let Some(e) = &s.error {
+                    errors.push(format!("{name}: {e}"));
+                }
+            }
+        }
+    }
+    let norm = |s: Option<&ScenarioRun>| {
+        s.map(|s| normalize::normalize_run(s, Arc::clone(rules), redactor).steps)
+            .unwrap_or_default()
+    };
+    let (ln, rn) = (norm(l), norm(r));
+    let lsteps = l.map(|s| s.steps.as_slice()).unwrap_or_default();
+    let rsteps = r.map(|s| s.steps.as_slice()).unwrap_or_default();
+    let mut steps = Vec::new();
+    for p in 0..lsteps.len().max(rsteps.len()) {
+        let (ls, rs) = (lsteps.get(p), rsteps.get(p));
+        let Some(step) = ls.or(rs) else { continue };
+        let find = |n: &[NormalizedStep]| n.iter().find(|x| x.position == p).cloned();
+        steps.push(compare_step(step, ls, rs, find(&ln), find(&rn), opts));
+    }
+    let status = if !errors.is_empty() || steps.iter().any(|s| s.status == DiffStatus::Error) {
+        DiffStatus::Error
+    } else if steps.iter().any(|s| s.status == DiffStatus::Differ) {
+        DiffStatus::Differ
+    } else {
+        DiffStatus::Identical
+    };
+    ScenarioDiff {
+        key: any.as_ref().map(|s| s.key.clone()).unwrap_or_default(),
+        name: any.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+        status,
+        errors,
+        steps,
+    }
+}
+
+fn compare_step(
+    step: &StepRun,
+    l: Option<&StepRun>,
+    r: Option<&StepRun>,
+    ln: Option<NormalizedStep>,
+    rn: Option<NormalizedStep>,
+    opts: &DiffOptions,
+) -> StepDiff {
+    let bodies_compared = l.or(r).is_some_and(|s| s.compare);
+    let (left, right) = (SideStep::of(l), SideStep::of(r));
+    let mut out = StepDiff {
+        index: step.index,
+        id: step.id.clone(),
+        teardown: step.teardown,
+        method: step.request.method.clone(),
+        path: step.request.path.clone(),
+        bodies_compared,
+        status: DiffStatus::Identical,
+        left,
+        right,
+        differences: vec![],
+        unified: None,
+        note: None,
+    };
+    let errs = |s: &SideStep| matches!(s.outcome.as_str(), "transport_error" | "absent");
+    if errs(&out.left) || errs(&out.right) {
+        out.status = DiffStatus::Error;
+        out.note = Some(format!(
+            "left {}; right {}",
+            out.left.describe(),
+            out.right.describe()
+        ));
+        return out;
+    }
+    match (
+        ln.as_ref().and_then(|n| n.status.map(|s| (s, &n.body))),
+        rn.as_ref().and_then(|n| n.status.map(|s| (s, &n.body))),
+    ) {
+        (Some((ls, lb)), Some((rs, rb))) => {
+            out.differences = if bodies_compared {
+                diff::diff_response(ls, lb, rs, rb, opts)
+            } else if ls != rs {
+                vec![Difference {
+                    pointer: String::new(),
+                    kind: DiffKind::StatusChanged,
+                    expected: Some(Value::from(ls)),
+                    actual: Some(Value::from(rs)),
+                }]
+            } else {
+                vec![]
+            };
+            if out
+                .differences
+                .iter()
+                .any(|d| d.kind != DiffKind::StatusChanged)
+            {
+                let u = diff::unified(lb, rb, false);
+                out.unified = (!u.is_empty()).then_some(u);
+            }
+            if !out.differences.is_empty() {
+                out.status = DiffStatus::Differ;
+            }
+        }
+        (None, None) => out.status = DiffStatus::Skipped,
+        // Sent on one side only: the other stopped at an earlier failure.
+        _ => {
+            out.status = DiffStatus::Differ;
+            out.note = Some(format!(
+                "sent on one side only: left {}; right {}",
+                out.left.describe(),
+                out.right.describe()
+            ));
+        }
+    }
+    out
+}
+
+impl DiffReport {
+    pub fn exit_code(&self) -> i32 {
+        self.summary.exit_code
+    }
+
+    /// Every result and difference, for machines.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));
+        s.push('\n');
+        s
+    }
+
+    /// A line per scenario, the steps that differ with their differences (left vs right), and
+    /// a summary. `color` adds ANSI styles (the caller decides, honouring NO_COLOR).
+    pub fn terminal(&self, color: bool) -> String {
+        use anstyle::{AnsiColor, Style};
+        let paint = |style: Style, text: &str| {
+            if color {
+                format!("{style}{text}{style:#}")
+            } else {
+                text.to_string()
+            }
+        };
+        let green = AnsiColor::Green.on_default();
+        let red = AnsiColor::Red.on_default().bold();
+        let yellow = AnsiColor::Yellow.on_default();
+        let dim = Style::new().dimmed();
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "left:  {} ({})\nright: {} ({})\n",
+            self.left.base_url,
+            kind_name(self.left.kind),
+            self.right.base_url,
+            kind_name(self.right.kind)
+        );
+        for sc in &self.scenarios {
+            let (style, label) = match sc.status {
+                DiffStatus::Identical | DiffStatus::Skipped => (green, "IDENTICAL"),
+                DiffStatus::Differ => (red, "DIFFER"),
+                DiffStatus::Error => (red, "ERROR"),
+            };
+            let _ = writeln!(o, "{:>9} {}", paint(style, label), sc.key);
+            for e in &sc.errors {
+                let _ = writeln!(o, "          {e}");
+            }
+            for st in sc
+                .steps
+                .iter()
+                .filter(|s| matches!(s.status, DiffStatus::Differ | DiffStatus::Error))
+            {
+                let _ = writeln!(
+                    o,
+                    "          step {:02}-{} {} {}: left {}, right {}",
+                    st.index,
+                    st.id,
+                    st.method,
+                    st.path,
+                    st.left.describe(),
+                    st.right.describe()
+                );
+                if let Some(n) = &st.note {
+                    let _ = writeln!(o, "            {}", paint(dim, n));
+                }
+                for d in st.differences.iter().take(25) {
+                    let fmt = |v: &Option<Value>| {
+                        v.as_ref()
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "(absent)".into())
+                    };
+                    let _ = writeln!(
+                        o,
+                        "            {} {}: left {}, right {}",
+                        paint(yellow, d.kind.as_str()),
+                        if d.pointer.is_empty() {
+                            "(root)"
+                        } else {
+                            &d.pointer
+                        },
+                        fmt(&d.expected),
+                        fmt(&d.actual)
+                    );
+                }
+                if st.differences.len() > 25 {
+                    let _ = writeln!(
+                        o,
+                        "            … {} more (--json for all)",
+                        st.differences.len() - 25
+                    );
+                }
+            }
+        }
+        let s = &self.summary;
+        let _ = writeln!(
+            o,
+            "\n{} scenarios: {} identical, {} differ, {} with target errors; steps identical {}/{}; {} differences",
+            s.scenarios,
+            s.scenarios_identical,
+            s.scenarios_differ,
+            s.scenarios_error,
+            s.steps_identical,
+            s.steps_compared,
+            s.differences
+        );
+        o
+    }
+}
+
+fn kind_name(k: TargetKind) -> &'static str {
+    match k {
+        TargetKind::Stripe => "stripe",
+        TargetKind::EmbeddedMock => "embedded mock",
+        TargetKind::Custom => "custom",
+    }
+}

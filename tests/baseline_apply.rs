@@ -116,7 +116,10 @@ fn a_baseline_entry_that_no_longer_occurs_fails_the_run() {
     assert!(read("summary.md").contains("Stale entries"));
     assert!(read("junit.xml").contains("stale_baseline_entry"));
     let json: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
-    assert_eq!(json["baseline"]["stale"][0]["location"], "mocks/test.yaml:4");
+    assert_eq!(
+        json["baseline"]["stale"][0]["location"],
+        "mocks/test.yaml:4"
+    );
     assert_eq!(json["summary"]["exit_code"], 1);
     assert!(read("report.html").contains("mocks/test.yaml:4"));
 }
@@ -207,12 +210,14 @@ fn status_entries_accept_fail_and_error_steps() {
     assert_eq!(r.summary.exit_code, 0, "{:#?}", r.summary);
     assert_eq!(r.summary.expectation_failures, 0);
     assert_eq!(r.summary.target_errors, 0);
-    assert_eq!(r.scenarios[1].steps[0].baselined_status, Some(Status::Error));
+    assert_eq!(
+        r.scenarios[1].steps[0].baselined_status,
+        Some(Status::Error)
+    );
     // A status entry does not accept a different status.
     let mut r = build(&flows, true);
-    let wrong = parse(
-        "deviations:\n  - {scenario: pay/card, step: pay, kind: unsupported, reason: x}\n",
-    );
+    let wrong =
+        parse("deviations:\n  - {scenario: pay/card, step: pay, kind: unsupported, reason: x}\n");
     baseline::apply(&mut r, &wrong);
     assert_eq!(r.summary.exit_code, 2);
     assert_eq!(r.summary.stale_baseline_entries, 1);
@@ -242,7 +247,9 @@ fn wildcards_in_pointers_scenarios_and_steps() {
     let mut r = build(&flows, true);
     baseline::apply(
         &mut r,
-        &parse("deviations:\n  - {scenario: list/filters, step: list, pointer: /data, reason: x}\n"),
+        &parse(
+            "deviations:\n  - {scenario: list/filters, step: list, pointer: /data, reason: x}\n",
+        ),
     );
     assert_eq!(r.summary.differences, 2);
     assert_eq!(r.summary.stale_baseline_entries, 1);

@@ -129,7 +129,10 @@ fn report_html_loads_in_chromium_without_script_errors() {
     let html = std::fs::read_to_string(&page).expect("report.html");
     // Self-contained: nothing to fetch (the CSP would refuse it anyway, and the log is checked).
     for needle in ["<link", "<img", "src=\"", "href=\"http", "url("] {
-        assert!(!html.contains(needle), "report.html references an asset: {needle}");
+        assert!(
+            !html.contains(needle),
+            "report.html references an asset: {needle}"
+        );
     }
 
     let with_js = load(&browser, &page, &dir.path().join("profile"));
@@ -158,14 +161,20 @@ fn report_html_loads_in_chromium_without_script_errors() {
         );
     }
     // The script un-hid the controls.
-    assert!(dom.contains("<nav id=\"controls\">"), "controls still hidden");
+    assert!(
+        dom.contains("<nav id=\"controls\">"),
+        "controls still hidden"
+    );
     // Hostile text is text: no element was injected.
     assert!(!dom.contains("<script>alert"), "script injected");
     assert!(!dom.contains("<img"), "element injected");
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     // The baseline section: accepted step and the stale entry.
     assert!(dom.contains("no &lt;search&gt; route"));
-    assert!(dom.contains("mocks/localstripe.yaml:4"), "stale entry not shown");
+    assert!(
+        dom.contains("mocks/localstripe.yaml:4"),
+        "stale entry not shown"
+    );
     // Provenance of the compared snapshot.
     assert!(dom.contains("recorded from Stripe test mode on 2025-04-01"));
 

@@ -42,7 +42,8 @@ fn shows_scorecard_differences_unified_diff_and_provenance() {
     assert!(h.contains("<span class=\"add\">+  &quot;status&quot;: &quot;open&quot;\n</span>"));
     // Provenance, also for the passing step.
     assert_eq!(
-        h.matches("recorded from Stripe test mode on 2025-04-01").count(),
+        h.matches("recorded from Stripe test mode on 2025-04-01")
+            .count(),
         3 + 2,
         "in the steps tables (3 compared steps) and in the 2 failing steps' details"
     );

@@ -59,10 +59,7 @@ fn json_cell(v: Option<&Value>) -> String {
 }
 
 fn badge(s: Status) -> String {
-    format!(
-        "<span class=\"badge st-{0}\">{0}</span>",
-        esc(s.as_str())
-    )
+    format!("<span class=\"badge st-{0}\">{0}</span>", esc(s.as_str()))
 }
 
 const STYLE: &str = r#"
@@ -197,7 +194,10 @@ fn header(o: &mut String, r: &Report, verdict_class: &str, verdict: &str) {
             "target",
             format!("<code>{}</code> ({})", esc(&r.target.base_url), esc(&kind)),
         ),
-        ("Stripe-Version", format!("<code>{}</code>", esc(&r.stripe_version))),
+        (
+            "Stripe-Version",
+            format!("<code>{}</code>", esc(&r.stripe_version)),
+        ),
         ("snapshots", format!("<code>{}</code>", esc(&r.snapshots))),
         ("run", format!("<code>{}</code>", esc(&r.run_id))),
         ("started", esc(&r.started_at)),

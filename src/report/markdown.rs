@@ -55,7 +55,10 @@ pub fn render(r: &Report) -> Result<String, String> {
             }
         );
         if !b.stale.is_empty() {
-            let _ = writeln!(o, "Stale entries (they matched nothing; each fails the run):\n");
+            let _ = writeln!(
+                o,
+                "Stale entries (they matched nothing; each fails the run):\n"
+            );
             let _ = writeln!(o, "| entry | scenario | step | pointer | kind | reason |");
             let _ = writeln!(o, "|---|---|---|---|---|---|");
             for e in &b.stale {

@@ -139,10 +139,15 @@ pub fn terminal(r: &Report, color: bool) -> String {
                 e.location,
                 e.scenario,
                 format_args!(" step {}", e.step),
-                [e.pointer.as_deref().map(|p| format!(" {}", display_pointer(p))), e.kind.as_deref().map(|k| format!(" {k}"))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<String>(),
+                [
+                    e.pointer
+                        .as_deref()
+                        .map(|p| format!(" {}", display_pointer(p))),
+                    e.kind.as_deref().map(|k| format!(" {k}"))
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<String>(),
                 e.reason
             );
         }

@@ -45,7 +45,10 @@ pub enum Step {
         expected: Value,
     },
     /// Responded; not compared (`snapshot: false`).
-    Setup { id: &'static str, body: Value },
+    Setup {
+        id: &'static str,
+        body: Value,
+    },
     /// Responded with a failed expectation.
     Failed {
         id: &'static str,
@@ -53,8 +56,12 @@ pub enum Step {
         message: &'static str,
     },
     /// No response.
-    TransportError { id: &'static str },
-    Skipped { id: &'static str },
+    TransportError {
+        id: &'static str,
+    },
+    Skipped {
+        id: &'static str,
+    },
 }
 
 pub struct Flow {
