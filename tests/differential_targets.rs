@@ -1,0 +1,119 @@
+//! `apiparity diff`: the same scenarios against two live local targets, through the real
+//! loader, runner and normalizer.
+
+mod differential_server;
+
+use apiparity::differential::{diff_targets, DiffStatus};
+use differential_server::{closed_port, config, serve, write_scenarios, Variant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_targets_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let left = serve(Variant::default()).await;
+    let right = serve(Variant::default()).await;
+    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let report = diff_targets(
+        &planned,
+        cfg.target.clone().unwrap(),
+        target(&scenarios, &right),
+        &cfg,
+    )
+    .await;
+    assert_eq!(report.exit_code(), 0, "{}", report.terminal(false));
+    assert_eq!(report.summary.steps_compared, 2);
+    assert_eq!(report.summary.steps_identical, 2);
+    assert_eq!(report.scenarios[0].status, DiffStatus::Identical);
+    // Each side ran with its own run id.
+    assert_ne!(report.left.run_id, report.right.run_id);
+}
+
+/// The target `--base-url URL` resolves to.
+fn target(scenarios: &std::path::Path, url: &str) -> apiparity::run::Target {
+    config(scenarios, url, &[]).0.target.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deviating_target_exits_1_with_each_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let left = serve(Variant::default()).await;
+    let right = serve(Variant {
+        finalized_status: Some("draft"),
+        no_number: true,
+        ..Variant::default()
+    })
+    .await;
+    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let report = diff_targets(
+        &planned,
+        cfg.target.clone().unwrap(),
+        target(&scenarios, &right),
+        &cfg,
+    )
+    .await;
+    assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
+    let sc = &report.scenarios[0];
+    assert_eq!(sc.key, "invoices/finalize");
+    assert_eq!(sc.status, DiffStatus::Differ);
+    assert_eq!(
+        sc.steps[0].status,
+        DiffStatus::Identical,
+        "create is the same"
+    );
+    let fin = &sc.steps[1];
+    assert_eq!(fin.status, DiffStatus::Differ);
+    let found: Vec<(String, String)> = fin
+        .differences
+        .iter()
+        .map(|d| (d.pointer.clone(), d.kind.to_string()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("/status".to_string(), "value_changed".to_string()),
+            ("/number".to_string(), "type_changed".to_string())
+        ]
+    );
+    assert_eq!(fin.differences[0].expected, Some(serde_json::json!("open")));
+    assert_eq!(fin.differences[0].actual, Some(serde_json::json!("draft")));
+    // Both renderings carry it.
+    let text = report.terminal(false);
+    assert!(
+        text.contains("value_changed /status: left \"open\", right \"draft\""),
+        "{text}"
+    );
+    assert!(text.contains("1 differ"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert_eq!(json["summary"]["exit_code"], 1);
+    assert_eq!(
+        json["scenarios"][0]["steps"][1]["differences"][0]["pointer"],
+        "/status"
+    );
+    // Ids and timestamps are normalized per side: they never show up as differences.
+    assert!(!text.contains("/id"), "{text}");
+    assert!(!text.contains("/created"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_target_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let left = serve(Variant::default()).await;
+    let right = closed_port();
+    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let report = diff_targets(
+        &planned,
+        cfg.target.clone().unwrap(),
+        target(&scenarios, &right),
+        &cfg,
+    )
+    .await;
+    assert_eq!(report.exit_code(), 2, "{}", report.terminal(false));
+    assert_eq!(report.scenarios[0].status, DiffStatus::Error);
+    let text = report.terminal(false);
+    assert!(
+        text.contains("right transport error: could not connect"),
+        "{text}"
+    );
+}
