@@ -290,6 +290,8 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
         );
         return None;
     };
+    // Where the entry starts: its first key (a block mapping's own mark is not reliable).
+    let at = entries.first().map_or(node.span, |(k, _)| k.span);
     let text = |key: &str, v: &Node, diags: &mut Diagnostics| -> Option<String> {
         match &v.kind {
             Kind::Scalar(Scalar::Str(s)) => Some(s.clone()),
@@ -371,14 +373,14 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
     ] {
         match value {
             None if !entries.iter().any(|(k, _)| k.name == name) => diags.push(
-                Diagnostic::new(file, node.span, format!("deviation without `{name}`"))
+                Diagnostic::new(file, at, format!("deviation without `{name}`"))
                     .label(format!("`{name}` is required")),
             ),
             Some(v) if v.trim().is_empty() => {
                 let span = entries
                     .iter()
                     .find(|(k, _)| k.name == name)
-                    .map_or(node.span, |(_, v)| v.span);
+                    .map_or(at, |(_, v)| v.span);
                 diags.push(Diagnostic::new(file, span, format!("`{name}` is empty")));
             }
             _ => {}
@@ -388,7 +390,7 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
         let span = entries
             .iter()
             .find(|(k, _)| k.name == "pointer")
-            .map_or(node.span, |(k, _)| k.span);
+            .map_or(at, |(k, _)| k.span);
         diags.push(
             Diagnostic::new(
                 file,
@@ -410,7 +412,7 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
         pointer,
         kind,
         reason: reason?,
-        span: node.span,
+        span: at,
         matcher,
     })
 }
