@@ -25,7 +25,12 @@ async fn record_deviate_write_baseline_apply() {
     let snaps = dir.path().join("snapshots").display().to_string();
     let reference = serve(Variant::default()).await;
     let recorded = run(&scenarios, &snaps, &reference, Mode::Update).await;
-    assert_eq!(recorded.summary.exit_code, 0, "{}", report::terminal(&recorded, false));
+    assert_eq!(
+        recorded.summary.exit_code,
+        0,
+        "{}",
+        report::terminal(&recorded, false)
+    );
 
     // The mock never numbers invoices and leaves them in draft.
     let mock = serve(Variant {
@@ -57,10 +62,16 @@ async fn record_deviate_write_baseline_apply() {
     let out = dir.path().join("reports");
     report::write_all(&again, &out).unwrap();
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("known deviations accepted by the baseline"), "{md}");
+    assert!(
+        md.contains("known deviations accepted by the baseline"),
+        "{md}"
+    );
     let term = report::terminal(&again, false);
     assert!(term.contains("BASELINED invoices/finalize"), "{term}");
-    assert!(term.contains("known: value_changed /status: TODO"), "{term}");
+    assert!(
+        term.contains("known: value_changed /status: TODO"),
+        "{term}"
+    );
 
     // A new deviation on top: exit 1, and only the new one is reported as a difference.
     let worse = serve(Variant {
@@ -80,7 +91,12 @@ async fn record_deviate_write_baseline_apply() {
         .flat_map(|s| &s.differences)
         .map(|d| d.pointer.as_str())
         .collect();
-    assert_eq!(pointers, ["/nonce", "/nonce"], "{}", report::terminal(&r, false));
+    assert_eq!(
+        pointers,
+        ["/nonce", "/nonce"],
+        "{}",
+        report::terminal(&r, false)
+    );
 
     // The mock got fixed: both entries are stale, exit 1 until the baseline is trimmed.
     let mut fixed = run(&scenarios, &snaps, &reference, Mode::CompareReadOnly).await;

@@ -117,3 +117,43 @@ async fn an_unreachable_target_exits_2() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_sent_on_one_side_only_is_a_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let left = serve(Variant::default()).await;
+    let right = serve(Variant {
+        create_fails: true,
+        ..Variant::default()
+    })
+    .await;
+    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let report = diff_targets(
+        &planned,
+        cfg.target.clone().unwrap(),
+        target(&scenarios, &right),
+        &cfg,
+    )
+    .await;
+    // A 500 is an answer, not a target error: the targets differ.
+    assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
+    let steps = &report.scenarios[0].steps;
+    assert_eq!(steps[0].status, DiffStatus::Differ);
+    assert_eq!(steps[0].differences[0].kind.as_str(), "status_changed");
+    // The right side's expectations failed (status, and the capture of /id).
+    let what: Vec<&str> = steps[0]
+        .right
+        .failures
+        .iter()
+        .map(|f| f.what.as_str())
+        .collect();
+    assert_eq!(what, ["status", "capture"]);
+    assert_eq!(steps[1].status, DiffStatus::Differ);
+    assert_eq!(steps[1].right.outcome, "skipped");
+    let note = steps[1].note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with("sent on one side only: left HTTP 200; right skipped"),
+        "{note}"
+    );
+}

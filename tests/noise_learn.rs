@@ -124,3 +124,25 @@ async fn each_kind_of_noise_gets_its_rule() {
     let again = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
     assert!(again.fields.is_empty(), "{}\n{yaml}", again.terminal());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_whose_status_changes_is_unstable_not_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let url = serve(Variant {
+        flaky_finalize: true,
+        random_nonce: true,
+        ..Variant::default()
+    })
+    .await;
+    let (cfg, planned) = config(&scenarios, &url, &[]);
+    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    assert_eq!(report.unstable_steps.len(), 1, "{}", report.terminal());
+    let u = &report.unstable_steps[0];
+    assert_eq!(u.step, "finalize");
+    assert!(u.why.starts_with("run 2: expectation failed"), "{}", u.why);
+    // Learned from the honest step only.
+    assert_eq!(report.steps_compared, 1);
+    assert_eq!(report.fields[0].steps, ["invoices/finalize#create"]);
+    assert_eq!(report.exit_code(), 1);
+}

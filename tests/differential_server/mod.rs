@@ -30,11 +30,16 @@ pub struct Variant {
     pub finalized_status: Option<&'static str>,
     /// Finalize does not number the invoice.
     pub no_number: bool,
+    /// Create answers 500 (so the scenario stops after it).
+    pub create_fails: bool,
+    /// Finalize answers 500 on every second call.
+    pub flaky_finalize: bool,
 }
 
 struct Shared {
     v: Variant,
     calls: AtomicU64,
+    finalize_calls: AtomicU64,
 }
 
 fn random_suffix() -> String {
@@ -75,7 +80,20 @@ fn decorate(s: &Shared, mut v: Value) -> Json {
     json_response(v)
 }
 
-async fn create(State(s): State<Arc<Shared>>, Form(form): Form<HashMap<String, String>>) -> Json {
+fn server_error() -> (axum::http::StatusCode, Json) {
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        json_response(json!({"error": {"type": "api_error", "message": "boom"}})),
+    )
+}
+
+async fn create(
+    State(s): State<Arc<Shared>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> (axum::http::StatusCode, Json) {
+    if s.v.create_fails {
+        return server_error();
+    }
     let body = json!({
         "id": format!("in_{}", random_suffix()),
         "object": "invoice",
@@ -85,10 +103,16 @@ async fn create(State(s): State<Arc<Shared>>, Form(form): Form<HashMap<String, S
         "number": null,
         "livemode": false
     });
-    decorate(&s, body)
+    (axum::http::StatusCode::OK, decorate(&s, body))
 }
 
-async fn finalize(State(s): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) -> Json {
+async fn finalize(
+    State(s): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+) -> (axum::http::StatusCode, Json) {
+    if s.v.flaky_finalize && s.finalize_calls.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
+        return server_error();
+    }
     let mut body = json!({
         "id": id,
         "object": "invoice",
@@ -100,7 +124,7 @@ async fn finalize(State(s): State<Arc<Shared>>, UrlPath(id): UrlPath<String>) ->
     if s.v.no_number {
         body["number"] = Value::Null;
     }
-    decorate(&s, body)
+    (axum::http::StatusCode::OK, decorate(&s, body))
 }
 
 /// Serves the variant on an ephemeral loopback port; returns its base URL. The server lives as
@@ -109,6 +133,7 @@ pub async fn serve(v: Variant) -> String {
     let shared = Arc::new(Shared {
         v,
         calls: AtomicU64::new(0),
+        finalize_calls: AtomicU64::new(0),
     });
     let app = Router::new()
         .route("/v1/invoices", post(create))
