@@ -37,6 +37,9 @@ pub struct DiffReport {
     pub right: Side,
     pub summary: DiffSummary,
     pub scenarios: Vec<ScenarioDiff>,
+    /// Scrubs the targets' keys from everything rendered (failure messages quote raw bodies).
+    #[serde(skip)]
+    pub redactor: Redactor,
 }
 
 /// One target of the comparison.
@@ -249,6 +252,7 @@ pub fn compare_runs(
         right: right_side,
         summary,
         scenarios,
+        redactor: redactor.clone(),
     }
 }
 
@@ -397,7 +401,7 @@ impl DiffReport {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));
         s.push('\n');
-        s
+        self.redactor.text(&s)
     }
 
     /// A line per scenario, the steps that differ with their differences (left vs right), and
@@ -492,7 +496,7 @@ impl DiffReport {
             s.steps_compared,
             s.differences
         );
-        o
+        self.redactor.text(&o)
     }
 }
 

@@ -47,6 +47,9 @@ pub struct NoiseReport {
     pub unstable_steps: Vec<UnstableStep>,
     /// Scenarios or steps that got no response: the target is not usable (exit 2).
     pub target_errors: Vec<String>,
+    /// Scrubs the target's key from everything rendered (failure messages quote raw bodies).
+    #[serde(skip)]
+    pub redactor: Redactor,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -115,6 +118,7 @@ pub fn noise_from_runs(
         fields: vec![],
         unstable_steps: vec![],
         target_errors: vec![],
+        redactor: redactor.clone(),
     };
     // selector → (kinds, steps, examples, every value seen)
     let mut found: BTreeMap<String, Acc> = BTreeMap::new();
@@ -336,7 +340,7 @@ impl NoiseReport {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));
         s.push('\n');
-        s
+        self.redactor.text(&s)
     }
 
     /// The suggested rules as an apiparity.yaml snippet (merged over the current rules: lists
@@ -381,7 +385,7 @@ impl NoiseReport {
                 o,
                 "# Nothing to suggest: every normalized value was stable."
             );
-            return o;
+            return self.redactor.text(&o);
         }
         let _ = writeln!(
             o,
@@ -437,7 +441,7 @@ impl NoiseReport {
                 );
             }
         }
-        o
+        self.redactor.text(&o)
     }
 
     /// Human summary: what changed where, the unstable steps, then the snippet.
@@ -463,6 +467,6 @@ impl NoiseReport {
             o.push('\n');
         }
         o.push_str(&self.yaml());
-        o
+        self.redactor.text(&o)
     }
 }

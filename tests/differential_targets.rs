@@ -157,3 +157,26 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
         "{note}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_target_echoes_never_reaches_the_output() {
+    const KEY: &str = "sk_test_differentialFAKE0123";
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let left = serve(Variant::default()).await;
+    let right = serve(Variant {
+        echo_auth: true,
+        ..Variant::default()
+    })
+    .await;
+    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let mut r = target(&scenarios, &right);
+    r.api_key = Some(apiparity::secret::Secret::new(KEY));
+    let report = diff_targets(&planned, cfg.target.clone().unwrap(), r, &cfg).await;
+    assert_eq!(report.exit_code(), 1);
+    let (json, text) = (report.to_json(), report.terminal(false));
+    // The echo shows up (as a difference and a failed expectation), masked.
+    assert!(json.contains("sk_test_…****"), "{json}");
+    assert!(!json.contains("differentialFAKE"), "{json}");
+    assert!(!text.contains("differentialFAKE"), "{text}");
+}

@@ -34,6 +34,8 @@ pub struct Variant {
     pub create_fails: bool,
     /// Finalize answers 500 on every second call.
     pub flaky_finalize: bool,
+    /// Finalize echoes the Authorization header as the invoice id (a careless mock).
+    pub echo_auth: bool,
 }
 
 struct Shared {
@@ -109,7 +111,12 @@ async fn create(
 async fn finalize(
     State(s): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
+    headers: axum::http::HeaderMap,
 ) -> (axum::http::StatusCode, Json) {
+    let id = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some(auth) if s.v.echo_auth => auth.to_string(),
+        _ => id,
+    };
     if s.v.flaky_finalize && s.finalize_calls.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
         return server_error();
     }
