@@ -470,3 +470,66 @@ impl NoiseReport {
         self.redactor.text(&o)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn array_indices_become_wildcards() {
+        assert_eq!(
+            generalize("/lines/data/12/period/start"),
+            "/lines/data/*/period/start"
+        );
+        assert_eq!(generalize("/a~1b/0"), "/a~1b/*");
+        assert_eq!(generalize("/nonce"), "/nonce");
+    }
+
+    fn acc(kinds: &[DiffKind], values: &[Value], absent: bool) -> Acc {
+        Acc {
+            kinds: kinds.to_vec(),
+            steps: vec!["s#x".into()],
+            values: values.to_vec(),
+            absent,
+        }
+    }
+
+    #[test]
+    fn suggestions_by_what_was_seen() {
+        let v = DiffKind::ValueChanged;
+        assert_eq!(
+            suggest(
+                "/data/*/nonce",
+                &acc(&[v.clone()], &[json!("a"), json!("b")], false)
+            ),
+            Suggestion::Placeholder("<nonce>".into())
+        );
+        assert_eq!(
+            suggest(
+                "/t",
+                &acc(
+                    &[v.clone()],
+                    &[json!(1_700_000_000), json!(1_700_000_017)],
+                    false
+                )
+            ),
+            Suggestion::Timestamp
+        );
+        // Milliseconds are not plausible seconds; null vs a string cannot be a placeholder.
+        for values in [
+            vec![json!(1_700_000_000_000i64), json!(1_700_000_000_017i64)],
+            vec![json!("a"), Value::Null],
+            vec![json!(true), json!(false)],
+        ] {
+            assert_eq!(
+                suggest("/x", &acc(&[v.clone()], &values, false)),
+                Suggestion::Ignore
+            );
+        }
+        assert_eq!(
+            suggest("/x", &acc(&[DiffKind::Missing], &[json!("a")], true)),
+            Suggestion::Ignore
+        );
+    }
+}

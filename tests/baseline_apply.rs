@@ -114,6 +114,7 @@ fn a_baseline_entry_that_no_longer_occurs_fails_the_run() {
     report::write_all(&r, dir.path()).unwrap();
     let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
     assert!(read("summary.md").contains("Stale entries"));
+    assert!(read("summary.md").starts_with("# apiparity: ❌ stale baseline entries"));
     assert!(read("junit.xml").contains("stale_baseline_entry"));
     let json: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
     assert_eq!(
@@ -122,6 +123,7 @@ fn a_baseline_entry_that_no_longer_occurs_fails_the_run() {
     );
     assert_eq!(json["summary"]["exit_code"], 1);
     assert!(read("report.html").contains("mocks/test.yaml:4"));
+    assert!(read("report.html").contains(">stale baseline entries</span>"));
 }
 
 #[test]

@@ -141,6 +141,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     let (verdict_class, verdict) = match s.exit_code {
         0 if s.baselined > 0 => ("ok", "no new differences (known deviations accepted)"),
         0 => ("ok", "all scenarios match"),
+        1 if s.scenarios_failed == 0 => ("bad", "stale baseline entries"),
         1 => ("bad", "differences found"),
         _ => ("err", "target errors"),
     };

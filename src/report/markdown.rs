@@ -13,6 +13,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     let verdict = match s.exit_code {
         0 if s.baselined > 0 => "✅ no new differences (known deviations accepted by the baseline)",
         0 => "✅ all scenarios match",
+        1 if s.scenarios_failed == 0 => "❌ stale baseline entries",
         1 => "❌ differences found",
         _ => "⛔ target errors",
     };
