@@ -501,7 +501,7 @@ mod tests {
         assert_eq!(
             suggest(
                 "/data/*/nonce",
-                &acc(&[v.clone()], &[json!("a"), json!("b")], false)
+                &acc(std::slice::from_ref(&v), &[json!("a"), json!("b")], false)
             ),
             Suggestion::Placeholder("<nonce>".into())
         );
@@ -509,7 +509,7 @@ mod tests {
             suggest(
                 "/t",
                 &acc(
-                    &[v.clone()],
+                    std::slice::from_ref(&v),
                     &[json!(1_700_000_000), json!(1_700_000_017)],
                     false
                 )
@@ -523,7 +523,7 @@ mod tests {
             vec![json!(true), json!(false)],
         ] {
             assert_eq!(
-                suggest("/x", &acc(&[v.clone()], &values, false)),
+                suggest("/x", &acc(std::slice::from_ref(&v), &values, false)),
                 Suggestion::Ignore
             );
         }
