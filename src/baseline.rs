@@ -627,6 +627,10 @@ fn apply_step(
 /// entry per unsupported, failed or errored step (which covers everything under that step),
 /// each with `reason: TODO`. Values are quoted in comments to help write the reasons. Secrets
 /// are scrubbed (the text is meant to be committed).
+///
+/// From a report a baseline was applied to, it is a refresh: accepted items keep their reasons,
+/// stale entries are gone, new differences get `TODO` (wildcard entries come back expanded to
+/// the pointers that occurred).
 pub fn from_report(report: &Report, target: &str) -> String {
     let mut o = String::new();
     let _ = writeln!(
@@ -654,18 +658,28 @@ pub fn from_report(report: &Report, target: &str) -> String {
                     .or_else(|| st.failures.first().map(|f| f.message.clone()))
                     .or_else(|| st.http_status.map(|s| format!("HTTP {s}")))
                     .unwrap_or_default();
+                let reason = st
+                    .baselined
+                    .iter()
+                    .find(|b| b.difference.is_none())
+                    .map_or(TODO_REASON, |b| b.reason.as_str());
                 let _ = writeln!(
                     entries,
-                    "  - scenario: {}\n    step: {}\n    kind: {}\n    reason: {TODO_REASON}{}",
+                    "  - scenario: {}\n    step: {}\n    kind: {}\n    reason: {}{}",
                     quote(&sc.key),
                     quote(&st.id),
                     status.as_str(),
+                    quote(reason),
                     comment(&format!("{} {}: {why}", st.method, st.path)),
                 );
                 continue;
             }
-            let accepted = st.baselined.iter().filter_map(|b| b.difference.as_ref());
-            for d in st.differences.iter().chain(accepted) {
+            let accepted = st
+                .baselined
+                .iter()
+                .filter_map(|b| b.difference.as_ref().map(|d| (d, b.reason.as_str())));
+            let current = st.differences.iter().map(|d| (d, TODO_REASON));
+            for (d, reason) in current.chain(accepted) {
                 let key = (
                     sc.key.clone(),
                     st.id.clone(),
@@ -679,11 +693,12 @@ pub fn from_report(report: &Report, target: &str) -> String {
                 seen.push(key);
                 let _ = writeln!(
                     entries,
-                    "  - scenario: {}\n    step: {}\n    pointer: {}\n    kind: {}\n    reason: {TODO_REASON}{}",
+                    "  - scenario: {}\n    step: {}\n    pointer: {}\n    kind: {}\n    reason: {}{}",
                     quote(&sc.key),
                     quote(&st.id),
                     quote_pointer(&d.pointer),
                     d.kind.as_str(),
+                    quote(reason),
                     comment(&format!(
                         "expected {}, actual {}",
                         short(d.expected.as_ref()),

@@ -279,3 +279,38 @@ fn additive_warn_policy_is_kept_after_baselining() {
     assert_eq!(r.scenarios[0].steps[0].status, Status::Warn);
     assert_eq!(r.summary.exit_code, 0);
 }
+
+#[test]
+fn writing_from_a_baselined_run_keeps_reasons_and_drops_stale_entries() {
+    let mut flows = mock_flows();
+    // The mock learned to number invoices (the /number entry goes stale) but now also gets
+    // the amount wrong (new).
+    if let Step::Compared { body, .. } = &mut flows[0].steps[1] {
+        body["number"] = invoice()["number"].clone();
+        body["amount_due"] = json!(100);
+    }
+    let mut r = build(&flows, true);
+    baseline::apply(&mut r, &parse(ALL_KNOWN));
+    let text = baseline::from_report(&r, "localstripe");
+    let b = parse(&text);
+    let got: Vec<(Option<&str>, &str)> = b
+        .deviations
+        .iter()
+        .map(|d| (d.pointer.as_deref(), d.reason.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("/amount_due"), "TODO"),
+            (
+                Some("/status"),
+                "localstripe leaves zero-amount invoices open"
+            ),
+            (None, "localstripe has no search"),
+        ],
+        "{text}"
+    );
+    let mut again = build(&flows, true);
+    baseline::apply(&mut again, &b);
+    assert_eq!(again.summary.exit_code, 0, "{text}");
+}
