@@ -262,9 +262,11 @@ impl MarkedEventReceiver for Builder {
                         kind: Kind::Seq(items),
                         span,
                     },
+                    // yaml-rust2 marks a block mapping at its first `:`; point at the
+                    // first key instead, which is where a reader looks.
                     Some(Frame::Map(span, entries, _)) => Node {
+                        span: entries.first().map_or(span, |(k, _)| k.span.min(span)),
                         kind: Kind::Map(entries),
-                        span,
                     },
                     None => return,
                 };
