@@ -67,7 +67,8 @@ fn generated_prefix() -> String {
 
 fn check_prefix(p: &str) -> Result<(), ApiError> {
     let ok = (3..=12).contains(&p.len())
-        && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        && p.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if ok {
         Ok(())
     } else {
@@ -134,7 +135,11 @@ fn apply(c: &mut Customer, p: &P) -> Result<(), ApiError> {
     if let Some(l) = p.get("preferred_locales") {
         c.preferred_locales = l
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
     }
     if let Some(Value::Object(s)) = p.get("invoice_settings") {
@@ -255,7 +260,7 @@ pub fn list(store: &Store, p: &P) -> Result<Value, ApiError> {
         .filter(|c| list::in_range(p.get("created"), Some(c.created)))
         .map(|c| (c.sort_key(), c))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let limit = p.int("limit").unwrap_or(10) as usize;
     let page = paginate(rows, limit, after, before);
     let data = page.items.into_iter().map(render::customer).collect();

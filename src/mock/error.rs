@@ -4,6 +4,12 @@
 use serde_json::{json, Map, Value};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decline {
+    pub charge: String,
+    pub decline_code: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
     /// The wire `type`: one of `api_error`, `card_error`, `idempotency_error`,
@@ -12,8 +18,8 @@ pub struct ApiError {
     pub code: Option<&'static str>,
     pub message: String,
     pub param: Option<String>,
-    pub decline_code: Option<&'static str>,
-    pub charge: Option<String>,
+    /// Card declines only (boxed: most errors carry none).
+    pub decline: Option<Box<Decline>>,
     /// Auth failures carry no `request_log_url`: no request was logged for an unknown caller.
     pub loggable: bool,
 }
@@ -27,8 +33,7 @@ impl ApiError {
             code: None,
             message: message.into(),
             param: None,
-            decline_code: None,
-            charge: None,
+            decline: None,
             loggable: true,
         }
     }
@@ -94,22 +99,24 @@ impl ApiError {
             code: Some("card_declined"),
             message: "Your card was declined.".to_string(),
             param: None,
-            decline_code: Some("generic_decline"),
-            charge: Some(charge),
+            decline: Some(Box::new(Decline {
+                charge,
+                decline_code: "generic_decline",
+            })),
             loggable: true,
         }
     }
 
     pub fn body(&self, request_id: &str, now: i64) -> Value {
         let mut e = Map::new();
-        if let Some(c) = &self.charge {
-            e.insert("charge".into(), json!(c));
+        if let Some(d) = &self.decline {
+            e.insert("charge".into(), json!(d.charge));
         }
         if let Some(c) = self.code {
             e.insert("code".into(), json!(c));
         }
-        if let Some(d) = self.decline_code {
-            e.insert("decline_code".into(), json!(d));
+        if let Some(d) = &self.decline {
+            e.insert("decline_code".into(), json!(d.decline_code));
         }
         if let Some(c) = self.code {
             e.insert(
@@ -148,7 +155,11 @@ mod tests {
             "Invalid usage: must be one of reusable or single_use"
         );
         assert_eq!(
-            ApiError::bad_enum("status", &["draft", "open", "void", "paid", "uncollectible"]).message,
+            ApiError::bad_enum(
+                "status",
+                &["draft", "open", "void", "paid", "uncollectible"]
+            )
+            .message,
             "Invalid status: must be one of draft, open, void, paid, or uncollectible"
         );
     }
@@ -157,8 +168,21 @@ mod tests {
     fn body_shape() {
         let b = ApiError::no_such("invoice", "in_x", "id").body("req_1", 7);
         let keys: Vec<_> = b["error"].as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["code", "doc_url", "message", "param", "request_log_url", "type"]);
-        assert_eq!(b["error"]["doc_url"], "https://stripe.com/docs/error-codes/resource-missing");
+        assert_eq!(
+            keys,
+            [
+                "code",
+                "doc_url",
+                "message",
+                "param",
+                "request_log_url",
+                "type"
+            ]
+        );
+        assert_eq!(
+            b["error"]["doc_url"],
+            "https://stripe.com/docs/error-codes/resource-missing"
+        );
         let b = ApiError::unauthorized("x").body("req_1", 7);
         assert!(b["error"].get("request_log_url").is_none());
     }

@@ -54,9 +54,7 @@ pub fn parse(input: &[u8]) -> Result<Params, FormError> {
             // split_key always starts with a key; keep the literal name otherwise.
             _ => (raw_key.to_string(), &[][..]),
         };
-        let slot = root
-            .entry(first.clone())
-            .or_insert_with(|| fresh_for(rest));
+        let slot = root.entry(first.clone()).or_insert_with(|| fresh_for(rest));
         insert(slot, rest, value.into_owned(), first)?;
     }
     Ok(root)
@@ -113,7 +111,12 @@ fn kind_error(path: String, node: &FormValue) -> FormError {
     }
 }
 
-fn insert(slot: &mut FormValue, rest: &[Seg], value: String, path: String) -> Result<(), FormError> {
+fn insert(
+    slot: &mut FormValue,
+    rest: &[Seg],
+    value: String,
+    path: String,
+) -> Result<(), FormError> {
     match rest.split_first() {
         None => match slot {
             // Repeated scalar: the last one wins, as in Rack.
@@ -176,7 +179,12 @@ pub fn as_list(v: &FormValue) -> Option<Vec<(String, &FormValue)>> {
                 indexed.push((i, x));
             }
             indexed.sort_by_key(|(i, _)| *i);
-            Some(indexed.into_iter().map(|(i, x)| (i.to_string(), x)).collect())
+            Some(
+                indexed
+                    .into_iter()
+                    .map(|(i, x)| (i.to_string(), x))
+                    .collect(),
+            )
         }
         FormValue::Str(_) => None,
     }
@@ -264,7 +272,9 @@ mod tests {
     fn flat_and_nested() {
         let p = parse(b"customer=cus_1&metadata[order]=42&created[gte]=5&a[b][c]=d").unwrap();
         assert_eq!(p["customer"], s("cus_1"));
-        let FormValue::Map(m) = &p["metadata"] else { panic!() };
+        let FormValue::Map(m) = &p["metadata"] else {
+            panic!()
+        };
         assert_eq!(m["order"], s("42"));
         let FormValue::Map(a) = &p["a"] else { panic!() };
         let FormValue::Map(b) = &a["b"] else { panic!() };
@@ -274,10 +284,18 @@ mod tests {
     #[test]
     fn both_array_notations() {
         let p = parse(b"expand[]=customer&expand[]=lines").unwrap();
-        let l: Vec<_> = as_list(&p["expand"]).unwrap().into_iter().map(|(_, v)| v.clone()).collect();
+        let l: Vec<_> = as_list(&p["expand"])
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v.clone())
+            .collect();
         assert_eq!(l, vec![s("customer"), s("lines")]);
         let p = parse(b"expand[1]=lines&expand[0]=customer").unwrap();
-        let l: Vec<_> = as_list(&p["expand"]).unwrap().into_iter().map(|(_, v)| v.clone()).collect();
+        let l: Vec<_> = as_list(&p["expand"])
+            .unwrap()
+            .into_iter()
+            .map(|(_, v)| v.clone())
+            .collect();
         assert_eq!(l, vec![s("customer"), s("lines")]);
         assert_eq!(
             canonical(&parse(b"expand[]=a&expand[]=b").unwrap()),
@@ -290,12 +308,16 @@ mod tests {
         let p = parse(b"lines[0][amount]=1&lines[0][description]=x&lines[1][amount]=2").unwrap();
         let l = as_list(&p["lines"]).unwrap();
         assert_eq!(l.len(), 2);
-        let FormValue::Map(first) = l[0].1 else { panic!() };
+        let FormValue::Map(first) = l[0].1 else {
+            panic!()
+        };
         assert_eq!(first["amount"], s("1"));
         assert_eq!(first["description"], s("x"));
         // Rack's `[]` of hashes: a repeated key starts a new element.
         let p = parse(b"t[][type]=eu_vat&t[][value]=1&t[][type]=us_ein&t[][value]=2").unwrap();
-        let FormValue::List(items) = &p["t"] else { panic!() };
+        let FormValue::List(items) = &p["t"] else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
     }
 
@@ -303,7 +325,9 @@ mod tests {
     fn percent_decoding_and_empty_values() {
         let p = parse(b"description=&metadata%5Bk%5D=a+b%21&x=%FF").unwrap();
         assert_eq!(p["description"], s(""));
-        let FormValue::Map(m) = &p["metadata"] else { panic!() };
+        let FormValue::Map(m) = &p["metadata"] else {
+            panic!()
+        };
         assert_eq!(m["k"], s("a b!"));
         assert_eq!(p["x"], s("\u{FFFD}"));
     }

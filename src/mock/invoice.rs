@@ -153,7 +153,12 @@ fn get_mut<'a>(store: &'a mut Store, id: &str) -> Result<&'a mut Invoice, ApiErr
 
 /// draft → open, or → paid when nothing is due (§4.2, §4.4). Applies the customer balance,
 /// assigns the number, mints the URLs and freezes the customer copies. Callers check E2.
-pub fn finalize(store: &mut Store, id: &str, now: i64, auto_advance: Option<bool>) -> Result<(), ApiError> {
+pub fn finalize(
+    store: &mut Store,
+    id: &str,
+    now: i64,
+    auto_advance: Option<bool>,
+) -> Result<(), ApiError> {
     let inv = get(store, id, "id")?.clone();
     let m = money(store, &inv);
     let Some(cust) = store.customers.get_mut(&inv.customer) else {

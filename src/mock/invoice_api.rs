@@ -70,7 +70,10 @@ pub fn check_create(p: &P, ctx: &Ctx) -> Result<(), ApiError> {
     if let Some(v) = p.str("pending_invoice_items_behavior") {
         let allowed = pending_behaviors(ctx);
         if !allowed.contains(&v) {
-            return Err(ApiError::bad_enum("pending_invoice_items_behavior", allowed));
+            return Err(ApiError::bad_enum(
+                "pending_invoice_items_behavior",
+                allowed,
+            ));
         }
     }
     Ok(())
@@ -96,7 +99,12 @@ fn custom_fields(v: &Value) -> Option<Vec<(String, String)>> {
     v.as_array().map(|a| {
         a.iter()
             .map(|x| {
-                let s = |k: &str| x.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                let s = |k: &str| {
+                    x.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 (s("name"), s("value"))
             })
             .collect()
@@ -105,7 +113,9 @@ fn custom_fields(v: &Value) -> Option<Vec<(String, String)>> {
 
 fn check_custom_fields(v: Option<&Value>) -> Result<(), ApiError> {
     if v.and_then(Value::as_array).is_some_and(|a| a.len() > 4) {
-        return Err(ApiError::invalid("You can have at most 4 custom fields.").param("custom_fields"));
+        return Err(
+            ApiError::invalid("You can have at most 4 custom fields.").param("custom_fields")
+        );
     }
     Ok(())
 }
@@ -125,19 +135,25 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Va
         customer::check_payment_method(pm, "default_payment_method")?;
     }
     let currency = match p.str("currency") {
-        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => c.to_ascii_lowercase(),
-        Some(c) => return Err(ApiError::invalid(format!("Invalid currency: {c}")).param("currency")),
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            c.to_ascii_lowercase()
+        }
+        Some(c) => {
+            return Err(ApiError::invalid(format!("Invalid currency: {c}")).param("currency"))
+        }
         None => cust.currency.clone().unwrap_or_else(|| "usd".into()),
     };
     let footer = match p.tri_str("footer") {
         Some(f) => f,
         None => cust.footer.clone(),
     };
-    let behavior = p.str("pending_invoice_items_behavior").unwrap_or(if ctx.legacy_pending_items {
-        "include_and_require"
-    } else {
-        "exclude"
-    });
+    let behavior = p
+        .str("pending_invoice_items_behavior")
+        .unwrap_or(if ctx.legacy_pending_items {
+            "include_and_require"
+        } else {
+            "exclude"
+        });
     // Sweep: all pending items of the customer in the invoice's currency, newest first (§5.2).
     let mut pending: Vec<(SortKey, String)> = if behavior == "exclude" {
         Vec::new()
@@ -154,7 +170,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Va
         return Err(ApiError::invalid("Nothing to invoice for customer")
             .code("invoice_no_customer_line_items"));
     }
-    pending.sort_by(|a, b| b.0.cmp(&a.0));
+    pending.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut metadata = IndexMap::new();
     apply_metadata(&mut metadata, p.get("metadata"))?;
     let seq = store.next_seq();
@@ -207,7 +223,12 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Va
     render_by_id(store, &id, ctx, expand)
 }
 
-pub fn render_by_id(store: &Store, id: &str, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
+pub fn render_by_id(
+    store: &Store,
+    id: &str,
+    ctx: &Ctx,
+    expand: &Expand,
+) -> Result<Value, ApiError> {
     let inv = get(store, id, "id")?;
     Ok(render::invoice(store, inv, ctx, expand))
 }
@@ -219,7 +240,13 @@ pub fn retrieve(store: &Store, id: &str, ctx: &Ctx, expand: &Expand) -> Result<V
 
 /// Update (§4.3): drafts take every supported field; finalized invoices take `metadata` (and
 /// `auto_advance` while open), anything else is E19 naming that parameter.
-pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
+pub fn update(
+    store: &mut Store,
+    id: &str,
+    p: &P,
+    ctx: &Ctx,
+    expand: &Expand,
+) -> Result<Value, ApiError> {
     let inv = get(store, id, "id")?;
     if inv.status != Status::Draft {
         for k in p.0.keys() {
@@ -228,7 +255,8 @@ pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx, expand: &Expand) ->
                 || (k == "auto_advance" && inv.status == Status::Open);
             if !editable {
                 return Err(
-                    ApiError::invalid("Finalized invoices can't be updated in this way").param(k.as_str())
+                    ApiError::invalid("Finalized invoices can't be updated in this way")
+                        .param(k.as_str()),
                 );
             }
         }
@@ -304,22 +332,29 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, A
     let after = p.str("starting_after");
     let before = p.str("ending_before");
     list::check_cursors(after, before)?;
-    let after = after.map(|c| invoice_cursor(store, c, "starting_after")).transpose()?;
-    let before = before.map(|c| invoice_cursor(store, c, "ending_before")).transpose()?;
+    let after = after
+        .map(|c| invoice_cursor(store, c, "starting_after"))
+        .transpose()?;
+    let before = before
+        .map(|c| invoice_cursor(store, c, "ending_before"))
+        .transpose()?;
     let mut rows: Vec<(SortKey, &Invoice)> = store
         .invoices
         .values()
         .filter(|i| !i.deleted)
         .filter(|i| p.str("customer").is_none_or(|c| i.customer == c))
         .filter(|i| p.str("status").is_none_or(|s| i.status.as_str() == s))
-        .filter(|i| p.str("collection_method").is_none_or(|m| i.collection_method == m))
+        .filter(|i| {
+            p.str("collection_method")
+                .is_none_or(|m| i.collection_method == m)
+        })
         // The mock has no subscriptions: a subscription filter matches nothing.
         .filter(|_| !p.has("subscription"))
         .filter(|i| list::in_range(p.get("created"), Some(i.created)))
         .filter(|i| list::in_range(p.get("due_date"), i.due_date))
         .map(|i| (i.sort_key(), i))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, before);
     let e = expand.sub("data");
     let data = page
@@ -392,7 +427,7 @@ pub fn search(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value,
         })
         .map(|i| (i.sort_key(), i))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let total_count = rows.len();
     let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, None);
     let next_page = if page.has_more {
@@ -420,7 +455,13 @@ pub fn search(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value,
 }
 
 /// `GET /v1/invoices/:id/lines` (§8.3): the full line list, in line order.
-pub fn lines(store: &Store, id: &str, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
+pub fn lines(
+    store: &Store,
+    id: &str,
+    p: &P,
+    ctx: &Ctx,
+    expand: &Expand,
+) -> Result<Value, ApiError> {
     let inv = get(store, id, "invoice")?;
     let items = render::lines_of(store, inv);
     let key_of = |line_id: &str, param: &str| -> Result<SortKey, ApiError> {
@@ -447,11 +488,21 @@ pub fn lines(store: &Store, id: &str, p: &P, ctx: &Ctx, expand: &Expand) -> Resu
         .into_iter()
         .map(|i| render::line(store, inv, i, ctx, e))
         .collect();
-    Ok(list::list_body(data, page.has_more, &format!("/v1/invoices/{id}/lines")))
+    Ok(list::list_body(
+        data,
+        page.has_more,
+        &format!("/v1/invoices/{id}/lines"),
+    ))
 }
 
 /// Finalize: E2 first, then the transition.
-pub fn finalize(store: &mut Store, id: &str, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
+pub fn finalize(
+    store: &mut Store,
+    id: &str,
+    p: &P,
+    ctx: &Ctx,
+    expand: &Expand,
+) -> Result<Value, ApiError> {
     invoice::check_finalizable(get(store, id, "id")?)?;
     invoice::finalize(store, id, ctx.now, p.bool("auto_advance"))?;
     render_by_id(store, id, ctx, expand)

@@ -121,7 +121,10 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
         (Some(a), None) => {
             let currency = match p.str("currency") {
                 Some(c) => check_currency(c)?,
-                None => customer.currency.clone().unwrap_or_else(|| "usd".to_string()),
+                None => customer
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| "usd".to_string()),
             };
             (a, 1, currency, None)
         }
@@ -172,10 +175,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
             let product = Product {
                 id: ids::short_id("prod"),
                 created: ctx.now,
-                name: p
-                    .str("description")
-                    .unwrap_or("Invoice item")
-                    .to_string(),
+                name: p.str("description").unwrap_or("Invoice item").to_string(),
             };
             let price = Price {
                 id: ids::object_id("price", ctx.now),
@@ -276,12 +276,18 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, A
         .values()
         .filter(|i| !i.deleted)
         .filter(|i| p.str("customer").is_none_or(|c| i.customer == c))
-        .filter(|i| p.str("invoice").is_none_or(|v| i.invoice.as_deref() == Some(v)))
-        .filter(|i| p.bool("pending").is_none_or(|pend| i.invoice.is_none() == pend))
+        .filter(|i| {
+            p.str("invoice")
+                .is_none_or(|v| i.invoice.as_deref() == Some(v))
+        })
+        .filter(|i| {
+            p.bool("pending")
+                .is_none_or(|pend| i.invoice.is_none() == pend)
+        })
         .filter(|i| list::in_range(p.get("created"), Some(i.created)))
         .map(|i| (i.sort_key(), i))
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, before);
     let data = page
         .items

@@ -39,7 +39,10 @@ pub fn paginate<K: Ord + Copy, T>(
         .collect();
     let has_more = rest.len() > limit;
     rest.truncate(limit);
-    Page { items: rest, has_more }
+    Page {
+        items: rest,
+        has_more,
+    }
 }
 
 /// `starting_after` and `ending_before` cannot be combined.

@@ -43,13 +43,28 @@ pub struct Field {
 }
 
 const fn opt(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, required: false, empty_ok: false }
+    Field {
+        name,
+        ty,
+        required: false,
+        empty_ok: false,
+    }
 }
 const fn req(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, required: true, empty_ok: false }
+    Field {
+        name,
+        ty,
+        required: true,
+        empty_ok: false,
+    }
 }
 const fn unset(name: &'static str, ty: Ty) -> Field {
-    Field { name, ty, required: false, empty_ok: true }
+    Field {
+        name,
+        ty,
+        required: false,
+        empty_ok: true,
+    }
 }
 const fn no(name: &'static str) -> Field {
     opt(name, Ty::Unsupported)
@@ -233,8 +248,7 @@ pub const INVOICE_LIST: &[Field] = &[
     opt("subscription", Ty::Str),
     no("customer_account"),
 ];
-pub const INVOICE_SEARCH: &[Field] =
-    &[EXPAND, LIMIT, opt("page", Ty::Str), req("query", Ty::Str)];
+pub const INVOICE_SEARCH: &[Field] = &[EXPAND, LIMIT, opt("page", Ty::Str), req("query", Ty::Str)];
 pub const FINALIZE: &[Field] = &[opt("auto_advance", Ty::Bool), EXPAND];
 pub const PAY: &[Field] = &[
     EXPAND,
@@ -365,7 +379,9 @@ fn value(field: &Field, v: &FormValue, path: &str) -> Result<Value, ApiError> {
         Ty::Bool => match v {
             FormValue::Str(s) if s == "true" => Ok(Value::Bool(true)),
             FormValue::Str(s) if s == "false" => Ok(Value::Bool(false)),
-            FormValue::Str(s) => Err(ApiError::invalid(format!("Invalid boolean: {s}")).param(path)),
+            FormValue::Str(s) => {
+                Err(ApiError::invalid(format!("Invalid boolean: {s}")).param(path))
+            }
             _ => Err(ApiError::invalid("Invalid boolean").param(path)),
         },
         Ty::Enum(values) => match v {
@@ -384,7 +400,12 @@ fn value(field: &Field, v: &FormValue, path: &str) -> Result<Value, ApiError> {
             let Some(items) = as_list(v) else {
                 return Err(ApiError::invalid("Invalid array").param(path));
             };
-            let f = Field { name: "", ty: shallow(elem), required: false, empty_ok: false };
+            let f = Field {
+                name: "",
+                ty: shallow(elem),
+                required: false,
+                empty_ok: false,
+            };
             let mut out = Vec::with_capacity(items.len());
             for (i, x) in items {
                 out.push(value(&f, x, &format!("{path}[{i}]"))?);
@@ -476,9 +497,7 @@ impl P {
     }
     /// Absent → `None`; `''` → `Some(None)`; set → `Some(Some(s))`.
     pub fn tri_str(&self, k: &str) -> Option<Option<String>> {
-        self.0
-            .get(k)
-            .map(|v| v.as_str().map(str::to_string))
+        self.0.get(k).map(|v| v.as_str().map(str::to_string))
     }
     pub fn tri_int(&self, k: &str) -> Option<Option<i64>> {
         self.0.get(k).map(Value::as_i64)
@@ -519,10 +538,10 @@ pub fn apply_metadata(
         Some(_) => return Err(ApiError::invalid("Invalid hash").param("metadata")),
     }
     if next.len() > 50 {
-        return Err(ApiError::invalid(
-            "Invalid metadata: metadata can have at most 50 keys.",
-        )
-        .param("metadata"));
+        return Err(
+            ApiError::invalid("Invalid metadata: metadata can have at most 50 keys.")
+                .param("metadata"),
+        );
     }
     *store = next;
     Ok(())
@@ -573,8 +592,14 @@ mod tests {
         let ok = v(INVOICE_LIST, "created[gte]=5&due_date=7&limit=3").unwrap();
         assert_eq!(ok["created"]["gte"], 5);
         assert_eq!(ok["due_date"], 7);
-        assert_eq!(v(FINALIZE, "auto_advance=yes").unwrap_err().message, "Invalid boolean: yes");
-        assert_eq!(v(FINALIZE, "auto_advance=true").unwrap()["auto_advance"], true);
+        assert_eq!(
+            v(FINALIZE, "auto_advance=yes").unwrap_err().message,
+            "Invalid boolean: yes"
+        );
+        assert_eq!(
+            v(FINALIZE, "auto_advance=true").unwrap()["auto_advance"],
+            true
+        );
     }
 
     #[test]
@@ -584,8 +609,14 @@ mod tests {
         assert_eq!(ok["metadata"]["a"], Value::Null);
         let e = v(ITEM_CREATE, "customer=").unwrap_err();
         assert_eq!(e.code, Some("parameter_invalid_empty"));
-        assert_eq!(v(INVOICE_UPDATE, "metadata=").unwrap()["metadata"], Value::Null);
-        assert_eq!(v(INVOICE_UPDATE, "metadata=x").unwrap_err().message, "Invalid hash");
+        assert_eq!(
+            v(INVOICE_UPDATE, "metadata=").unwrap()["metadata"],
+            Value::Null
+        );
+        assert_eq!(
+            v(INVOICE_UPDATE, "metadata=x").unwrap_err().message,
+            "Invalid hash"
+        );
         let mut m = indexmap::IndexMap::new();
         m.insert("a".to_string(), "1".to_string());
         let p = v(INVOICE_UPDATE, "metadata[a]=&metadata[b]=2").unwrap();
@@ -596,17 +627,29 @@ mod tests {
 
     #[test]
     fn arrays() {
-        let ok = v(CUSTOMER_CREATE, "tax_id_data[0][type]=eu_vat&tax_id_data[0][value]=DE1").unwrap();
+        let ok = v(
+            CUSTOMER_CREATE,
+            "tax_id_data[0][type]=eu_vat&tax_id_data[0][value]=DE1",
+        )
+        .unwrap();
         assert_eq!(ok["tax_id_data"][0]["type"], "eu_vat");
         let e = v(CUSTOMER_CREATE, "tax_id_data[0][type]=eu_vat").unwrap_err();
         assert_eq!(e.message, "Missing required param: tax_id_data[0][value].");
-        assert_eq!(v(RETRIEVE, "expand=customer").unwrap_err().message, "Invalid array");
-        assert_eq!(v(RETRIEVE, "expand[]=customer").unwrap()["expand"][0], "customer");
+        assert_eq!(
+            v(RETRIEVE, "expand=customer").unwrap_err().message,
+            "Invalid array"
+        );
+        assert_eq!(
+            v(RETRIEVE, "expand[]=customer").unwrap()["expand"][0],
+            "customer"
+        );
     }
 
     #[test]
     fn unsupported_is_explicit() {
         let e = v(INVOICE_CREATE, "customer=c&discounts[0][coupon]=x").unwrap_err();
-        assert!(e.message.contains("does not support the parameter discounts"));
+        assert!(e
+            .message
+            .contains("does not support the parameter discounts"));
     }
 }

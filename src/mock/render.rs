@@ -63,7 +63,9 @@ pub fn check_expand(paths: &[String], allowed: &[String], list: bool) -> Result<
         }
         let mut msg = format!("This property cannot be expanded ({bad}).");
         if list && allowed.iter().any(|a| *a == format!("data.{p}")) {
-            msg.push_str(&format!(" You may want to try expanding 'data.{p}' instead."));
+            msg.push_str(&format!(
+                " You may want to try expanding 'data.{p}' instead."
+            ));
         }
         return Err(ApiError::invalid(msg));
     }
@@ -294,7 +296,10 @@ pub fn line(store: &Store, inv: &Invoice, item: &InvoiceItem, ctx: &Ctx, expand:
             ("tax_amounts", json!([])),
             ("tax_rates", json!([])),
             ("type", json!("invoiceitem")),
-            ("unit_amount_excluding_tax", json!(item.unit_amount.to_string())),
+            (
+                "unit_amount_excluding_tax",
+                json!(item.unit_amount.to_string()),
+            ),
         ]);
     }
     ordered(f)
@@ -314,7 +319,10 @@ pub fn invoice_item(store: &Store, item: &InvoiceItem, ctx: &Ctx, expand: &Expan
         ("object", json!("invoiceitem")),
         ("amount", json!(item.amount)),
         ("currency", json!(item.currency)),
-        ("customer", customer_ref(store, &item.customer, expand.has("customer"))),
+        (
+            "customer",
+            customer_ref(store, &item.customer, expand.has("customer")),
+        ),
         ("date", json!(item.created)),
         ("description", opt_str(&item.description)),
         ("discountable", json!(item.discountable)),
@@ -438,7 +446,10 @@ pub fn invoice(store: &Store, inv: &Invoice, ctx: &Ctx, expand: &Expand) -> Valu
             "automatic_tax",
             json!({ "enabled": false, "liability": null, "status": null }),
         ),
-        ("automatically_finalizes_at", opt_int(automatically_finalizes_at(inv))),
+        (
+            "automatically_finalizes_at",
+            opt_int(automatically_finalizes_at(inv)),
+        ),
         ("billing_reason", json!("manual")),
         ("collection_method", json!(inv.collection_method)),
         ("created", json!(inv.created)),
@@ -451,8 +462,14 @@ pub fn invoice(store: &Store, inv: &Invoice, ctx: &Ctx, expand: &Expand) -> Valu
                     .collect()
             }),
         ),
-        ("customer", customer_ref(store, &inv.customer, expand.has("customer"))),
-        ("default_payment_method", opt_str(&inv.default_payment_method)),
+        (
+            "customer",
+            customer_ref(store, &inv.customer, expand.has("customer")),
+        ),
+        (
+            "default_payment_method",
+            opt_str(&inv.default_payment_method),
+        ),
         ("default_source", Value::Null),
         ("default_tax_rates", json!([])),
         ("description", opt_str(&inv.description)),
@@ -460,7 +477,11 @@ pub fn invoice(store: &Store, inv: &Invoice, ctx: &Ctx, expand: &Expand) -> Valu
         ("due_date", opt_int(inv.due_date)),
         (
             "effective_at",
-            opt_int(if inv.status == Status::Draft { None } else { inv.effective_at }),
+            opt_int(if inv.status == Status::Draft {
+                None
+            } else {
+                inv.effective_at
+            }),
         ),
         ("ending_balance", opt_int(m.ending_balance)),
         ("footer", opt_str(&inv.footer)),
@@ -557,7 +578,10 @@ mod tests {
 
     #[test]
     fn expand_checks() {
-        let allowed = vec!["customer".to_string(), "lines.data.pricing.price_details.price".to_string()];
+        let allowed = vec![
+            "customer".to_string(),
+            "lines.data.pricing.price_details.price".to_string(),
+        ];
         assert!(check_expand(&["customer".into()], &allowed, false).is_ok());
         let e = check_expand(&["foo".into()], &allowed, false).unwrap_err();
         assert_eq!(e.message, "This property cannot be expanded (foo).");
@@ -575,7 +599,12 @@ mod tests {
 
     #[test]
     fn ordering() {
-        let v = ordered(vec![("b", json!(1)), ("object", json!("x")), ("a", json!(2)), ("id", json!("i"))]);
+        let v = ordered(vec![
+            ("b", json!(1)),
+            ("object", json!("x")),
+            ("a", json!(2)),
+            ("id", json!("i")),
+        ]);
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["id", "object", "a", "b"]);
     }

@@ -257,7 +257,12 @@ impl Scanner {
             ));
         }
         check_types(&field, op, &value)?;
-        Ok(Clause { negated, field, op, value })
+        Ok(Clause {
+            negated,
+            field,
+            op,
+            value,
+        })
     }
 }
 
@@ -311,7 +316,10 @@ pub fn parse(query: &str) -> Result<Query, String> {
             "Invalid search query: queries can be at most {MAX_QUERY_CHARS} characters long."
         ));
     }
-    let mut s = Scanner { chars: query.chars().collect(), pos: 0 };
+    let mut s = Scanner {
+        chars: query.chars().collect(),
+        pos: 0,
+    };
     s.skip_ws();
     if s.peek().is_none() {
         return Err("Invalid search query: the query is empty.".to_string());
@@ -362,7 +370,10 @@ pub fn parse(query: &str) -> Result<Query, String> {
             ));
         }
     }
-    Ok(Query { clauses, join: join.unwrap_or(Join::And) })
+    Ok(Query {
+        clauses,
+        join: join.unwrap_or(Join::And),
+    })
 }
 
 fn words(s: &str) -> Vec<String> {
@@ -398,7 +409,11 @@ fn clause_matches(c: &Clause, d: &Doc) -> bool {
             _ => false,
         },
         FieldRef::Named(name, Kind::Numeric) => {
-            let have = if *name == "created" { d.created } else { d.total };
+            let have = if *name == "created" {
+                d.created
+            } else {
+                d.total
+            };
             match (c.op, num(&c.value)) {
                 (_, None) => false,
                 (Op::Colon | Op::Eq, Some(n)) => have == n,
@@ -460,7 +475,9 @@ mod tests {
     fn m(q: &str) -> bool {
         let mut md = IndexMap::new();
         md.insert("order".to_string(), "42".to_string());
-        parse(q).unwrap_or_else(|e| panic!("{q}: {e}")).matches(&doc(&md))
+        parse(q)
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
+            .matches(&doc(&md))
     }
 
     #[test]
@@ -510,18 +527,24 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(parse("amount<1").unwrap_err().contains("Field 'amount' is an unsupported"));
-        assert!(parse("status>\"open\"").unwrap_err().contains("operator '>'"));
-        assert!(parse("currency~\"usd\"").unwrap_err().contains("operator '~'"));
+        assert!(parse("amount<1")
+            .unwrap_err()
+            .contains("Field 'amount' is an unsupported"));
+        assert!(parse("status>\"open\"")
+            .unwrap_err()
+            .contains("operator '>'"));
+        assert!(parse("currency~\"usd\"")
+            .unwrap_err()
+            .contains("operator '~'"));
         assert!(parse("number~\"ab\"").unwrap_err().contains("at least 3"));
         assert!(parse("status:open").unwrap_err().contains("must be quoted"));
         assert!(parse("status:\"open").unwrap_err().contains("unterminated"));
         assert!(parse("(status:\"open\")").is_err());
         assert!(parse("status:\"open\" AND").is_err());
         assert!(parse("   ").is_err());
-        let q = vec!["total>1"; 11].join(" ");
+        let q = ["total>1"; 11].join(" ");
         assert!(parse(&q).unwrap_err().contains("at most 10"));
-        assert!(parse(&vec!["total>1"; 10].join(" AND ")).is_ok());
+        assert!(parse(&["total>1"; 10].join(" AND ")).is_ok());
         assert!(parse("total>\"abc\"").is_err());
     }
 

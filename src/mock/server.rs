@@ -30,7 +30,9 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 enum Idem {
-    InFlight { fingerprint: String },
+    InFlight {
+        fingerprint: String,
+    },
     Done {
         fingerprint: String,
         status: u16,
@@ -146,13 +148,29 @@ fn schema(route: Route, ctx: &Ctx) -> (&'static [Field], Vec<String>, bool) {
             true,
         ),
         ItemGet(_) => (params::RETRIEVE, invoice_api::item_expands(ctx), false),
-        InvoiceCreate => (params::INVOICE_CREATE, invoice_api::invoice_expands(ctx), false),
-        InvoiceList => (params::INVOICE_LIST, invoice_api::list_expands(ctx, false), true),
-        InvoiceSearch => (params::INVOICE_SEARCH, invoice_api::list_expands(ctx, true), true),
+        InvoiceCreate => (
+            params::INVOICE_CREATE,
+            invoice_api::invoice_expands(ctx),
+            false,
+        ),
+        InvoiceList => (
+            params::INVOICE_LIST,
+            invoice_api::list_expands(ctx, false),
+            true,
+        ),
+        InvoiceSearch => (
+            params::INVOICE_SEARCH,
+            invoice_api::list_expands(ctx, true),
+            true,
+        ),
         InvoiceGet(_) | Send(_) | Void(_) | MarkUncollectible(_) => {
             (params::RETRIEVE, invoice_api::invoice_expands(ctx), false)
         }
-        InvoiceUpdate(_) => (params::INVOICE_UPDATE, invoice_api::invoice_expands(ctx), false),
+        InvoiceUpdate(_) => (
+            params::INVOICE_UPDATE,
+            invoice_api::invoice_expands(ctx),
+            false,
+        ),
         Finalize(_) => (params::FINALIZE, invoice_api::invoice_expands(ctx), false),
         Pay(_) => (params::PAY, invoice_api::invoice_expands(ctx), false),
         Lines(_) => (params::LINES, invoice_api::lines_expands(ctx), true),
@@ -180,7 +198,13 @@ fn validate(route: Route, tree: &Params, ctx: &Ctx) -> Result<(P, Expand), ApiEr
     Ok((p, Expand::from_paths(&paths)))
 }
 
-fn execute(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
+fn execute(
+    store: &mut Store,
+    route: Route,
+    p: &P,
+    ctx: &Ctx,
+    e: &Expand,
+) -> Result<Value, ApiError> {
     use Route::*;
     let now = ctx.now;
     match route {
@@ -260,6 +284,9 @@ fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
     };
     let raw = String::from_utf8_lossy(raw.as_bytes()).into_owned();
     let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ApiError::unauthorized(NO_KEY));
+    }
     let (scheme, cred) = raw.split_once(' ').unwrap_or((raw, ""));
     let cred = cred.trim();
     let key = if scheme.eq_ignore_ascii_case("bearer") {
@@ -267,7 +294,9 @@ fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
     } else if scheme.eq_ignore_ascii_case("basic") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(cred)
-            .map_err(|_| ApiError::unauthorized(format!("Invalid API Key provided: {}", mask_key(cred))))?;
+            .map_err(|_| {
+                ApiError::unauthorized(format!("Invalid API Key provided: {}", mask_key(cred)))
+            })?;
         let text = String::from_utf8_lossy(&decoded).into_owned();
         text.split(':').next().unwrap_or_default().to_string()
     } else {
@@ -282,11 +311,13 @@ fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
     let parts: Vec<&str> = key.split('_').collect();
     match parts.as_slice() {
         [kind, "test", secret] if (*kind == "sk" || *kind == "rk") && !secret.is_empty() => Ok(()),
-        [kind, "live", _] if *kind == "sk" || *kind == "rk" => Err(ApiError::unauthorized(format!(
-            "The apiparity mock serves test mode only; it refuses live mode keys such as {}. \
+        [kind, "live", _] if *kind == "sk" || *kind == "rk" => {
+            Err(ApiError::unauthorized(format!(
+                "The apiparity mock serves test mode only; it refuses live mode keys such as {}. \
              Use an sk_test_ or rk_test_ key.",
-            mask_key(&key)
-        ))),
+                mask_key(&key)
+            )))
+        }
         _ => Err(ApiError::unauthorized(format!(
             "Invalid API Key provided: {}",
             mask_key(&key)
@@ -472,9 +503,17 @@ async fn process(
             }
             let fingerprint = format!("{} {path} {}", method.as_str(), form::canonical(&tree));
             let mut table = lock(&app.idempotency);
-            table.retain(|_, v| !matches!(v, Idem::Done { at, .. } if at.elapsed() > IDEMPOTENCY_TTL));
+            table.retain(
+                |_, v| !matches!(v, Idem::Done { at, .. } if at.elapsed() > IDEMPOTENCY_TTL),
+            );
             match table.get(&key) {
-                Some(Idem::Done { fingerprint: f, status, body, version: v, .. }) if *f == fingerprint => {
+                Some(Idem::Done {
+                    fingerprint: f,
+                    status,
+                    body,
+                    version: v,
+                    ..
+                }) if *f == fingerprint => {
                     return Reply {
                         status: *status,
                         body: body.clone(),
@@ -504,9 +543,18 @@ async fn process(
                     return fail(e, &version);
                 }
                 None => {
-                    table.insert(key.clone(), Idem::InFlight { fingerprint: fingerprint.clone() });
+                    table.insert(
+                        key.clone(),
+                        Idem::InFlight {
+                            fingerprint: fingerprint.clone(),
+                        },
+                    );
                     claim = Some((
-                        Claim { app: app.clone(), key, done: false },
+                        Claim {
+                            app: app.clone(),
+                            key,
+                            done: false,
+                        },
                         fingerprint,
                     ));
                 }
@@ -582,8 +630,14 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert_eq!(route(&Method::GET, "/v1/invoices/search"), Some(Route::InvoiceSearch));
-        assert_eq!(route(&Method::POST, "/v1/invoices/in_1/pay"), Some(Route::Pay("in_1")));
+        assert_eq!(
+            route(&Method::GET, "/v1/invoices/search"),
+            Some(Route::InvoiceSearch)
+        );
+        assert_eq!(
+            route(&Method::POST, "/v1/invoices/in_1/pay"),
+            Some(Route::Pay("in_1"))
+        );
         assert_eq!(route(&Method::POST, "/v1/invoice_drafts"), None);
         assert_eq!(route(&Method::GET, "/v1/invoices/"), None);
         assert_eq!(route(&Method::PUT, "/v1/invoices"), None);
