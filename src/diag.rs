@@ -81,9 +81,7 @@ impl Diagnostic {
             )),
         }
         if let Some(help) = &self.help {
-            groups.push(Group::with_title(
-                Level::HELP.secondary_title(help.as_str()),
-            ));
+            groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
         }
         renderer.render(&groups).to_string()
     }
@@ -91,7 +89,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.span, self.message)?;
+        write!(
+            f,
+            "{}:{}: {}",
+            self.file.display(),
+            self.span,
+            self.message
+        )?;
         if let Some(help) = &self.help {
             write!(f, " ({help})")?;
         }
@@ -175,10 +179,7 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            did_you_mean("expct", &["expect", "request"]),
-            Some("expect")
-        );
+        assert_eq!(did_you_mean("expct", &["expect", "request"]), Some("expect"));
         assert_eq!(did_you_mean("zzzzzz", &["expect", "request"]), None);
     }
 }

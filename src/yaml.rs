@@ -293,8 +293,7 @@ mod tests {
 
     #[test]
     fn spans_and_types() {
-        let src =
-            "name: x\nsteps:\n  - id: a\n    n: 7\n    q: \"7\"\n    f: 1.5\n    d: 2025-03-31\n";
+        let src = "name: x\nsteps:\n  - id: a\n    n: 7\n    q: \"7\"\n    f: 1.5\n    d: 2025-03-31\n";
         let root = parse(src).unwrap().unwrap();
         let steps = root.get("steps").unwrap();
         assert_eq!(steps.span.line, 3);
@@ -304,10 +303,7 @@ mod tests {
         assert_eq!(v.as_str(), Some("a"));
         assert_eq!(step.get("n").unwrap().kind, Kind::Scalar(Scalar::Int(7)));
         assert_eq!(step.get("q").unwrap().as_str(), Some("7"));
-        assert_eq!(
-            step.get("f").unwrap().kind,
-            Kind::Scalar(Scalar::Float(1.5))
-        );
+        assert_eq!(step.get("f").unwrap().kind, Kind::Scalar(Scalar::Float(1.5)));
         assert_eq!(step.get("d").unwrap().as_str(), Some("2025-03-31"));
     }
 

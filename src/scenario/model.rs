@@ -125,10 +125,7 @@ pub enum AssertOp {
     OneOf(Vec<Value>),
     /// The value equals the number at another pointer of the same body plus `seconds`
     /// (`due_date` = `created` + 7 × 86400).
-    OffsetFrom {
-        pointer: String,
-        seconds: i64,
-    },
+    OffsetFrom { pointer: String, seconds: i64 },
 }
 
 #[derive(Clone, Debug)]
