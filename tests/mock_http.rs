@@ -1912,3 +1912,65 @@ async fn zero_amount_finalize_matches_seeds() {
         );
     }
 }
+
+/// Arbitrary bytes as bodies and query strings, on every kind of route, always get a JSON
+/// answer with a sensible status: nothing panics and the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_input_gets_json_errors() {
+    let api = Api::start().await;
+    let cus = api.customer(&[]).await;
+    api.item(&cus, 100).await;
+    let inv = id(&api.draft(&cus, &[]).await);
+    let paths = [
+        "/v1/customers".to_string(),
+        format!("/v1/customers/{cus}"),
+        "/v1/invoiceitems".to_string(),
+        "/v1/invoices".to_string(),
+        "/v1/invoices/search".to_string(),
+        format!("/v1/invoices/{inv}"),
+        format!("/v1/invoices/{inv}/pay"),
+        format!("/v1/invoices/{inv}/lines"),
+    ];
+    let alphabet = b"ab[]=&%+0123456789_-\"':~<>metadata[expand]query\xff\x00 ";
+    for round in 0..300usize {
+        let len = rand::random_range(0..60usize);
+        let body: Vec<u8> = (0..len)
+            .map(|_| alphabet[rand::random_range(0..alphabet.len())])
+            .collect();
+        let path = &paths[round % paths.len()];
+        let method = if round % 2 == 0 {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let url = format!("{}{path}", api.base);
+        let req = if method == Method::POST {
+            api.http.post(url).body(body.clone())
+        } else {
+            let q: String = url::form_urlencoded::byte_serialize(&body).collect();
+            api.http.get(format!(
+                "{url}?q={q}&{}",
+                String::from_utf8_lossy(&body).replace(['#', ' '], "")
+            ))
+        };
+        let resp = req
+            .header("Authorization", format!("Bearer {KEY}"))
+            .send()
+            .await
+            .expect("the server keeps answering");
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.expect("body");
+        let v: Value = serde_json::from_slice(&bytes).expect("always JSON");
+        assert!(
+            matches!(status, 200 | 400 | 402 | 404),
+            "{status} for {body:?}: {v}"
+        );
+        if status != 200 {
+            assert!(v["error"]["message"].is_string(), "{v}");
+        }
+    }
+    assert_eq!(
+        api.invoice(&serde_json::json!({"id": inv})).await["id"],
+        inv
+    );
+}
