@@ -1579,11 +1579,15 @@ async fn invoice_items_on_drafts() {
                 ("customer", cus.as_str()),
                 ("pricing[price]", price.as_str()),
                 ("quantity", "3"),
+                ("expand[]", "customer"),
+                ("expand[]", "pricing.price_details.price"),
             ],
         )
         .await
         .ok();
     assert_eq!(q["amount"], 750);
+    assert_eq!(q["customer"]["object"], "customer");
+    assert_eq!(q["pricing"]["price_details"]["price"]["id"], price);
     let e = api
         .post(
             "/v1/invoiceitems",

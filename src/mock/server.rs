@@ -233,7 +233,7 @@ fn execute(
         CustomerGet(id) => customer::retrieve(store, id),
         CustomerUpdate(id) => customer::update(store, id, p),
         CustomerDelete(id) => customer::delete(store, id),
-        ItemCreate => invoice_item::create(store, p, ctx),
+        ItemCreate => invoice_item::create(store, p, ctx, e),
         ItemList => invoice_item::list(store, p, ctx, e.sub("data")),
         ItemGet(id) => invoice_item::retrieve(store, id, ctx, e),
         ItemDelete(id) => invoice_item::delete(store, id),
