@@ -105,8 +105,8 @@ pub fn subtotal(store: &Store, inv: &Invoice) -> i64 {
     inv.items
         .iter()
         .filter_map(|id| store.items.get(id))
-        .map(|i| i.amount)
-        .sum()
+        // Saturating: an unbounded pending sweep must not be able to overflow.
+        .fold(0i64, |acc, i| acc.saturating_add(i.amount))
 }
 
 /// `amount_due = max(0, total + starting_balance)`; `ending_balance = starting_balance + total −
@@ -120,14 +120,14 @@ pub fn money(store: &Store, inv: &Invoice) -> Money {
     let starting_balance = inv.starting_balance.unwrap_or(live_balance);
     let amount_due = inv
         .amount_due
-        .unwrap_or_else(|| (total + starting_balance).max(0));
+        .unwrap_or_else(|| total.saturating_add(starting_balance).max(0));
     Money {
         subtotal,
         total,
         starting_balance,
         amount_due,
         amount_paid: inv.amount_paid,
-        amount_remaining: amount_due - inv.amount_paid,
+        amount_remaining: amount_due.saturating_sub(inv.amount_paid),
         ending_balance: inv.ending_balance,
     }
 }
@@ -164,7 +164,10 @@ pub fn finalize(
     let Some(cust) = store.customers.get_mut(&inv.customer) else {
         return Err(ApiError::no_such("customer", &inv.customer, "customer").status(400));
     };
-    let ending = m.starting_balance + m.total - m.amount_due;
+    let ending = m
+        .starting_balance
+        .saturating_add(m.total)
+        .saturating_sub(m.amount_due);
     cust.balance = ending;
     if cust.currency.is_none() {
         cust.currency = Some(inv.currency.clone());

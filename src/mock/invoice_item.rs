@@ -70,7 +70,7 @@ fn check_currency(c: &str) -> Result<String, ApiError> {
     }
 }
 
-pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
+pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
     let customer_id = p.str("customer").unwrap_or_default().to_string();
     let customer = match store.customers.get(&customer_id) {
         Some(c) if !c.deleted => c,
@@ -225,7 +225,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
         // Items added after the invoice was created come last, in chronological order (§5.4).
         inv.items.push(item.id.clone());
     }
-    let body = render::invoice_item(store, &item, ctx, &Expand::default());
+    let body = render::invoice_item(store, &item, ctx, expand);
     store.items.insert(item.id.clone(), item);
     Ok(body)
 }

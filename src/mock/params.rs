@@ -71,6 +71,13 @@ const fn no(name: &'static str) -> Field {
 }
 
 const EXPAND: Field = opt("expand", Ty::Arr(&Ty::Str));
+
+// Bounds that keep every sum the mock computes far inside i64 (Stripe's own caps are lower:
+// 8 digits for a USD amount).
+const MAX_AMOUNT: i64 = 99_999_999;
+const MAX_BALANCE: i64 = 999_999_999_999;
+const MAX_QUANTITY: i64 = 1_000_000;
+const MAX_DAYS: i64 = 36_500;
 const LIMIT: Field = opt("limit", Ty::IntRange(1, 100));
 
 const ADDRESS: &[Field] = &[
@@ -101,7 +108,7 @@ macro_rules! customer_fields {
     ($($extra:expr),* $(,)?) => {
         &[
             unset("address", Ty::Obj(ADDRESS)),
-            opt("balance", Ty::Int),
+            opt("balance", Ty::IntRange(-MAX_BALANCE, MAX_BALANCE)),
             unset("description", Ty::Str),
             unset("email", Ty::Str),
             EXPAND,
@@ -109,7 +116,7 @@ macro_rules! customer_fields {
             opt("invoice_settings", Ty::Obj(INVOICE_SETTINGS)),
             unset("metadata", Ty::Meta),
             unset("name", Ty::Str),
-            opt("next_invoice_sequence", Ty::IntMin(1)),
+            opt("next_invoice_sequence", Ty::IntRange(1, 1_000_000_000)),
             unset("phone", Ty::Str),
             unset("preferred_locales", Ty::Arr(&Ty::Str)),
             unset("shipping", Ty::Obj(SHIPPING)),
@@ -149,7 +156,7 @@ const PRICING: &[Field] = &[opt("price", Ty::Str)];
 /// `price` (pre-basil) and `pricing[price]` (basil+) are both listed; the server refuses the one
 /// the request's version does not know as an unknown parameter.
 pub const ITEM_CREATE: &[Field] = &[
-    opt("amount", Ty::Int),
+    opt("amount", Ty::IntRange(-MAX_AMOUNT, MAX_AMOUNT)),
     opt("currency", Ty::Str),
     req("customer", Ty::Str),
     opt("description", Ty::Str),
@@ -160,7 +167,7 @@ pub const ITEM_CREATE: &[Field] = &[
     opt("period", Ty::Obj(PERIOD)),
     opt("price", Ty::Str),
     opt("pricing", Ty::Obj(PRICING)),
-    opt("quantity", Ty::IntMin(0)),
+    opt("quantity", Ty::IntRange(0, MAX_QUANTITY)),
     no("discounts"),
     no("price_data"),
     no("quantity_decimal"),
@@ -194,7 +201,7 @@ macro_rules! invoice_fields {
             unset("automatically_finalizes_at", Ty::Int),
             opt("collection_method", Ty::Enum(COLLECTION_METHODS)),
             unset("custom_fields", Ty::Arr(&Ty::Obj(CUSTOM_FIELD))),
-            opt("days_until_due", Ty::IntMin(0)),
+            opt("days_until_due", Ty::IntRange(0, MAX_DAYS)),
             unset("default_payment_method", Ty::Str),
             unset("description", Ty::Str),
             opt("due_date", Ty::Int),

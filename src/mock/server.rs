@@ -42,9 +42,26 @@ enum Idem {
     },
 }
 
+struct IdemTable {
+    keys: HashMap<String, Idem>,
+    last_prune: Instant,
+}
+
+impl IdemTable {
+    /// Drops results older than the TTL, at most once a minute (not on every request).
+    fn prune(&mut self) {
+        if self.last_prune.elapsed() < Duration::from_secs(60) {
+            return;
+        }
+        self.last_prune = Instant::now();
+        self.keys
+            .retain(|_, v| !matches!(v, Idem::Done { at, .. } if at.elapsed() > IDEMPOTENCY_TTL));
+    }
+}
+
 pub struct App {
     store: Mutex<Store>,
-    idempotency: Mutex<HashMap<String, Idem>>,
+    idempotency: Mutex<IdemTable>,
     latency: Duration,
 }
 
@@ -57,7 +74,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn router(latency: Duration) -> Router {
     let app = Arc::new(App {
         store: Mutex::new(Store::default()),
-        idempotency: Mutex::new(HashMap::new()),
+        idempotency: Mutex::new(IdemTable {
+            keys: HashMap::new(),
+            last_prune: Instant::now(),
+        }),
         latency,
     });
     Router::new().fallback(handle).with_state(app)
@@ -213,7 +233,7 @@ fn execute(
         CustomerGet(id) => customer::retrieve(store, id),
         CustomerUpdate(id) => customer::update(store, id, p),
         CustomerDelete(id) => customer::delete(store, id),
-        ItemCreate => invoice_item::create(store, p, ctx),
+        ItemCreate => invoice_item::create(store, p, ctx, e),
         ItemList => invoice_item::list(store, p, ctx, e.sub("data")),
         ItemGet(id) => invoice_item::retrieve(store, id, ctx, e),
         ItemDelete(id) => invoice_item::delete(store, id),
@@ -401,8 +421,8 @@ impl Drop for Claim {
     fn drop(&mut self) {
         if !self.done {
             let mut t = lock(&self.app.idempotency);
-            if matches!(t.get(&self.key), Some(Idem::InFlight { .. })) {
-                t.remove(&self.key);
+            if matches!(t.keys.get(&self.key), Some(Idem::InFlight { .. })) {
+                t.keys.remove(&self.key);
             }
         }
     }
@@ -503,10 +523,8 @@ async fn process(
             }
             let fingerprint = format!("{} {path} {}", method.as_str(), form::canonical(&tree));
             let mut table = lock(&app.idempotency);
-            table.retain(
-                |_, v| !matches!(v, Idem::Done { at, .. } if at.elapsed() > IDEMPOTENCY_TTL),
-            );
-            match table.get(&key) {
+            table.prune();
+            match table.keys.get(&key) {
                 Some(Idem::Done {
                     fingerprint: f,
                     status,
@@ -543,7 +561,7 @@ async fn process(
                     return fail(e, &version);
                 }
                 None => {
-                    table.insert(
+                    table.keys.insert(
                         key.clone(),
                         Idem::InFlight {
                             fingerprint: fingerprint.clone(),
@@ -584,7 +602,7 @@ async fn process(
         Err(e) => fail(e, &version),
     };
     if let Some((mut c, fingerprint)) = claim {
-        lock(&app.idempotency).insert(
+        lock(&app.idempotency).keys.insert(
             c.key.clone(),
             Idem::Done {
                 fingerprint,
