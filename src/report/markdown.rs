@@ -52,8 +52,17 @@ pub fn render(r: &Report) -> Result<String, String> {
     if !c.field_changes.is_empty() {
         let _ = writeln!(o, "Field changes (target vs references):\n");
         for f in &c.field_changes {
-            let what = if f.kind == crate::diff::DiffKind::Unexpected { "only in the target (additive)" } else { "missing from the target (breaking)" };
-            let _ = writeln!(o, "- `{}` {what}, {} responses", display_pointer(&f.pointer), f.count);
+            let what = if f.kind == crate::diff::DiffKind::Unexpected {
+                "only in the target (additive)"
+            } else {
+                "missing from the target (breaking)"
+            };
+            let _ = writeln!(
+                o,
+                "- `{}` {what}, {} responses",
+                display_pointer(&f.pointer),
+                f.count
+            );
         }
         let _ = writeln!(o);
     }

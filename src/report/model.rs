@@ -284,7 +284,11 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
     card.top_differences = top;
     card.field_changes = fields
         .into_iter()
-        .map(|((pointer, _), (kind, count))| FrequentDifference { pointer, kind, count })
+        .map(|((pointer, _), (kind, count))| FrequentDifference {
+            pointer,
+            kind,
+            count,
+        })
         .collect();
     summary.exit_code = if summary.target_errors > 0 || scenarios.iter().any(|s| s.error.is_some())
     {
@@ -388,7 +392,13 @@ fn step_report(
 fn fold_indices(pointer: &str) -> String {
     pointer
         .split('/')
-        .map(|t| if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) { "*" } else { t })
+        .map(|t| {
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                t
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }

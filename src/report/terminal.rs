@@ -124,7 +124,10 @@ pub fn terminal(r: &Report, color: bool) -> String {
                 .join(" ")
         };
         let _ = writeln!(o, "field changes (target vs references):");
-        let (extra, lacking) = (list(crate::diff::DiffKind::Unexpected), list(crate::diff::DiffKind::Missing));
+        let (extra, lacking) = (
+            list(crate::diff::DiffKind::Unexpected),
+            list(crate::diff::DiffKind::Missing),
+        );
         if !extra.is_empty() {
             let _ = writeln!(o, "  only in the target (additive): {extra}");
         }
