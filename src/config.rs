@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios against a target, compare with the snapshots, write reports.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validate scenarios (and apiparity.yaml) without sending a request.
     Check(CheckArgs),
     /// Serve the embedded reference mock of Stripe's invoice API.

@@ -1,7 +1,7 @@
 //! The `apiparity` command. Exit codes: 0 all match, 1 differences or failed expectations,
 //! 2 usage/config/scenario/target errors.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -56,14 +56,13 @@ fn load_dotenv() -> Result<(), String> {
     }
 }
 
+// anstream resolves NO_COLOR, CLICOLOR(_FORCE) and whether the stream is a terminal.
 fn color_stderr() -> bool {
     anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
-        && std::io::stderr().is_terminal()
 }
 
 fn color_stdout() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
-        && std::io::stdout().is_terminal()
 }
 
 fn report_config_error(e: &ConfigError) -> u8 {

@@ -130,17 +130,46 @@ impl Node {
     }
 }
 
-/// Parses one YAML document. An empty file is an empty mapping's absence: `Ok(None)`.
+/// Deeper nesting than this is an error, not a stack overflow: no apiparity file needs more.
+pub const MAX_DEPTH: usize = 128;
+
+/// Parses one YAML document. An empty file is `Ok(None)`.
+///
+/// Events are pulled one at a time (yaml-rust2's `Parser::load` recurses per nesting level
+/// and overflows the stack on hostile input), and nesting is capped at [`MAX_DEPTH`].
 pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(source);
-    parser.load(&mut builder, false).map_err(|e| YamlError {
-        span: Span {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-        },
-        message: e.info().to_string(),
-    })?;
+    let mut depth = 0usize;
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| YamlError {
+            span: Span {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+            },
+            message: e.info().to_string(),
+        })?;
+        match ev {
+            Event::StreamEnd | Event::DocumentEnd => break,
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(YamlError {
+                        span: span_of(mark),
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        // A second document is not read: one file, one document.
+        let done = builder.root.is_some() && builder.stack.is_empty();
+        if done {
+            break;
+        }
+        builder.on_event(ev, mark);
+    }
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -262,9 +291,11 @@ impl MarkedEventReceiver for Builder {
                         kind: Kind::Seq(items),
                         span,
                     },
+                    // yaml-rust2 marks a block mapping at its first `:`; point at the
+                    // first key instead, which is where a reader looks.
                     Some(Frame::Map(span, entries, _)) => Node {
+                        span: entries.first().map_or(span, |(k, _)| k.span.min(span)),
                         kind: Kind::Map(entries),
-                        span,
                     },
                     None => return,
                 };
@@ -315,6 +346,18 @@ mod tests {
     fn syntax_error_has_position() {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.span.line >= 1, "{err:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // Flow nesting: yaml-rust2's scanner refuses it itself ("recursion limit exceeded").
+        assert!(parse(&"[".repeat(100_000)).is_err());
+        let mut block = String::new();
+        for i in 0..5000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("k:\n");
+        }
+        assert!(parse(&block).unwrap_err().message.contains("nesting"));
     }
 
     #[test]

@@ -132,7 +132,12 @@ fn main() {
     let versions = other_snapshot_versions(&shared.cfg.snapshot_dir);
     let mut trials = Vec::new();
     for p in planned {
-        let name = format!("{}::{}", p.scenario.key, p.scenario.name);
+        // Named after the file (its key), plus the scenario's own name when it has one.
+        let name = if p.scenario.name == p.scenario.key {
+            p.scenario.key.clone()
+        } else {
+            format!("{}::{}", p.scenario.key, p.scenario.name)
+        };
         for v in &versions {
             let dir = snapshot_tree(&shared.cfg.snapshot_dir, v).join(&p.scenario.key);
             if dir.is_dir() {

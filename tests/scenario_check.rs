@@ -176,8 +176,8 @@ fn good_fixture_loads_into_the_model() {
         (retry.interval, retry.timeout),
         (Duration::from_secs(2), Duration::from_secs(90))
     );
-    assert_eq!(search.seed.as_deref(), Some("000-search.json"));
-    assert_eq!(s.steps[0].seed, None);
+    assert_eq!(search.seed, vec!["000-search.json".to_string()]);
+    assert!(s.steps[0].seed.is_empty());
 
     assert_eq!(s.teardown.len(), 1);
     let teardown = &s.teardown[0];

@@ -93,6 +93,23 @@ pub fn render(r: &Report) -> Result<String, String> {
         100.0 * c.field_parity(),
         c.steps_unsupported
     );
+    if !c.field_changes.is_empty() {
+        let _ = writeln!(o, "Field changes (target vs references):\n");
+        for f in &c.field_changes {
+            let what = if f.kind == crate::diff::DiffKind::Unexpected {
+                "only in the target (additive)"
+            } else {
+                "missing from the target (breaking)"
+            };
+            let _ = writeln!(
+                o,
+                "- `{}` {what}, {} responses",
+                display_pointer(&f.pointer),
+                f.count
+            );
+        }
+        let _ = writeln!(o);
+    }
     if !c.top_differences.is_empty() {
         let _ = writeln!(o, "Most frequent differences:\n");
         for d in c.top_differences.iter().take(10) {

@@ -16,8 +16,11 @@ pub use terminal::terminal;
 
 use std::path::{Path, PathBuf};
 
+/// Renders a report in one format.
+pub type Render = fn(&Report) -> Result<String, String>;
+
 /// File name and renderer of every report written on each run.
-pub const FORMATS: &[(&str, fn(&Report) -> Result<String, String>)] = &[
+pub const FORMATS: &[(&str, Render)] = &[
     ("report.json", json::render),
     ("junit.xml", junit::render),
     ("summary.md", markdown::render),

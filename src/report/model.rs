@@ -112,6 +112,9 @@ pub struct Scorecard {
     pub steps_unsupported: usize,
     /// The most frequent differences across the suite, most frequent first.
     pub top_differences: Vec<FrequentDifference>,
+    /// Field-set drift across the suite: fields the target adds (`unexpected`, additive under
+    /// Stripe's versioning policy) or lacks (`missing`, breaking), array indices folded to `*`.
+    pub field_changes: Vec<FrequentDifference>,
 }
 
 impl Scorecard {
@@ -239,6 +242,7 @@ pub struct BuildContext<'a> {
 pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildContext<'_>) -> Report {
     let mut card = Scorecard::default();
     let mut freq: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
+    let mut fields: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
     let mut scenarios = Vec::new();
     for (srun, cmps) in run
         .scenarios
@@ -273,6 +277,12 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
                     .entry((d.pointer.clone(), d.kind.as_str().to_string()))
                     .or_insert((d.kind.clone(), 0));
                 e.1 += 1;
+                if matches!(d.kind, DiffKind::Missing | DiffKind::Unexpected) {
+                    let e = fields
+                        .entry((fold_indices(&d.pointer), d.kind.as_str().to_string()))
+                        .or_insert((d.kind.clone(), 0));
+                    e.1 += 1;
+                }
             }
         }
         let status = scenario_status(&steps, srun.error.is_some());
@@ -303,6 +313,14 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
     });
     top.truncate(20);
     card.top_differences = top;
+    card.field_changes = fields
+        .into_iter()
+        .map(|((pointer, _), (kind, count))| FrequentDifference {
+            pointer,
+            kind,
+            count,
+        })
+        .collect();
     let summary = summarize(&scenarios, None);
     Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
@@ -450,6 +468,21 @@ fn step_report(
         baselined: vec![],
         baselined_status: None,
     }
+}
+
+/// `/data/3/lines/data/0/price` → `/data/*/lines/data/*/price`.
+fn fold_indices(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|t| {
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                t
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Leaf fields compared (the union of both sides' leaves) and those without a difference.

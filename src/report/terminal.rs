@@ -175,6 +175,27 @@ pub fn terminal(r: &Report, color: bool) -> String {
         100.0 * c.field_parity(),
         c.steps_unsupported
     );
+    if !c.field_changes.is_empty() {
+        let list = |kind: crate::diff::DiffKind| {
+            c.field_changes
+                .iter()
+                .filter(|f| f.kind == kind)
+                .map(|f| display_pointer(&f.pointer).to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(o, "field changes (target vs references):");
+        let (extra, lacking) = (
+            list(crate::diff::DiffKind::Unexpected),
+            list(crate::diff::DiffKind::Missing),
+        );
+        if !extra.is_empty() {
+            let _ = writeln!(o, "  only in the target (additive): {extra}");
+        }
+        if !lacking.is_empty() {
+            let _ = writeln!(o, "  missing from the target (breaking): {lacking}");
+        }
+    }
     if !c.top_differences.is_empty() {
         let _ = writeln!(o, "most frequent differences:");
         for d in c.top_differences.iter().take(5) {

@@ -60,7 +60,7 @@ pub(super) fn check(
             f.what = "body".into();
             f.at = Some(a.pointer.clone());
             f.message = format!("{}: {}", display_pointer(&a.pointer), f.message);
-            out.push(f);
+            out.push(*f);
         }
     }
     for h in &expect.headers {
@@ -69,7 +69,7 @@ pub(super) fn check(
             f.what = "header".into();
             f.at = Some(h.name.clone());
             f.message = format!("header {}: {}", h.name, f.message);
-            out.push(f);
+            out.push(*f);
         }
     }
     out
@@ -125,12 +125,12 @@ fn fail(
     message: impl Into<String>,
     expected: Option<Value>,
     actual: Option<&Value>,
-) -> ExpectFailure {
-    ExpectFailure {
+) -> Box<ExpectFailure> {
+    Box::new(ExpectFailure {
         expected,
         actual: actual.cloned(),
         ..ExpectFailure::new("", None, message)
-    }
+    })
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -150,9 +150,9 @@ fn eval(
     actual: Option<&Value>,
     body: &Value,
     render: &dyn Fn(&str) -> Result<String, String>,
-) -> Result<(), ExpectFailure> {
+) -> Result<(), Box<ExpectFailure>> {
     let missing = || fail("not present in the response", None, None);
-    let num = |v: Option<&Value>| -> Result<f64, ExpectFailure> {
+    let num = |v: Option<&Value>| -> Result<f64, Box<ExpectFailure>> {
         match v {
             Some(Value::Number(n)) => n.as_f64().ok_or_else(|| fail("not a number", None, v)),
             Some(other) => Err(fail(

@@ -41,9 +41,10 @@ pub struct Step {
     /// `var: /json/pointer` (or `header:Name`), in file order.
     pub capture: Vec<Capture>,
     pub retry: Option<Retry>,
-    /// The recorded Stripe response this step reproduces (`000-finalize.json` in
-    /// shared/seeds/responses): provenance, and the seed-equality test's input.
-    pub seed: Option<String>,
+    /// The recorded Stripe responses this step reproduces (`000-finalize.json` in
+    /// shared/seeds/responses), one per API-version family: provenance, and the seed-equality
+    /// test's input. `000-*` are pre-basil, `001-*`/`004-*` basil, `002-*` any version.
+    pub seed: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +156,17 @@ pub enum CaptureSource {
 pub struct Retry {
     pub interval: Duration,
     pub timeout: Duration,
+}
+
+/// Whether a seed file's recorded response applies at `version`: seed 000 was recorded
+/// before basil, seeds 001 and 004 from basil on, seed 002 (a deleted stub) at any version.
+pub fn seed_applies(seed: &str, version: &str) -> bool {
+    let basil = crate::version::is_basil_or_later(version);
+    match seed.get(..3) {
+        Some("000") => !basil,
+        Some("001") | Some("004") => basil,
+        _ => true,
+    }
 }
 
 /// Built-in variables every scenario can use.

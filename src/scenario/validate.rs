@@ -638,10 +638,14 @@ impl Cx {
             }
         }
 
-        let seed = entries
-            .iter()
-            .find(|(k, _)| k.name == "seed")
-            .and_then(|(_, v)| self.seed(v));
+        // `seed: 000-finalize.json` or a list of them (one per API-version family).
+        let seed = match entries.iter().find(|(k, _)| k.name == "seed") {
+            None => Vec::new(),
+            Some((_, v)) => match v.as_seq() {
+                Some(items) => items.iter().filter_map(|i| self.seed(i)).collect(),
+                None => self.seed(v).into_iter().collect(),
+            },
+        };
 
         Some(Step {
             id: id?,
@@ -1676,12 +1680,12 @@ mod tests {
         assert_eq!(s.stripe_version.as_deref(), Some("2023-10-16"));
         assert!(s.normalize.is_some());
         assert_eq!(s.reference, None);
-        assert_eq!(s.steps[0].seed, None);
+        assert!(s.steps[0].seed.is_empty());
         let s = ok(&format!(
             "reference: \"§4.4\"\n{STEP}    seed: 000-finalize.json\n"
         ));
         assert_eq!(s.reference.as_deref(), Some("§4.4"));
-        assert_eq!(s.steps[0].seed.as_deref(), Some("000-finalize.json"));
+        assert_eq!(s.steps[0].seed, vec!["000-finalize.json".to_string()]);
         assert_eq!(
             one(&format!("{STEP}    seed: shared/seeds/000-finalize.json\n")),
             "4:11: invalid seed file name `shared/seeds/000-finalize.json` (seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`)"

@@ -46,9 +46,19 @@ pub(super) fn source_text(source: &Source, run: &ScenarioRun, step: Option<&Step
     match source {
         Source::StripeTestMode => format!("recorded from Stripe test mode on {date}"),
         Source::Other(url) => format!("recorded from {url} on {date}"),
-        Source::EmbeddedMock => match step.and_then(|s| s.seed.as_deref()) {
-            Some(seed) => format!(
-                "Stripe published test-mode example (seed file shared/seeds/responses/{seed}), reproduced by the embedded mock"
+        Source::EmbeddedMock => match step
+            .map(|s| {
+                s.seed
+                    .iter()
+                    .filter(|seed| crate::scenario::seed_applies(seed, &run.stripe_version))
+                    .map(|seed| format!("shared/seeds/responses/{seed}"))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|seeds| !seeds.is_empty())
+        {
+            Some(seeds) => format!(
+                "Stripe published test-mode example (seed file {}), reproduced by the embedded mock",
+                seeds.join(", ")
             ),
             None => format!(
                 "reference behavior (shared reference {}) rendered by the embedded mock",

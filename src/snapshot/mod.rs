@@ -6,7 +6,7 @@
 mod file;
 mod review;
 
-pub use file::{Meta, SnapResponse, Snapshot};
+pub use file::{read, Meta, SnapResponse, Snapshot};
 pub use review::{accept, pending, reject, Pending};
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,223 @@
+//! Throughput of the embedded mock over loopback HTTP, two workloads side by side in one run:
+//! a write mix (customer → invoice item → invoice → finalize → pay, 5 requests per flow) and
+//! invoice retrieval. Prints requests/second and appends a row to BENCHMARKS.md.
+//!
+//! `cargo bench --bench mock`. Knobs: `APIPARITY_BENCH_SECS` (per workload, default 3),
+//! `APIPARITY_BENCH_CLIENTS` (concurrent clients, default 8). Every loop is bounded in time and
+//! in count, and only 127.0.0.1 is contacted.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apiparity::mock::{self, MockOptions};
+use serde_json::Value;
+
+/// Hard cap on requests per client per workload, whatever the duration.
+const MAX_REQUESTS_PER_CLIENT: u64 = 200_000;
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn call(&self, post: bool, path: &str, body: &str) -> Value {
+        let url = format!("{}{path}", self.base);
+        let req = if post {
+            self.http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.to_string())
+        } else {
+            self.http.get(url)
+        };
+        let resp = req
+            .header("Authorization", "Bearer sk_test_apiparity")
+            .send()
+            .await
+            .expect("mock answers");
+        let status = resp.status();
+        let bytes = resp.bytes().await.expect("body");
+        let v: Value = serde_json::from_slice(&bytes).expect("json");
+        assert!(status.is_success(), "{path}: {v}");
+        v
+    }
+
+    fn id(v: &Value) -> String {
+        v["id"].as_str().expect("id").to_string()
+    }
+
+    /// One create/finalize/pay flow: 5 requests.
+    async fn flow(&self) {
+        let cus = Self::id(&self.call(true, "/v1/customers", "name=bench").await);
+        self.call(
+            true,
+            "/v1/invoiceitems",
+            &format!("customer={cus}&amount=1099&currency=usd"),
+        )
+        .await;
+        let inv = Self::id(
+            &self
+                .call(
+                    true,
+                    "/v1/invoices",
+                    &format!("customer={cus}&pending_invoice_items_behavior=include"),
+                )
+                .await,
+        );
+        self.call(true, &format!("/v1/invoices/{inv}/finalize"), "")
+            .await;
+        self.call(
+            true,
+            &format!("/v1/invoices/{inv}/pay"),
+            "payment_method=pm_card_visa",
+        )
+        .await;
+    }
+}
+
+struct Outcome {
+    requests: u64,
+    elapsed: Duration,
+}
+
+impl Outcome {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+async fn run<F, Fut>(base: &str, clients: usize, secs: f64, per_iteration: u64, work: F) -> Outcome
+where
+    F: Fn(Arc<Client>) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let client = Arc::new(Client {
+            http: reqwest::Client::new(),
+            base: base.to_string(),
+        });
+        let done = done.clone();
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while Instant::now() < deadline && n < MAX_REQUESTS_PER_CLIENT {
+                work(client.clone()).await;
+                n += per_iteration;
+                done.fetch_add(per_iteration, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    Outcome {
+        requests: done.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+    }
+}
+
+fn env_num(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v: &f64| *v > 0.0)
+        .unwrap_or(default)
+}
+
+fn main() {
+    let secs = env_num("APIPARITY_BENCH_SECS", 3.0).min(60.0);
+    let clients = env_num("APIPARITY_BENCH_CLIENTS", 8.0).min(256.0) as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (mix, retrieve) = rt.block_on(async {
+        let server = mock::spawn(MockOptions::default()).await.expect("bind");
+        let base = server.base_url();
+        let mix = run(&base, clients, secs, 5, |c: Arc<Client>| async move {
+            c.flow().await
+        })
+        .await;
+        // One invoice to read back.
+        let setup = Client {
+            http: reqwest::Client::new(),
+            base: server.base_url(),
+        };
+        let cus = Client::id(&setup.call(true, "/v1/customers", "name=r").await);
+        setup
+            .call(
+                true,
+                "/v1/invoiceitems",
+                &format!("customer={cus}&amount=500&currency=usd"),
+            )
+            .await;
+        let inv = Client::id(
+            &setup
+                .call(
+                    true,
+                    "/v1/invoices",
+                    &format!("customer={cus}&pending_invoice_items_behavior=include"),
+                )
+                .await,
+        );
+        let path = format!("/v1/invoices/{inv}");
+        let retrieve = run(&base, clients, secs, 1, move |c: Arc<Client>| {
+            let path = path.clone();
+            async move {
+                c.call(false, &path, "").await;
+            }
+        })
+        .await;
+        server.shutdown().await;
+        (mix, retrieve)
+    });
+    println!("apiparity mock benchmark ({clients} clients, {secs}s per workload, loopback HTTP)");
+    println!("{:<44} {:>10} {:>12}", "workload", "requests", "requests/s");
+    let rows = [
+        ("create/finalize/pay mix (5 requests/flow)", &mix),
+        ("retrieve invoice", &retrieve),
+    ];
+    for (name, o) in rows {
+        println!("{name:<44} {:>10} {:>12.0}", o.requests, o.rps());
+    }
+    let flows = mix.rps() / 5.0;
+    println!("(mix: {flows:.0} complete invoice flows/s)");
+
+    let path = format!("{}/BENCHMARKS.md", env!("CARGO_MANIFEST_DIR"));
+    let new_file = !std::path::Path::new(&path).exists();
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        Ok(mut f) => {
+            let when = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+            // A self-contained block per run, so other benchmarks can append to the same file.
+            let mut text = String::new();
+            if new_file {
+                text.push_str("# Benchmarks\n");
+            }
+            text.push_str(&format!(
+                "\n## mock, {when}: {clients} clients, {secs} s per workload, loopback HTTP\n\n\
+                 | workload | requests | requests/s |\n| --- | --- | --- |\n"
+            ));
+            for (name, o) in rows {
+                text.push_str(&format!("| {name} | {} | {:.0} |\n", o.requests, o.rps()));
+            }
+            text.push_str(&format!(
+                "\nThe mix completes {flows:.0} invoice flows/s.\n"
+            ));
+            if let Err(e) = f.write_all(text.as_bytes()) {
+                eprintln!("could not append to {path}: {e}");
+            }
+        }
+        Err(e) => eprintln!("could not open {path}: {e}"),
+    }
+}
