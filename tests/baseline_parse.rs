@@ -108,3 +108,27 @@ fn missing_file_is_a_diagnostic() {
     let e = baseline::load(Path::new("/nonexistent/mocks/x.yaml")).unwrap_err();
     assert!(e.to_string().contains("cannot read baseline"));
 }
+
+/// Every committed baseline parses and names only scenarios the suite has.
+#[test]
+fn committed_baselines_are_valid_for_the_suite() {
+    let root = Path::new("scenarios");
+    let suite = apiparity::scenario::load(&[root], root).unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<&str> = suite.iter().map(|s| s.key.as_str()).collect();
+    let mut seen = 0;
+    for entry in std::fs::read_dir("mocks").expect("mocks/") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            let b = baseline::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let unknown = b.check_scenarios(&keys);
+            assert!(unknown.is_empty(), "{unknown}");
+            assert!(
+                !b.deviations.iter().any(|d| d.reason == "TODO"),
+                "{}: a committed baseline says why",
+                path.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1, "no baseline under mocks/");
+}

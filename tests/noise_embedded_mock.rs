@@ -19,7 +19,11 @@ fn suite() -> (RunConfig, Vec<pipeline::Planned>) {
     // embedded mock.
     cfg.target = None;
     let planned = pipeline::plan(&cfg).unwrap_or_else(|e| panic!("plan: {e}"));
-    assert!(planned.len() >= 10, "the suite has {} scenarios", planned.len());
+    assert!(
+        planned.len() >= 10,
+        "the suite has {} scenarios",
+        planned.len()
+    );
     (cfg, planned)
 }
 
@@ -52,5 +56,8 @@ async fn two_embedded_mocks_are_identical() {
     }
     assert_eq!(report.exit_code(), 0, "{}", report.terminal(false));
     assert_eq!(report.summary.scenarios_identical, planned.len());
-    assert_eq!(report.summary.steps_identical, report.summary.steps_compared);
+    assert_eq!(
+        report.summary.steps_identical,
+        report.summary.steps_compared
+    );
 }
