@@ -112,10 +112,8 @@ fn mutate(v: &mut Value, variant: Variant) {
                             m.insert("amount_due".into(), Value::String(n.to_string()));
                         }
                     }
-                    Variant::NullToValue => {
-                        if m.get("footer") == Some(&Value::Null) {
-                            m.insert("footer".into(), Value::String(String::new()));
-                        }
+                    Variant::NullToValue if m.get("footer") == Some(&Value::Null) => {
+                        m.insert("footer".into(), Value::String(String::new()));
                     }
                     Variant::WrongReference => {
                         m.insert(
