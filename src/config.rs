@@ -46,6 +46,92 @@ pub enum Command {
     Accept(ReviewArgs),
     /// Reject pending snapshots: delete the `.json.new` files.
     Reject(ReviewArgs),
+    /// Run scenarios against two targets and diff their normalized responses (no snapshots).
+    Diff(Box<DiffArgs>),
+    /// Run the suite several times against one target and suggest normalization rules for
+    /// fields that differ between honest runs.
+    LearnNoise(Box<LearnNoiseArgs>),
+}
+
+/// Which scenarios, at which version, with which rules: shared by `diff` and `learn-noise`.
+#[derive(Debug, Clone, Args)]
+pub struct SuiteArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Per-request timeout.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Scenarios run at the same time.
+    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Stripe-Version sent with every request (scenarios may pin their own).
+    #[arg(long, env = "APIPARITY_STRIPE_VERSION", value_name = "VERSION")]
+    pub stripe_version: Option<String>,
+    /// Rules file. Default: ./apiparity.yaml when present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    #[arg(long = "filter", value_name = "TEXT")]
+    pub filters: Vec<String>,
+}
+
+impl SuiteArgs {
+    /// The equivalent `run` arguments (no snapshots are read or written by these commands).
+    pub fn as_run_args(&self, base_url: Option<String>) -> RunArgs {
+        RunArgs {
+            paths: self.paths.clone(),
+            target: TargetArgs {
+                base_url,
+                timeout: self.timeout,
+                jobs: self.jobs,
+                max_retries: 2,
+                rate: None,
+            },
+            stripe_version: self.stripe_version.clone(),
+            snapshot_version: None,
+            snapshots: PathBuf::from("snapshots"),
+            update: false,
+            report_dir: PathBuf::from("reports"),
+            config: self.config.clone(),
+            tags: self.tags.clone(),
+            filters: self.filters.clone(),
+            additive: AdditivePolicy::Fail,
+            baseline: None,
+            write_baseline: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The first target's base URL (`embedded` for the embedded mock).
+    #[arg(long, value_name = "URL")]
+    pub left: String,
+    /// The second target's base URL (`embedded` for the embedded mock).
+    #[arg(long, value_name = "URL")]
+    pub right: String,
+    /// Print the differences as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LearnNoiseArgs {
+    /// The target (default: the embedded mock).
+    #[arg(long, env = "APIPARITY_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// How many honest runs to compare (at least 2).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(2..=20))]
+    pub runs: u16,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -111,6 +197,13 @@ pub struct RunArgs {
     /// Whether additive differences (a field the snapshot does not have) fail the run.
     #[arg(long, value_enum, default_value = "fail")]
     pub additive: AdditivePolicy,
+    /// Known deviations of this target (`mocks/<name>.yaml`): listed differences do not fail
+    /// the run; a listed difference that no longer occurs does.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's differences as a starting baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -459,7 +459,7 @@ impl DiffReport {
                 for d in st.differences.iter().take(25) {
                     let fmt = |v: &Option<Value>| {
                         v.as_ref()
-                            .map(|v| v.to_string())
+                            .map(|v| crate::diff::abbreviate(v, 120))
                             .unwrap_or_else(|| "(absent)".into())
                     };
                     let _ = writeln!(

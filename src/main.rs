@@ -8,7 +8,7 @@ use clap::Parser;
 
 use apiparity::config::{self, Cli, Command, ConfigError, RunConfig};
 use apiparity::pipeline::{self, PipelineError};
-use apiparity::{diff, mock, report, snapshot};
+use apiparity::{baseline, diff, differential, mock, noise, report, snapshot};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -40,6 +40,8 @@ fn main() -> ExitCode {
         Command::Review(args) => cmd_review(&args, Review::Show),
         Command::Accept(args) => cmd_review(&args, Review::Accept),
         Command::Reject(args) => cmd_review(&args, Review::Reject),
+        Command::Diff(args) => rt.block_on(cmd_diff(&args)),
+        Command::LearnNoise(args) => rt.block_on(cmd_learn_noise(&args)),
     };
     ExitCode::from(code)
 }
@@ -92,7 +94,31 @@ async fn cmd_run(args: &config::RunArgs) -> u8 {
         );
         return 2;
     }
-    let report = match pipeline::execute(&cfg, &planned).await {
+    // The baseline is validated (and its scenario keys checked) before anything is sent.
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let b = match baseline::load(path) {
+                Ok(b) => b,
+                Err(d) => return report_config_error(&ConfigError::Files(d)),
+            };
+            let all = match pipeline::plan(&RunConfig {
+                tags: vec![],
+                filters: vec![],
+                ..cfg.clone()
+            }) {
+                Ok(p) => p,
+                Err(e) => return report_config_error(&e),
+            };
+            let keys: Vec<&str> = all.iter().map(|p| p.scenario.key.as_str()).collect();
+            let d = b.check_scenarios(&keys);
+            if !d.is_empty() {
+                return report_config_error(&ConfigError::Files(d));
+            }
+            Some(b)
+        }
+    };
+    let mut report = match pipeline::execute(&cfg, &planned).await {
         Ok(r) => r,
         Err(PipelineError::Config(e)) => return report_config_error(&e),
         Err(e) => {
@@ -100,6 +126,20 @@ async fn cmd_run(args: &config::RunArgs) -> u8 {
             return 2;
         }
     };
+    if let Some(b) = &baseline {
+        baseline::apply(&mut report, b);
+    }
+    if let Some(path) = &args.write_baseline {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Err(e) = std::fs::write(path, baseline::from_report(&report, &name)) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return 2;
+        }
+        eprintln!("baseline written: {}", path.display());
+    }
     let written = match report::write_all(&report, &cfg.report_dir) {
         Ok(w) => w,
         Err(e) => {
@@ -143,6 +183,92 @@ async fn cmd_run(args: &config::RunArgs) -> u8 {
         );
     }
     report.summary.exit_code as u8
+}
+
+/// A target for `diff`/`learn-noise`: a URL, or the embedded mock (`embedded` or none).
+async fn target_or_mock(
+    url: Option<&str>,
+    cfg: &RunConfig,
+) -> Result<(apiparity::run::Target, Option<mock::MockServer>), String> {
+    match url.filter(|u| *u != "embedded") {
+        Some(u) => {
+            let key = config::api_key_from_env().map_err(|e| e.to_string())?;
+            match config::resolve_target(Some(u), key) {
+                Ok(Some(t)) => Ok((t, None)),
+                Ok(None) => Err(format!("`{u}` is not a target")),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        None => pipeline::target_for(&RunConfig {
+            target: None,
+            ..cfg.clone()
+        })
+        .await
+        .map_err(|e| e.to_string()),
+    }
+}
+
+async fn cmd_diff(args: &config::DiffArgs) -> u8 {
+    let cfg = match RunConfig::from_args(&args.suite.as_run_args(None)) {
+        Ok(c) => c,
+        Err(e) => return report_config_error(&e),
+    };
+    let planned = match pipeline::plan(&cfg) {
+        Ok(p) => p,
+        Err(e) => return report_config_error(&e),
+    };
+    let (left, left_server) = match target_or_mock(Some(&args.left), &cfg).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --left: {e}");
+            return 2;
+        }
+    };
+    let (right, right_server) = match target_or_mock(Some(&args.right), &cfg).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --right: {e}");
+            return 2;
+        }
+    };
+    let report = differential::diff_targets(&planned, left, right, &cfg).await;
+    for s in [left_server, right_server].into_iter().flatten() {
+        s.shutdown().await;
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.terminal(color_stdout()));
+    }
+    report.exit_code() as u8
+}
+
+async fn cmd_learn_noise(args: &config::LearnNoiseArgs) -> u8 {
+    let cfg = match RunConfig::from_args(&args.suite.as_run_args(None)) {
+        Ok(c) => c,
+        Err(e) => return report_config_error(&e),
+    };
+    let planned = match pipeline::plan(&cfg) {
+        Ok(p) => p,
+        Err(e) => return report_config_error(&e),
+    };
+    let (target, server) = match target_or_mock(args.base_url.as_deref(), &cfg).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --base-url: {e}");
+            return 2;
+        }
+    };
+    let report = noise::learn_noise(&planned, target, &cfg, usize::from(args.runs)).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.terminal());
+    }
+    report.exit_code() as u8
 }
 
 fn cmd_check(args: &config::CheckArgs) -> u8 {

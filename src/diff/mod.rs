@@ -336,3 +336,15 @@ fn keys_of(items: &[Value], key: &str) -> Option<Vec<String>> {
         })
         .collect()
 }
+
+/// A value for a one-line message: compact JSON, cut to `max` characters with `…`
+/// (a whole response body as one "value" would drown the line).
+pub fn abbreviate(v: &Value, max: usize) -> String {
+    let s = v.to_string();
+    if s.chars().count() <= max {
+        s
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}

@@ -69,7 +69,7 @@ pub fn terminal(r: &Report, color: bool) -> String {
             for d in st.differences.iter().take(25) {
                 let fmt = |v: &Option<serde_json::Value>| {
                     v.as_ref()
-                        .map(|v| v.to_string())
+                        .map(|v| crate::diff::abbreviate(v, 120))
                         .unwrap_or_else(|| "(absent)".into())
                 };
                 let _ = writeln!(

@@ -88,9 +88,18 @@ pub(super) async fn execute(
             Err(e) => break (Outcome::TransportError(e), vec![]),
             Ok(resp) => {
                 let failures = expect::check(&step.expect, &resp, &render);
-                // `retry` polls an eventually consistent read until its expectations hold.
+                // `retry` polls an eventually consistent read until its expectations hold —
+                // while the target answers as expected; waiting cannot turn a refusal (an
+                // unknown route, a 500) into the answer.
+                let answering = match step.expect.status {
+                    Some(s) => s == resp.status,
+                    None => (200..300).contains(&resp.status),
+                };
                 if let Some(retry) = &step.retry {
-                    if !failures.is_empty() && started.elapsed() + retry.interval <= retry.timeout {
+                    if !failures.is_empty()
+                        && answering
+                        && started.elapsed() + retry.interval <= retry.timeout
+                    {
                         tokio::time::sleep(retry.interval).await;
                         continue;
                     }
