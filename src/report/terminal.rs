@@ -102,6 +102,22 @@ pub fn terminal(r: &Report, color: bool) -> String {
                     b.location
                 );
             }
+            if st.verdict == Some(crate::snapshot::Verdict::Missing) {
+                let _ = writeln!(o, "              no snapshot yet");
+            }
+            // The unified diff of the pretty JSON, for steps whose differences are few enough
+            // to read here (report.json and report.html always have all of them).
+            if let Some(u) = st.unified.as_ref().filter(|_| st.differences.len() <= 10) {
+                for line in u.lines().take(60) {
+                    let style = match line.chars().next() {
+                        Some('-') => red,
+                        Some('+') => green,
+                        Some('@') => dim,
+                        _ => Style::new(),
+                    };
+                    let _ = writeln!(o, "              {}", paint(color, style, line));
+                }
+            }
             if let Some(p) = &st.pending {
                 let _ = writeln!(
                     o,
