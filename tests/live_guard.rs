@@ -83,3 +83,47 @@ async fn test_key_reaches_the_target() {
     let auth = server.requests()[0].header("authorization").map(str::to_string);
     assert_eq!(auth.as_deref(), Some("Bearer sk_test_FAKEguard"));
 }
+
+/// A live key can also arrive through a scenario (`auth: {bearer: "{{env.X}}"}`) or a library
+/// caller's target: the runner itself refuses to send it.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_key_from_a_scenario_template_is_never_sent() {
+    let server = TestServer::start(|_| Resp::json(200, &json!({"object": "list"})).reply()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios/guard");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(
+        scenarios.join("other-key.yaml"),
+        "steps:\n  - id: list\n    request:\n      method: GET\n      path: /v1/invoices\n      auth: {bearer: \"{{env.OTHER_KEY}}\"}\n",
+    )
+    .unwrap();
+    let url = server.base_url();
+    let out = apiparity(
+        dir.path(),
+        &["run", "scenarios", "--base-url", &url, "--report-dir", "reports"],
+        &[("OTHER_KEY", "sk_live_FAKEviatemplate")],
+    )
+    .await;
+    assert_eq!(server.count(), 0, "{out:?}");
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stdout.contains("live-mode key"), "{}", out.stdout);
+    let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
+    assert!(!report.contains("FAKEviatemplate"));
+}
+
+#[tokio::test]
+async fn runner_refuses_a_live_key_in_its_target() {
+    use apiparity::run;
+    use apiparity::secret::Secret;
+    let server = TestServer::start(|_| Resp::json(200, &json!({})).reply()).await;
+    let mut opts = support::options(&server.base_url(), std::time::Duration::from_secs(2), 2);
+    opts.target.api_key = Some(Secret::new("rk_live_FAKEtarget"));
+    let sc = support::scenario("guard/target", vec![support::step("get", "GET", "/v1/invoices")]);
+    let result = run::run(&[sc], &opts).await;
+    let s = &result.scenarios[0].steps[0];
+    assert_eq!(server.count(), 0);
+    assert_eq!(s.attempts, 0);
+    assert!(matches!(s.outcome, run::Outcome::Skipped(_)));
+    assert_eq!(s.failures[0].what, "auth");
+    assert!(!s.failures[0].message.contains("FAKEtarget"));
+}
