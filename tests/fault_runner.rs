@@ -44,7 +44,10 @@ async fn lost_post_response_is_retried_with_the_same_idempotency_key() {
         let mut objects = objects2.lock().unwrap();
         let id = format!("cus_{}", objects.len() + 1);
         objects.push(id.clone());
-        stored.insert(key, Resp::json(200, &json!({"id": id, "object": "customer"})));
+        stored.insert(
+            key,
+            Resp::json(200, &json!({"id": id, "object": "customer"})),
+        );
         // Processed, but the answer never reaches the client.
         Reply::Close
     })
@@ -61,7 +64,11 @@ async fn lost_post_response_is_retried_with_the_same_idempotency_key() {
             step("get", "GET", "/v1/customers/{{customer_id}}"),
         ],
     );
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
 
     let steps = &run.scenarios[0].steps;
     let create = &steps[0];
@@ -80,7 +87,10 @@ async fn lost_post_response_is_retried_with_the_same_idempotency_key() {
         .collect();
     assert_eq!(posts.len(), 2);
     let keys: Vec<_> = posts.iter().map(|r| r.header("idempotency-key")).collect();
-    assert!(keys[0].is_some_and(|k| k.starts_with("apiparity-aptest-")), "{keys:?}");
+    assert!(
+        keys[0].is_some_and(|k| k.starts_with("apiparity-aptest-")),
+        "{keys:?}"
+    );
     assert_eq!(keys[0], keys[1], "the retry must reuse the key");
     assert_eq!(posts[0].body, posts[1].body, "and the same parameters");
 
@@ -98,7 +108,11 @@ async fn a_500_then_a_200_succeeds_on_the_second_attempt() {
     })
     .await;
     let sc = scenario("fault/500", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 2);
     assert_eq!(s.response().map(|r| r.status), Some(200));
@@ -111,7 +125,11 @@ async fn persistent_5xx_stops_at_the_retry_budget_and_reports_the_last_response(
         TestServer::start(|_| Resp::json(503, &json!({"error": {"type": "api_error"}})).reply())
             .await;
     let sc = scenario("fault/503", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 3, "1 attempt + 2 retries");
     assert_eq!(s.response().map(|r| r.status), Some(503));
@@ -129,7 +147,11 @@ async fn a_429_with_retry_after_waits_that_long_then_succeeds() {
     .await;
     let sc = scenario("fault/429", vec![step("get", "GET", "/v1/invoices/in_1")]);
     let started = Instant::now();
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let elapsed = started.elapsed();
     let s = only_step(&run);
     assert_eq!(s.attempts, 2);
@@ -151,8 +173,15 @@ async fn stripe_should_retry_false_on_a_500_is_not_retried() {
             .reply()
     })
     .await;
-    let sc = scenario("fault/no-retry", vec![step("pay", "POST", "/v1/invoices/in_1/pay")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let sc = scenario(
+        "fault/no-retry",
+        vec![step("pay", "POST", "/v1/invoices/in_1/pay")],
+    );
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 1);
     assert_eq!(s.response().map(|r| r.status), Some(500));
@@ -168,8 +197,15 @@ async fn stripe_should_retry_true_on_a_400_is_retried() {
         _ => Resp::json(200, &json!({"id": "in_1"})).reply(),
     })
     .await;
-    let sc = scenario("fault/should-retry", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let sc = scenario(
+        "fault/should-retry",
+        vec![step("get", "GET", "/v1/invoices/in_1")],
+    );
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 2);
     assert_eq!(s.response().map(|r| r.status), Some(200));
@@ -200,10 +236,20 @@ async fn a_body_that_is_not_json_is_reported_unsupported_not_a_crash() {
         Resp::text(200, "application/json", "{\"id\": \"in_1\", \"total\": ").reply()
     })
     .await;
-    let sc = scenario("fault/bad-json", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let sc = scenario(
+        "fault/bad-json",
+        vec![step("get", "GET", "/v1/invoices/in_1")],
+    );
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
-    assert_eq!(s.attempts, 1, "a complete 200 is not retried, whatever its body");
+    assert_eq!(
+        s.attempts, 1,
+        "a complete 200 is not retried, whatever its body"
+    );
     let resp = s.response().expect("a response");
     assert!(
         matches!(&resp.body, Body::Text(t) if t.starts_with("{\"id\"")),
@@ -243,7 +289,11 @@ async fn an_html_error_page_is_kept_as_text() {
     })
     .await;
     let sc = scenario("fault/html", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     let resp = s.response().expect("a response");
     assert_eq!(resp.status, 502);
@@ -252,8 +302,9 @@ async fn an_html_error_page_is_kept_as_text() {
 
 /// The server promises more body than it sends, then closes.
 fn truncated() -> Reply {
-    let mut bytes = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-        .to_vec();
+    let mut bytes =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            .to_vec();
     bytes.extend_from_slice(b"{\"id\": \"in_1\"");
     Reply::Raw(bytes)
 }
@@ -266,18 +317,32 @@ async fn a_reset_mid_body_is_a_transport_error_and_is_retried() {
     })
     .await;
     let sc = scenario("fault/reset", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 2);
-    assert_eq!(s.response().map(|r| r.body_json()), Some(json!({"id": "in_1"})));
+    assert_eq!(
+        s.response().map(|r| r.body_json()),
+        Some(json!({"id": "in_1"}))
+    );
     assert_eq!(server.count(), 2);
 }
 
 #[tokio::test]
 async fn a_body_cut_off_every_time_ends_as_a_connection_error() {
     let server = TestServer::start(|_| truncated()).await;
-    let sc = scenario("fault/reset-always", vec![step("get", "GET", "/v1/invoices/in_1")]);
-    let run = run::run(&[sc], &options(&server.base_url(), Duration::from_secs(5), 2)).await;
+    let sc = scenario(
+        "fault/reset-always",
+        vec![step("get", "GET", "/v1/invoices/in_1")],
+    );
+    let run = run::run(
+        &[sc],
+        &options(&server.base_url(), Duration::from_secs(5), 2),
+    )
+    .await;
     let s = only_step(&run);
     assert_eq!(s.attempts, 3);
     assert!(
@@ -305,7 +370,11 @@ async fn connection_refused_is_retried_then_reported() {
     );
     let run = run::run(
         &[sc],
-        &options(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2), 1),
+        &options(
+            &format!("http://127.0.0.1:{port}"),
+            Duration::from_secs(2),
+            1,
+        ),
     )
     .await;
     let steps = &run.scenarios[0].steps;

@@ -29,7 +29,14 @@ async fn refused(key: &str, via_dotenv: bool) {
     }
     let out = apiparity(
         dir.path(),
-        &["run", "scenarios", "--base-url", &url, "--report-dir", "reports"],
+        &[
+            "run",
+            "scenarios",
+            "--base-url",
+            &url,
+            "--report-dir",
+            "reports",
+        ],
         &env,
     )
     .await;
@@ -41,7 +48,10 @@ async fn refused(key: &str, via_dotenv: bool) {
     // The refusal names the key only in its masked form.
     let secret_part = &key[8..];
     assert!(!out.stderr.contains(secret_part) && !out.stdout.contains(secret_part));
-    assert!(!dir.path().join("reports").exists(), "nothing is written either");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "nothing is written either"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,13 +84,22 @@ async fn test_key_reaches_the_target() {
     let url = server.base_url();
     let out = apiparity(
         dir.path(),
-        &["run", "scenarios", "--base-url", &url, "--report-dir", "reports"],
+        &[
+            "run",
+            "scenarios",
+            "--base-url",
+            &url,
+            "--report-dir",
+            "reports",
+        ],
         &[("STRIPE_API_KEY", "sk_test_FAKEguard")],
     )
     .await;
     assert_ne!(out.code, Some(2), "{out:?}");
     assert_eq!(server.count(), 1);
-    let auth = server.requests()[0].header("authorization").map(str::to_string);
+    let auth = server.requests()[0]
+        .header("authorization")
+        .map(str::to_string);
     assert_eq!(auth.as_deref(), Some("Bearer sk_test_FAKEguard"));
 }
 
@@ -100,7 +119,14 @@ async fn live_key_from_a_scenario_template_is_never_sent() {
     let url = server.base_url();
     let out = apiparity(
         dir.path(),
-        &["run", "scenarios", "--base-url", &url, "--report-dir", "reports"],
+        &[
+            "run",
+            "scenarios",
+            "--base-url",
+            &url,
+            "--report-dir",
+            "reports",
+        ],
         &[("OTHER_KEY", "sk_live_FAKEviatemplate")],
     )
     .await;
@@ -118,7 +144,10 @@ async fn runner_refuses_a_live_key_in_its_target() {
     let server = TestServer::start(|_| Resp::json(200, &json!({})).reply()).await;
     let mut opts = support::options(&server.base_url(), std::time::Duration::from_secs(2), 2);
     opts.target.api_key = Some(Secret::new("rk_live_FAKEtarget"));
-    let sc = support::scenario("guard/target", vec![support::step("get", "GET", "/v1/invoices")]);
+    let sc = support::scenario(
+        "guard/target",
+        vec![support::step("get", "GET", "/v1/invoices")],
+    );
     let result = run::run(&[sc], &opts).await;
     let s = &result.scenarios[0].steps[0];
     assert_eq!(server.count(), 0);

@@ -37,7 +37,13 @@ async fn a_200_request_run_stays_under_100_per_second() {
     let scenarios: Vec<_> = (0..20)
         .map(|n| {
             let steps = (0..10)
-                .map(|i| step(&format!("s{i}"), "GET", &format!("/v1/invoices?s={n}&i={i}")))
+                .map(|i| {
+                    step(
+                        &format!("s{i}"),
+                        "GET",
+                        &format!("/v1/invoices?s={n}&i={i}"),
+                    )
+                })
                 .collect();
             scenario(&format!("rate/{n}"), steps)
         })
@@ -65,7 +71,10 @@ async fn a_200_request_run_stays_under_100_per_second() {
     // ...and did not stall it.
     assert!(elapsed < Duration::from_secs(4), "{elapsed:?}");
     let measured = 200.0 / elapsed.as_secs_f64();
-    assert!(measured <= 100.0 + 25.0 / elapsed.as_secs_f64() + SLACK, "{measured}/s");
+    assert!(
+        measured <= 100.0 + 25.0 / elapsed.as_secs_f64() + SLACK,
+        "{measured}/s"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

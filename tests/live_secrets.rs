@@ -36,7 +36,9 @@ fn key_of(req: &Request) -> String {
     }
     if let Some(b) = auth.strip_prefix("Basic ") {
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b) {
-            return String::from_utf8_lossy(&bytes).trim_end_matches(':').to_string();
+            return String::from_utf8_lossy(&bytes)
+                .trim_end_matches(':')
+                .to_string();
         }
     }
     String::new()
@@ -48,8 +50,12 @@ fn echo(req: &Request, changed: bool) -> Resp {
     let key = key_of(req);
     let auth = req.header("authorization").unwrap_or("").to_string();
     if req.path() == "/text" {
-        return Resp::text(200, "text/plain", &format!("your key is {key}\nauth: {auth}"))
-            .header("X-Echo-Key", &key);
+        return Resp::text(
+            200,
+            "text/plain",
+            &format!("your key is {key}\nauth: {auth}"),
+        )
+        .header("X-Echo-Key", &key);
     }
     if req.path() == "/v1/refused" {
         return Resp::json(
@@ -152,8 +158,16 @@ fn assert_clean(dir: &Path, out: &support::BinOutput, what: &str) -> usize {
         }
     }
     for f in forbidden() {
-        assert!(!out.stdout.contains(&f), "{what}: stdout has `{f}`:\n{}", out.stdout);
-        assert!(!out.stderr.contains(&f), "{what}: stderr has `{f}`:\n{}", out.stderr);
+        assert!(
+            !out.stdout.contains(&f),
+            "{what}: stdout has `{f}`:\n{}",
+            out.stdout
+        );
+        assert!(
+            !out.stderr.contains(&f),
+            "{what}: stderr has `{f}`:\n{}",
+            out.stderr
+        );
     }
     files.len()
 }
@@ -220,7 +234,10 @@ async fn an_echoed_key_reaches_no_file_and_no_terminal() {
     assert_eq!(drift.code, Some(1), "{drift:?}");
     assert!(!written(root, ".json.new").is_empty());
     let n = assert_clean(root, &drift, "compare run after a change");
-    assert!(n >= 10, "expected reports, snapshots and pending files, found {n}");
+    assert!(
+        n >= 10,
+        "expected reports, snapshots and pending files, found {n}"
+    );
 
     // 4. `review` prints the pending diffs.
     let review = apiparity(root, &["review", "--snapshots", "out/snapshots"], &env).await;
@@ -230,7 +247,11 @@ async fn an_echoed_key_reaches_no_file_and_no_terminal() {
 
     // The echoes were really there (every request authenticated with the key)...
     let reqs = server.requests();
-    assert_eq!(reqs.len(), 3 * 7, "every step and the teardown ran in each of 3 runs");
+    assert_eq!(
+        reqs.len(),
+        3 * 7,
+        "every step and the teardown ran in each of 3 runs"
+    );
     assert!(reqs.iter().all(|r| key_of(r) == KEY));
     // ...and the reports show them masked, not dropped.
     let report = std::fs::read_to_string(root.join("out/reports/report.json")).unwrap();

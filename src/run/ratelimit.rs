@@ -107,7 +107,10 @@ mod tests {
         }
         for (i, t) in at.iter().enumerate() {
             let in_window = at[i..].iter().take_while(|u| **u < t + 1.0).count();
-            assert!(in_window <= 25, "{in_window} requests in the second after {t}");
+            assert!(
+                in_window <= 25,
+                "{in_window} requests in the second after {t}"
+            );
         }
     }
 }

@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use apiparity::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
-use apiparity::scenario::{Auth, Capture, CaptureSource, Expect, Param, RequestSpec, Scenario, Step};
+use apiparity::scenario::{
+    Auth, Capture, CaptureSource, Expect, Param, RequestSpec, Scenario, Step,
+};
 use apiparity::secret::Secret;
 use apiparity::yaml::Span;
 use serde_json::Value;
@@ -162,7 +164,8 @@ impl TestServer {
         let accept = tokio::spawn(async move {
             let mut conn = 0;
             while let Ok((stream, _)) = listener.accept().await {
-                let (handler, log, seq) = (Arc::clone(&handler), Arc::clone(&log2), Arc::clone(&seq));
+                let (handler, log, seq) =
+                    (Arc::clone(&handler), Arc::clone(&log2), Arc::clone(&seq));
                 tokio::spawn(serve_conn(stream, conn, handler, log, seq));
                 conn += 1;
             }
@@ -398,7 +401,10 @@ pub struct BinOutput {
 /// and no `.env` outside `cwd` is read.
 pub async fn apiparity(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> BinOutput {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_apiparity"));
-    cmd.current_dir(cwd).env_clear().env("NO_COLOR", "1").args(args);
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
