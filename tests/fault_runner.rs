@@ -230,6 +230,32 @@ async fn a_hang_times_out_within_the_configured_bound() {
     assert!(elapsed <= bound, "{elapsed:?} > {bound:?}");
 }
 
+/// The timeout covers the whole response: headers that arrive in time do not let a body that
+/// stops arriving hang the run.
+#[tokio::test]
+async fn a_body_that_stalls_times_out_too() {
+    let server = TestServer::start(|_| {
+        Reply::Stall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{\"id\":"
+                .to_vec(),
+        )
+    })
+    .await;
+    let timeout = Duration::from_millis(300);
+    let opts = options(&server.base_url(), timeout, 1);
+    let sc = scenario("fault/stall", vec![step("get", "GET", "/v1/invoices/in_1")]);
+    let started = Instant::now();
+    let run = run::run(&[sc], &opts).await;
+    let elapsed = started.elapsed();
+    let s = only_step(&run);
+    assert_eq!(s.transport_error(), Some(&TransportError::Timeout(timeout)));
+    assert_eq!(s.attempts, 2);
+    assert!(
+        elapsed <= timeout * 2 + opts.retry.cap + Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_body_that_is_not_json_is_reported_unsupported_not_a_crash() {
     let server = TestServer::start(|_| {

@@ -121,7 +121,9 @@ fn merge(into: &mut Tree, v: Tree) {
 fn decode(pairs: &[(String, String)]) -> Vec<(String, Tree)> {
     let mut top: Vec<(String, Tree)> = Vec::new();
     for (key, value) in pairs {
-        let (head, rest) = key.split_once('[').map_or((key.as_str(), ""), |(h, r)| (h, r));
+        let (head, rest) = key
+            .split_once('[')
+            .map_or((key.as_str(), ""), |(h, r)| (h, r));
         let segs: Vec<&str> = if rest.is_empty() {
             vec![]
         } else {
@@ -145,9 +147,7 @@ fn build(segs: &[&str], value: &str) -> Tree {
 fn relist(t: Tree) -> Tree {
     match t {
         Tree::Map(m) => {
-            let indexed = m
-                .iter()
-                .all(|(k, _)| k[1..].parse::<usize>().is_ok());
+            let indexed = m.iter().all(|(k, _)| k[1..].parse::<usize>().is_ok());
             if indexed && !m.is_empty() {
                 let mut items: Vec<(usize, Tree)> = m
                     .into_iter()
@@ -156,7 +156,11 @@ fn relist(t: Tree) -> Tree {
                 items.sort_by_key(|(i, _)| *i);
                 Tree::List(items.into_iter().map(|(_, v)| v).collect())
             } else {
-                Tree::Map(m.into_iter().map(|(k, v)| (k[1..].to_string(), relist(v))).collect())
+                Tree::Map(
+                    m.into_iter()
+                        .map(|(k, v)| (k[1..].to_string(), relist(v)))
+                        .collect(),
+                )
             }
         }
         Tree::List(l) => Tree::List(l.into_iter().map(relist).collect()),
@@ -236,11 +240,17 @@ fn encodes_the_stripe_way() {
         ),
         (
             "expand".to_string(),
-            Param::List(vec![Param::Scalar("customer".into()), Param::Scalar("lines".into())]),
+            Param::List(vec![
+                Param::Scalar("customer".into()),
+                Param::Scalar("lines".into()),
+            ]),
         ),
         (
             "lines".to_string(),
-            Param::List(vec![Param::Map(vec![("amount".into(), Param::Scalar("5".into()))])]),
+            Param::List(vec![Param::Map(vec![(
+                "amount".into(),
+                Param::Scalar("5".into()),
+            )])]),
         ),
     ];
     let pairs = encode_params(&p, &identity).unwrap();

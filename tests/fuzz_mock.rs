@@ -104,7 +104,10 @@ fn depth(p: &Param) -> usize {
 fn clause() -> impl Strategy<Value = String> {
     let word = "[a-z0-9]{3,8}";
     prop_oneof![
-        (prop::sample::select(vec!["status", "number", "receipt_number", "subscription"]), word)
+        (
+            prop::sample::select(vec!["status", "number", "receipt_number", "subscription"]),
+            word
+        )
             .prop_map(|(f, v)| format!("{f}:\"{v}\"")),
         (prop::sample::select(vec!["status", "number"]), word)
             .prop_map(|(f, v)| format!("{f}~\"{v}\"")),

@@ -37,10 +37,12 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         (946_684_800i64..4_102_444_800).prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "(in|cus|il|pm|acct)_[A-Za-z0-9]{6,24}".prop_map(Value::String),
         "[A-Z0-9]{3,12}-[0-9]{4}".prop_map(Value::String),
-        "https://invoice.stripe.com/i/acct_[A-Za-z0-9]{8,16}/(test|live)_[A-Za-z0-9]{4,30}".prop_map(Value::String),
+        "https://invoice.stripe.com/i/acct_[A-Za-z0-9]{8,16}/(test|live)_[A-Za-z0-9]{4,30}"
+            .prop_map(Value::String),
         any::<String>().prop_map(Value::String),
         Just(Value::Array(vec![])),
         Just(Value::Object(Map::new())),
@@ -65,7 +67,9 @@ fn edit() -> impl Strategy<Value = Edit> {
         any::<usize>().prop_map(Edit::Remove),
         (
             any::<usize>(),
-            prop::sample::select(vec!["id", "created", "due_date", "number", "customer", "x", "data"]),
+            prop::sample::select(vec![
+                "id", "created", "due_date", "number", "customer", "x", "data"
+            ]),
             leaf()
         )
             .prop_map(|(n, k, v)| Edit::Add(n, k.to_string(), v)),
@@ -149,12 +153,18 @@ fn rules_yaml() -> impl Strategy<Value = String> {
         Just("ids:\n  prefixes: {remove: [in]}\n".to_string()),
         Just("ids:\n  prefixes: {replace: []}\n  long_suffix_len: 0\n".to_string()),
         Just("ids:\n  min_suffix_len: -1\n".to_string()),
-        Just("timestamps:\n  fields: [x, /**/y, /*/z, \"/**\", \"\"]\n  min: 0\n  max: 1\n".to_string()),
+        Just(
+            "timestamps:\n  fields: [x, /**/y, /*/z, \"/**\", \"\"]\n  min: 0\n  max: 1\n"
+                .to_string()
+        ),
         Just("timestamps:\n  fields: {remove: [nope]}\n".to_string()),
         Just("timestamps:\n  min: 10\n  max: 1\n".to_string()),
         Just("relative_timestamps:\n  due_date: null\n  created: due_date\n  x: x\n".to_string()),
         Just("urls:\n  fields: [\"\", number, id]\n".to_string()),
-        Just("invoice_numbers:\n  number_fields: [id, customer]\n  prefix_fields: [number]\n".to_string()),
+        Just(
+            "invoice_numbers:\n  number_fields: [id, customer]\n  prefix_fields: [number]\n"
+                .to_string()
+        ),
         Just("placeholders:\n  id: \"<id>\"\n  created: \"\"\n  number: null\n".to_string()),
         Just("idz: 1\n".to_string()),
         "[a-z_]{1,12}: [ -~]{0,16}\n",

@@ -39,7 +39,12 @@ fn check(file: &Path, root: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(&d.file, &file.to_path_buf());
                 prop_assert!(d.span.line >= 1 && d.span.col >= 1, "{:?}", d.span);
                 // Positions point into the file (a parser may point one line past the end).
-                prop_assert!(d.span.line <= lines + 1, "{:?} past {} lines", d.span, lines);
+                prop_assert!(
+                    d.span.line <= lines + 1,
+                    "{:?} past {} lines",
+                    d.span,
+                    lines
+                );
                 prop_assert!(!d.message.is_empty());
             }
             // What the user sees: rendering reads the file and underlines the position.
@@ -53,22 +58,105 @@ fn check(file: &Path, root: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
 /// Pieces of the scenario grammar, with values that stress each check.
 fn fragment() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
-        "name", "description", "tags", "stripe_version", "reference", "vars", "normalize",
-        "steps", "teardown", "id", "request", "method", "path", "query", "form", "headers",
-        "auth", "expect", "status", "body", "snapshot", "capture", "retry", "interval",
-        "timeout", "seed", "bearer", "basic", "eq", "ne", "matches", "exists", "type", "gt",
-        "gte", "lt", "lte", "len", "contains", "one_of", "offset_from", "seconds", "metadata",
-        "expand", "lines", "/status", "/", "", "~1", "header:Request-Id",
+        "name",
+        "description",
+        "tags",
+        "stripe_version",
+        "reference",
+        "vars",
+        "normalize",
+        "steps",
+        "teardown",
+        "id",
+        "request",
+        "method",
+        "path",
+        "query",
+        "form",
+        "headers",
+        "auth",
+        "expect",
+        "status",
+        "body",
+        "snapshot",
+        "capture",
+        "retry",
+        "interval",
+        "timeout",
+        "seed",
+        "bearer",
+        "basic",
+        "eq",
+        "ne",
+        "matches",
+        "exists",
+        "type",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "len",
+        "contains",
+        "one_of",
+        "offset_from",
+        "seconds",
+        "metadata",
+        "expand",
+        "lines",
+        "/status",
+        "/",
+        "",
+        "~1",
+        "header:Request-Id",
     ])
     .prop_map(String::from);
     let value = prop_oneof![
         prop::sample::select(vec![
-            "GET", "post", "PUT", "/v1/invoices/{{invoice_id}}", "{{", "}}", "{{ run_id }}",
-            "{{env.HOME}}", "{{a b}}", "200", "99", "600", "-1", "1e999", "0x10", "true",
-            "null", "~", "[]", "{}", "[a, {b: c}]", "2025-03-31.basil", "2023-10-16", "basil",
-            "1s", "0s", "90s", "1ms", "999999999999h", "sk_test_", "sk_live_x", "\"(\"",
-            "\"\\u0000\"", "'", "\"", "&a", "*a", "!!binary", "|", ">", "- ", "? ", "#",
-            "000-finalize.json", "../../etc/passwd",
+            "GET",
+            "post",
+            "PUT",
+            "/v1/invoices/{{invoice_id}}",
+            "{{",
+            "}}",
+            "{{ run_id }}",
+            "{{env.HOME}}",
+            "{{a b}}",
+            "200",
+            "99",
+            "600",
+            "-1",
+            "1e999",
+            "0x10",
+            "true",
+            "null",
+            "~",
+            "[]",
+            "{}",
+            "[a, {b: c}]",
+            "2025-03-31.basil",
+            "2023-10-16",
+            "basil",
+            "1s",
+            "0s",
+            "90s",
+            "1ms",
+            "999999999999h",
+            "sk_test_",
+            "sk_live_x",
+            "\"(\"",
+            "\"\\u0000\"",
+            "'",
+            "\"",
+            "&a",
+            "*a",
+            "!!binary",
+            "|",
+            ">",
+            "- ",
+            "? ",
+            "#",
+            "000-finalize.json",
+            "../../etc/passwd",
         ])
         .prop_map(String::from),
         "[ -~]{0,12}",
@@ -94,7 +182,9 @@ fn suite() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = vec![];
     let mut stack = vec![root];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -210,7 +300,9 @@ fn deep_nesting_is_a_diagnostic_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     // ~4 000 levels overflow a debug build's 8 MB main stack; 8 000 levels are a 32 MB file.
     let depth = 8_000;
-    let mut src = String::from("steps:\n  - id: a\n    request:\n      method: POST\n      path: /v1/x\n      form:\n");
+    let mut src = String::from(
+        "steps:\n  - id: a\n    request:\n      method: POST\n      path: /v1/x\n      form:\n",
+    );
     for i in 0..depth {
         // One space deeper per level keeps the file small.
         src.push_str(&" ".repeat(8 + i));

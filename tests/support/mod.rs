@@ -77,6 +77,8 @@ pub enum Reply {
     Hang,
     /// Write these bytes verbatim, then close (malformed or truncated responses).
     Raw(Vec<u8>),
+    /// Write these bytes, then stall with the connection open (a body that stops arriving).
+    Stall(Vec<u8>),
 }
 
 #[derive(Clone, Debug)]
@@ -217,6 +219,12 @@ async fn serve_conn(
             Reply::Raw(bytes) => {
                 let _ = stream.write_all(&bytes).await;
                 let _ = stream.flush().await;
+                return;
+            }
+            Reply::Stall(bytes) => {
+                let _ = stream.write_all(&bytes).await;
+                let _ = stream.flush().await;
+                tokio::time::sleep(Duration::from_secs(600)).await;
                 return;
             }
         }
