@@ -20,5 +20,6 @@ pub mod run;
 pub mod scenario;
 pub mod secret;
 pub mod snapshot;
+pub mod sweep;
 pub mod version;
 pub mod yaml;

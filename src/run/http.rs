@@ -12,7 +12,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 const MAX_TEXT: usize = 64 * 1024;
 
 #[derive(Clone)]
-pub(super) struct Client {
+pub(crate) struct Client {
     inner: reqwest::Client,
     base_url: String,
     timeout: Duration,
@@ -22,7 +22,7 @@ pub(super) struct Client {
 }
 
 /// A fully rendered request.
-pub(super) struct Prepared {
+pub(crate) struct Prepared {
     pub method: reqwest::Method,
     /// Path and query, starting with `/`.
     pub path_and_query: String,
@@ -31,7 +31,7 @@ pub(super) struct Prepared {
 }
 
 impl Client {
-    pub(super) fn new(opts: &RunOptions) -> Client {
+    pub(crate) fn new(opts: &RunOptions) -> Client {
         let inner = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
@@ -51,7 +51,7 @@ impl Client {
     }
 
     /// Sends with transport retries. Returns the final outcome and the number of attempts.
-    pub(super) async fn send(&self, req: &Prepared) -> (Result<Response, TransportError>, u32) {
+    pub(crate) async fn send(&self, req: &Prepared) -> (Result<Response, TransportError>, u32) {
         let mut attempts = 0;
         loop {
             attempts += 1;

@@ -3,7 +3,7 @@
 //! results flow on to `normalize` and `snapshot`.
 
 mod expect;
-mod http;
+pub(crate) mod http;
 mod ratelimit;
 mod retry;
 mod step;

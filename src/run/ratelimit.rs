@@ -26,7 +26,11 @@ impl RateLimit {
     }
 }
 
-/// Hands out permits at a fixed rate with a burst of one second's worth.
+/// Hands out permits at a fixed rate with a burst of a quarter second's worth (at least 1).
+///
+/// A token bucket lets `burst + rate × T` requests through in any window of T seconds. With a
+/// full second's burst, a 20/s limit could put 40 requests into one second — over Stripe's 25/s
+/// test-mode limit; a quarter second's burst keeps any one second under 1.25 × rate (25 at 20/s).
 #[derive(Clone, Debug)]
 pub(super) struct Bucket {
     inner: Arc<Mutex<State>>,
@@ -43,7 +47,7 @@ struct State {
 impl Bucket {
     pub(super) fn new(rate: f64) -> Bucket {
         let rate = rate.max(0.001);
-        let burst = rate.max(1.0);
+        let burst = (rate / 4.0).max(1.0);
         Bucket {
             inner: Arc::new(Mutex::new(State {
                 tokens: burst,
@@ -85,9 +89,28 @@ mod tests {
             bucket.acquire().await;
         }
         let elapsed = start.elapsed().as_secs_f64();
-        // 25 may go at once (the burst), the other 175 at 25/s.
+        // 6.25 may go at once (the burst), the rest at 25/s.
         let rate = 200.0 / elapsed;
-        assert!(elapsed >= 175.0 / 25.0 - 0.01, "elapsed {elapsed}");
+        assert!(elapsed >= (200.0 - 6.25) / 25.0 - 0.01, "elapsed {elapsed}");
         assert!(rate <= 25.0 * 1.2, "rate {rate}");
+    }
+
+    // Stripe counts requests per second: no one-second window may exceed 1.25 × rate.
+    #[tokio::test(start_paused = true)]
+    async fn no_second_holds_more_than_a_quarter_over_the_rate() {
+        let bucket = Bucket::new(20.0);
+        let start = tokio::time::Instant::now();
+        let mut at = Vec::new();
+        for _ in 0..100 {
+            bucket.acquire().await;
+            at.push(start.elapsed().as_secs_f64());
+        }
+        for (i, t) in at.iter().enumerate() {
+            let in_window = at[i..].iter().take_while(|u| **u < t + 1.0).count();
+            assert!(
+                in_window <= 25,
+                "{in_window} requests in the second after {t}"
+            );
+        }
     }
 }

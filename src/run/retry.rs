@@ -71,14 +71,15 @@ impl RetryPolicy {
         }
     }
 
-    /// base × 2^(n−1), capped, times a jitter factor in [0.5, 1.0], never under half the base.
+    /// base × 2^(n−1), capped, times a jitter factor in [0.5, 1.0], never under the base
+    /// (stripe-python's rule, reference §1.9: the first retry always waits the base).
     fn backoff(&self, retry: u32) -> Duration {
         let exp = self
             .base
             .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
             .min(self.cap);
         let jitter: f64 = rand::rng().random_range(0.5..=1.0);
-        exp.mul_f64(jitter).max(self.base / 2)
+        exp.mul_f64(jitter).max(self.base)
     }
 }
 
@@ -146,8 +147,9 @@ mod tests {
         let p = RetryPolicy::default();
         for n in 1..=10 {
             let d = p.backoff(n);
-            assert!(d >= Duration::from_millis(250) && d <= p.cap, "{n}: {d:?}");
+            assert!(d >= p.base && d <= p.cap, "{n}: {d:?}");
         }
         assert!(p.backoff(4) >= Duration::from_secs(2));
+        assert_eq!(p.backoff(1), p.base);
     }
 }

@@ -79,6 +79,20 @@ pub(super) async fn execute(
         }
     };
 
+    // The CLI refuses a live STRIPE_API_KEY up front; this catches every other way a live key
+    // could get here (a scenario's `auth` rendered from `{{env.X}}`, a library caller's target).
+    if let Some(masked) = live_key_in(&prepared.headers) {
+        let mut r = skipped(step, index, teardown, "refused to send a live-mode key");
+        r.failures.push(ExpectFailure::new(
+            "auth",
+            None,
+            format!(
+                "the request would authenticate with a live-mode key ({masked}); apiparity sends only test-mode keys"
+            ),
+        ));
+        return r;
+    }
+
     let render = |s: &str| ctx.render(s).map_err(|e| e.to_string());
     let mut attempts = 0;
     let (outcome, failures) = loop {
@@ -241,4 +255,50 @@ fn encode_pairs(pairs: &[(String, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .finish()
+}
+
+/// The masked form of a live-mode key in an Authorization header (Bearer or Basic), if any.
+fn live_key_in(headers: &[(String, String)]) -> Option<String> {
+    use base64::Engine;
+    let auth = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.trim())?;
+    let (scheme, cred) = auth.split_once(' ')?;
+    let key = if scheme.eq_ignore_ascii_case("basic") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(cred.trim())
+            .ok()?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        text.split(':').next().unwrap_or("").to_string()
+    } else {
+        cred.to_string()
+    };
+    crate::secret::is_live_key(&key).then(|| crate::secret::mask(key.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn auth(v: &str) -> Vec<(String, String)> {
+        vec![("Authorization".into(), v.into())]
+    }
+
+    #[test]
+    fn live_keys_are_found_in_either_scheme() {
+        assert_eq!(
+            live_key_in(&auth("Bearer sk_live_abc")).as_deref(),
+            Some("sk_live_…****")
+        );
+        let basic = base64::engine::general_purpose::STANDARD.encode("rk_live_abc:");
+        assert_eq!(
+            live_key_in(&auth(&format!("Basic {basic}"))).as_deref(),
+            Some("rk_live_…****")
+        );
+        assert_eq!(live_key_in(&auth("Bearer sk_test_abc")), None);
+        assert_eq!(live_key_in(&auth("Basic !!!")), None);
+        assert_eq!(live_key_in(&[]), None);
+    }
 }
