@@ -51,6 +51,21 @@ pub enum Command {
     /// Run the suite several times against one target and suggest normalization rules for
     /// fields that differ between honest runs.
     LearnNoise(Box<LearnNoiseArgs>),
+    /// Remove what earlier (interrupted) runs left in the target: customers tagged
+    /// `metadata[apiparity_run]`, their draft invoices (deleted) and open invoices (voided).
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only objects created at least this long ago (so a running suite is left alone).
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub older_than: Duration,
+    /// List what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which scenarios, at which version, with which rules: shared by `diff` and `learn-noise`.

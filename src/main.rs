@@ -8,7 +8,7 @@ use clap::Parser;
 
 use apiparity::config::{self, Cli, Command, ConfigError, RunConfig};
 use apiparity::pipeline::{self, PipelineError};
-use apiparity::{baseline, diff, differential, mock, noise, report, snapshot};
+use apiparity::{baseline, diff, differential, mock, noise, report, snapshot, sweep};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Reject(args) => cmd_review(&args, Review::Reject),
         Command::Diff(args) => rt.block_on(cmd_diff(&args)),
         Command::LearnNoise(args) => rt.block_on(cmd_learn_noise(&args)),
+        Command::Sweep(args) => rt.block_on(cmd_sweep(&args)),
     };
     ExitCode::from(code)
 }
@@ -269,6 +270,40 @@ async fn cmd_learn_noise(args: &config::LearnNoiseArgs) -> u8 {
         print!("{}", report.terminal());
     }
     report.exit_code() as u8
+}
+
+async fn cmd_sweep(args: &config::SweepArgs) -> u8 {
+    let key = match config::api_key_from_env() {
+        Ok(k) => k,
+        Err(e) => return report_config_error(&e),
+    };
+    let target = match config::resolve_target(args.target.base_url.as_deref(), key) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            eprintln!(
+                "error: sweep needs a target: set STRIPE_API_KEY (Stripe test mode) or --base-url"
+            );
+            return 2;
+        }
+        Err(e) => return report_config_error(&e),
+    };
+    let mut opts = sweep::SweepOptions::new(&target, args.older_than, std::time::SystemTime::now());
+    opts.timeout = args.target.timeout;
+    opts.retry.max_retries = args.target.max_retries;
+    opts.dry_run = args.dry_run;
+    if let Some(r) = args.target.rate {
+        if !(r > 0.0 && r.is_finite()) {
+            eprintln!("error: --rate must be a positive number, got {r}");
+            return 2;
+        }
+        opts.rate_limit = Some(apiparity::run::RateLimit {
+            per_second: r,
+            search_per_second: r,
+        });
+    }
+    let report = sweep::sweep_with(&target, &opts).await;
+    print!("{}", report.render());
+    u8::from(report.failures() > 0)
 }
 
 fn cmd_check(args: &config::CheckArgs) -> u8 {

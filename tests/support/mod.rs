@@ -323,7 +323,7 @@ pub fn step(id: &str, method: &str, path: &str) -> Step {
         },
         capture: vec![],
         retry: None,
-        seed: None,
+        seed: Vec::new(),
     }
 }
 
