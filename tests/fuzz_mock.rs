@@ -1,11 +1,6 @@
 //! Fuzzing the embedded mock's parsers with proptest: the form parser (`mock::form::parse`,
 //! which reads every request body and query string) and the search-query parser
 //! (`mock::search::parse`).
-//!
-//! INTEGRATION: these use the mock's module API, which lands with the mock branch merge. Until
-//! then this file compiles to nothing; after the merge, delete the `#![cfg(any())]` line below.
-//! (Verified against the mock branch at 8b9b1c0: all tests pass.)
-#![cfg(any())]
 
 use apiparity::mock::{form, search};
 use apiparity::scenario::{encode_params, Param, TemplateError};
