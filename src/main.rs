@@ -209,14 +209,18 @@ async fn target_or_mock(
     }
 }
 
+/// Config and scenarios for `diff` and `learn-noise` (they read no snapshots).
+fn plan_suite(suite: &config::SuiteArgs) -> Result<(RunConfig, Vec<pipeline::Planned>), u8> {
+    let cfg =
+        RunConfig::from_args(&suite.as_run_args(None)).map_err(|e| report_config_error(&e))?;
+    let planned = pipeline::plan(&cfg).map_err(|e| report_config_error(&e))?;
+    Ok((cfg, planned))
+}
+
 async fn cmd_diff(args: &config::DiffArgs) -> u8 {
-    let cfg = match RunConfig::from_args(&args.suite.as_run_args(None)) {
-        Ok(c) => c,
-        Err(e) => return report_config_error(&e),
-    };
-    let planned = match pipeline::plan(&cfg) {
+    let (cfg, planned) = match plan_suite(&args.suite) {
         Ok(p) => p,
-        Err(e) => return report_config_error(&e),
+        Err(code) => return code,
     };
     let (left, left_server) = match target_or_mock(Some(&args.left), &cfg).await {
         Ok(t) => t,
@@ -245,13 +249,9 @@ async fn cmd_diff(args: &config::DiffArgs) -> u8 {
 }
 
 async fn cmd_learn_noise(args: &config::LearnNoiseArgs) -> u8 {
-    let cfg = match RunConfig::from_args(&args.suite.as_run_args(None)) {
-        Ok(c) => c,
-        Err(e) => return report_config_error(&e),
-    };
-    let planned = match pipeline::plan(&cfg) {
+    let (cfg, planned) = match plan_suite(&args.suite) {
         Ok(p) => p,
-        Err(e) => return report_config_error(&e),
+        Err(code) => return code,
     };
     let (target, server) = match target_or_mock(args.base_url.as_deref(), &cfg).await {
         Ok(t) => t,

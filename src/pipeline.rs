@@ -162,18 +162,19 @@ pub async fn target_for(
     }
 }
 
-/// The whole job: plan, start the target, run, compare, build the report.
-pub async fn execute(cfg: &RunConfig, planned: &[Planned]) -> Result<Report, PipelineError> {
-    let (target, server) = target_for(cfg).await?;
-    let run_id = new_run_id();
+/// Runs the planned scenarios against a target that is already up, compares them with the
+/// snapshots and builds the report.
+pub async fn run_against(
+    cfg: &RunConfig,
+    planned: &[Planned],
+    target: &Target,
+    run_id: &str,
+) -> Result<Report, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-    let suite = run::run(&scenarios, &run_options(cfg, target.clone(), &run_id)).await;
-    if let Some(s) = server {
-        s.shutdown().await;
-    }
-    let redactor = redactor(cfg, &target);
-    let comparisons = compare(cfg, planned, &suite, &target, &redactor)?;
+    let suite = run::run(&scenarios, &run_options(cfg, target.clone(), run_id)).await;
+    let redactor = redactor(cfg, target);
+    let comparisons = compare(cfg, planned, &suite, target, &redactor)?;
     Ok(report::build(
         &suite,
         &comparisons,
@@ -184,10 +185,21 @@ pub async fn execute(cfg: &RunConfig, planned: &[Planned]) -> Result<Report, Pip
             },
             stripe_version: &cfg.stripe_version,
             snapshots: &cfg.snapshot_dir.display().to_string(),
-            run_id: &run_id,
+            run_id,
             started_at,
             additive_fails: cfg.additive_fails,
             redactor,
         },
     ))
+}
+
+/// The whole job: start the target (the embedded mock unless one is configured), run,
+/// compare, build the report.
+pub async fn execute(cfg: &RunConfig, planned: &[Planned]) -> Result<Report, PipelineError> {
+    let (target, server) = target_for(cfg).await?;
+    let report = run_against(cfg, planned, &target, &new_run_id()).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    report
 }

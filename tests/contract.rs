@@ -14,8 +14,8 @@ use tokio::sync::OnceCell;
 
 use apiparity::config::{snapshot_tree, RunConfig};
 use apiparity::pipeline::{self, Planned};
-use apiparity::report::{self, BuildContext, TargetInfo};
-use apiparity::run::{self, Target};
+use apiparity::report;
+use apiparity::run::Target;
 
 struct Shared {
     rt: tokio::runtime::Runtime,
@@ -52,34 +52,14 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
         .rt
         .block_on(async {
             let target = shared.target().await?;
-            let run_id = pipeline::new_run_id();
-            let opts = pipeline::run_options(&cfg, target.clone(), &run_id);
-            let suite = run::run(&[Arc::clone(&planned.scenario)], &opts).await;
-            let redactor = pipeline::redactor(&cfg, &target);
-            let comparisons = pipeline::compare(
+            let report = pipeline::run_against(
                 &cfg,
                 std::slice::from_ref(&planned),
-                &suite,
                 &target,
-                &redactor,
+                &pipeline::new_run_id(),
             )
+            .await
             .map_err(|e| e.to_string())?;
-            let report = report::build(
-                &suite,
-                &comparisons,
-                BuildContext {
-                    target: TargetInfo {
-                        kind: target.kind,
-                        base_url: target.base_url.clone(),
-                    },
-                    stripe_version: &cfg.stripe_version,
-                    snapshots: &cfg.snapshot_dir.display().to_string(),
-                    run_id: &run_id,
-                    started_at: String::new(),
-                    additive_fails: cfg.additive_fails,
-                    redactor,
-                },
-            );
             if report.summary.exit_code == 0 {
                 Ok(())
             } else {

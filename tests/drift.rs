@@ -6,16 +6,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use apiparity::config::RunConfig;
 use apiparity::diff::DiffKind;
 use apiparity::pipeline;
-use apiparity::report::{self, BuildContext, TargetInfo};
-use apiparity::run;
-use apiparity::secret::Redactor;
 use apiparity::snapshot;
 use apiparity::version::PRE_BASIL_STRIPE_VERSION;
 
@@ -62,33 +58,13 @@ fn old_version_against_basil_snapshots_reports_the_seed_field_changes_and_nothin
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let rep = rt.block_on(async {
         let (target, server) = pipeline::target_for(&cfg).await.expect("mock");
-        let scenarios: Vec<_> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-        let suite = run::run(
-            &scenarios,
-            &pipeline::run_options(&cfg, target.clone(), "drift"),
-        )
-        .await;
+        let rep = pipeline::run_against(&cfg, &planned, &target, "drift")
+            .await
+            .expect("run");
         if let Some(s) = server {
             s.shutdown().await;
         }
-        let cmp =
-            pipeline::compare(&cfg, &planned, &suite, &target, &Redactor::new()).expect("compare");
-        report::build(
-            &suite,
-            &cmp,
-            BuildContext {
-                target: TargetInfo {
-                    kind: target.kind,
-                    base_url: target.base_url.clone(),
-                },
-                stripe_version: &cfg.stripe_version,
-                snapshots: "snapshots",
-                run_id: "drift",
-                started_at: String::new(),
-                additive_fails: true,
-                redactor: Redactor::new(),
-            },
-        )
+        rep
     });
     assert_eq!(rep.summary.exit_code, 1, "drift fails the run");
     assert_eq!(

@@ -14,9 +14,9 @@ use serde_json::Value;
 use apiparity::config::RunConfig;
 use apiparity::diff::DiffKind;
 use apiparity::pipeline;
-use apiparity::report::{self, BuildContext, Report, TargetInfo};
-use apiparity::run::{self, Target, TargetKind};
-use apiparity::secret::{Redactor, Secret};
+use apiparity::report::{self, Report};
+use apiparity::run::{Target, TargetKind};
+use apiparity::secret::Secret;
 use apiparity::snapshot;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -278,32 +278,12 @@ async fn run_through(variant: Variant, scenario: &str) -> Report {
         api_key: Some(Secret::new("sk_test_apiparity")),
         kind: TargetKind::Custom,
     };
-    let scenarios = vec![Arc::clone(&planned[0].scenario)];
-    let suite = run::run(
-        &scenarios,
-        &pipeline::run_options(&cfg, target.clone(), "variants"),
-    )
-    .await;
-    let cmp =
-        pipeline::compare(&cfg, &planned, &suite, &target, &Redactor::new()).expect("compare");
+    let report = pipeline::run_against(&cfg, &planned, &target, "variants")
+        .await
+        .expect("run");
     server.abort();
     mock.shutdown().await;
-    report::build(
-        &suite,
-        &cmp,
-        BuildContext {
-            target: TargetInfo {
-                kind: target.kind,
-                base_url: target.base_url.clone(),
-            },
-            stripe_version: &cfg.stripe_version,
-            snapshots: "snapshots",
-            run_id: "variants",
-            started_at: String::new(),
-            additive_fails: true,
-            redactor: Redactor::new(),
-        },
-    )
+    report
 }
 
 fn differences(r: &Report) -> Vec<(String, String, DiffKind)> {
