@@ -160,7 +160,7 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_the_target_echoes_never_reaches_the_output() {
-    const KEY: &str = "sk_test_differentialFAKE0123";
+    const KEY: &str = "sk_test_diffFAKE0123";
     let dir = tempfile::tempdir().unwrap();
     let scenarios = write_scenarios(dir.path());
     let left = serve(Variant::default()).await;
