@@ -185,3 +185,32 @@ fn one_normalizer_across_seed_steps_keeps_identity() {
     assert_eq!(send["customer"], json!("cus_2"));
     assert_eq!(send["number"], json!("<prefix_2>-0001"));
 }
+
+/// The copies under tests/normalize_seeds/ (kept so the tests run without ../shared) must stay
+/// byte-identical to the project's seeds: a drifted copy would test against the wrong truth.
+/// CI always has ../shared beside the clone, so there the check runs.
+#[test]
+fn copies_equal_the_shared_seeds() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds/responses");
+    let Ok(entries) = std::fs::read_dir(&shared) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "{} is missing under CI",
+            shared.display()
+        );
+        eprintln!("skipping: {} not present", shared.display());
+        return;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let copy = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/normalize_seeds")
+            .join(&name);
+        let original = std::fs::read(e.path()).expect("read seed");
+        let copied = std::fs::read(&copy).unwrap_or_else(|_| panic!("no copy of {name:?}"));
+        assert_eq!(original, copied, "{name:?} differs from its copy");
+        n += 1;
+    }
+    assert_eq!(n, 8, "eight recorded responses");
+}
