@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use apiparity::diag::Diagnostics;
 use apiparity::scenario::{self, AssertOp, Auth, CaptureSource, Param};
 use serde_json::json;
 
@@ -13,56 +14,80 @@ fn fixtures(sub: &str) -> PathBuf {
         .join(sub)
 }
 
-/// `relative/file:line:col: message (help)` for every diagnostic, paths relative to `base`.
-fn report(base: &Path, diags: &apiparity::diag::Diagnostics) -> Vec<String> {
-    diags
-        .0
-        .iter()
-        .map(|d| {
-            let file = d.file.strip_prefix(base).unwrap_or(&d.file);
-            let mut line = format!("{}:{}: {}", file.display(), d.span, d.message);
-            if let Some(help) = &d.help {
-                line.push_str(&format!(" ({help})"));
-            }
-            line
-        })
-        .collect()
+/// The files under `dir` named `*.<ext>`, relative to `root`, sorted as the loader sorts.
+fn files_named(root: &Path, dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            out.extend(files_named(root, &path, ext));
+        } else if path.extension().is_some_and(|x| x == ext) {
+            out.push(path.strip_prefix(root).expect("under root").to_path_buf());
+        }
+    }
+    out.sort();
+    out
 }
 
+/// Every bad fixture, all loaded in one pass as `apiparity check` loads a directory: each
+/// `<case>.yaml` under tests/fixtures/scenarios/bad/ fails with exactly the diagnostics in its
+/// `<case>.err`, rendered as `check` prints them (no color), with the fixture directory cut from
+/// every path so the files do not depend on where the repository is checked out.
+///
+/// After an intended change of wording, or for a new case,
+/// `APIPARITY_BLESS=1 cargo test --test it scenario::check` writes the `.err` files instead of
+/// comparing (refused when `CI` is set); review their diff before committing it.
 #[test]
 fn every_problem_in_every_file_at_once() {
     let root = fixtures("bad");
     let diags = scenario::load(&[&root], &root).expect_err("the bad fixtures must not load");
-    let ops = "`eq`, `ne`, `matches`, `exists`, `type`, `gt`, `gte`, `lt`, `lte`, `len`, \
-               `contains`, `one_of`, `offset_from`";
-    let expected = vec![
-        "empty.yaml:1:1: empty scenario file: expected a mapping with `steps`".to_string(),
-        "everything.yaml:3:1: unknown key `descripton` in scenario (did you mean `description`?)".into(),
-        "everything.yaml:17:15: invalid method `PUT` (expected GET, POST or DELETE (Stripe updates with POST))".into(),
-        "everything.yaml:18:13: path `v1/invoices` must start with `/` (paths are relative to the target's base URL, e.g. `/v1/invoices`)".into(),
-        "everything.yaml:20:5: unknown key `expct` in step (did you mean `expect`?)".into(),
-        "everything.yaml:22:9: duplicate step id `customer` (first used at line 7)".into(),
-        "everything.yaml:25:13: undefined variable `invoice_id` (`invoice_id` is captured by step `customer` (line 35), which does not run before this one)".into(),
-        "everything.yaml:26:7: `form` is only allowed on POST, not GET (GET and DELETE carry parameters in `query`)".into(),
-        "everything.yaml:28:15: invalid HTTP status 99 (statuses are 100 to 599)".into(),
-        "everything.yaml:30:9: invalid JSON pointer `status`: must be empty or start with `/`".into(),
-        "everything.yaml:31:28: invalid regular expression `([A-Z`: unclosed character class".into(),
-        format!("everything.yaml:32:18: unknown assertion operator `equals` (operators are {ops}; to compare with a mapping, write `{{eq: {{…}}}}`)"),
-        "everything.yaml:33:21: `offset_from` needs `seconds` (e.g. `{offset_from: /created, seconds: 604800}`)".into(),
-        "everything.yaml:40:34: malformed template `{{run_id}-k1`: `{{` without a closing `}}`".into(),
-        "everything.yaml:42:5: `retry` is only allowed on GET steps, not POST (re-sending a write could repeat its side effects)".into(),
-        "everything.yaml:42:23: expected a duration, found an integer (durations have a unit: `2s`, `90s`, `1m`)".into(),
-        "everything.yaml:46:13: undefined variable `invoic_id` (did you mean `invoice_id`?)".into(),
-        "everything.yaml:48:36: invalid duration `forever`: expected number at 0 (durations have a unit: `2s`, `90s`, `1m`)".into(),
-        "everything.yaml:49:5: missing required key `id` in step".into(),
-        "nested/same-name.yaml:1:7: duplicate scenario name `everything` (first used in ".to_string()
-            + &root.join("everything.yaml").display().to_string()
-            + ":2:7)",
-        "not-utf8.yaml:1:1: file is not valid UTF-8 (invalid byte at offset 10)".into(),
-        "shape.yaml:1:1: expected a mapping, found a sequence".into(),
-        "syntax.yaml:5:7: invalid YAML: while parsing a flow mapping, did not find expected ',' or '}'".into(),
-    ];
-    assert_eq!(report(&root, &diags), expected);
+    let bless = std::env::var_os("APIPARITY_BLESS").is_some_and(|v| v == "1");
+    assert!(
+        !(bless && std::env::var_os("CI").is_some()),
+        "APIPARITY_BLESS=1 rewrites expectations; it is refused in CI"
+    );
+    let cases = files_named(&root, &root, "yaml");
+    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+
+    let mut problems = Vec::new();
+    let mut case_by_case = Vec::new();
+    for case in &cases {
+        let file = root.join(case);
+        let mine = Diagnostics(diags.0.iter().filter(|d| d.file == file).cloned().collect());
+        if mine.is_empty() {
+            problems.push(format!("{}: loads without a diagnostic", case.display()));
+        }
+        case_by_case.extend(mine.0.iter().cloned());
+        let rendered = mine.render(false).replace(&prefix, "");
+        let err_file = file.with_extension("err");
+        if bless {
+            std::fs::write(&err_file, &rendered)
+                .unwrap_or_else(|e| panic!("{}: {e}", err_file.display()));
+            continue;
+        }
+        match std::fs::read_to_string(&err_file) {
+            Ok(expected) if expected == rendered => {}
+            Ok(expected) => problems.push(
+                similar::TextDiff::from_lines(&expected, &rendered)
+                    .unified_diff()
+                    .header(&err_file.display().to_string(), "rendered now")
+                    .to_string(),
+            ),
+            Err(e) => problems.push(format!("{}: {e}", err_file.display())),
+        }
+    }
+    for err in files_named(&root, &root, "err") {
+        if !cases.contains(&err.with_extension("yaml")) {
+            problems.push(format!("{}: no .yaml beside it", err.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(APIPARITY_BLESS=1 rewrites the .err files)",
+        problems.join("\n")
+    );
+    // Nothing outside the cases, and every problem reported in one pass, file by file.
+    assert_eq!(diags.0, case_by_case);
 
     // The rendered form shows the offending line with a caret, rustc style.
     let rendered = diags.render(false);
