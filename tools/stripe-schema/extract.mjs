@@ -666,7 +666,8 @@ class Extractor {
       const pt = c.getNonNullableType(c.getTypeOfSymbol(p));
       for (const m of pt.flags & ts.TypeFlags.Union ? pt.types : [pt]) {
         const idx = m.flags & ts.TypeFlags.Object ? c.getIndexInfosOfType(m) : [];
-        if (idx.length && !c.getPropertiesOfType(m).length && c.getPropertiesOfType(idx[0].type).length && depth < 8)
+        const vt = idx.length ? idx[0].type : null;
+        if (vt && vt.flags & ts.TypeFlags.Object && !this.isArray(vt) && !c.getPropertiesOfType(m).length && c.getPropertiesOfType(vt).length && depth < 8)
           e.value_fields = this.params(idx[0].type, depth + 1, trail);
       }
       const all = [...new Set([...objs, ...elems])].filter((o) => !(c.getIndexInfosOfType(o).length && !c.getPropertiesOfType(o).length));
