@@ -89,12 +89,10 @@ function fieldChanges(fa, fb) {
 function flatten(params, prefix = '', out = new Map()) {
   for (const [name, p] of Object.entries(params || {})) {
     const here = prefix ? `${prefix}[${name}]` : name;
-    const key = p.type.startsWith('array:') ? `${here}[]` : here;
     out.set(here, p);
     if (p.fields) flatten(p.fields, p.type.startsWith('array:') ? `${here}[]` : here, out);
     if (p.variant_fields) for (const fields of Object.values(p.variant_fields)) flatten(fields, here, out);
     if (p.value_fields) flatten(p.value_fields, `${here}[<key>]`, out);
-    void key;
   }
   return out;
 }

@@ -475,9 +475,7 @@ class Extractor {
     if (strIdx >= 0 && objKinds.length && kinds.length === 1 + objKinds.length) {
       out.type = 'string';
       out.expandable = true;
-      const alias = t.aliasSymbol && t.flags & ts.TypeFlags.Union ? null : null;
       out.expands_to = objKinds.map((k) => k.type.slice(7)).sort();
-      void alias;
       return out;
     }
     if (kinds.length === 1) {
