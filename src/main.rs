@@ -329,6 +329,7 @@ async fn cmd_mock(args: &config::MockArgs) -> u8 {
         host: args.host,
         port: args.port,
         latency: std::time::Duration::from_millis(args.latency),
+        ..Default::default()
     };
     eprintln!(
         "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",

@@ -8,8 +8,10 @@
 //! where the reference is unverified.
 
 mod auth;
+mod catalog;
 mod customer;
 mod error;
+mod expand;
 mod idempotency;
 mod ids;
 mod invoice;
@@ -20,6 +22,7 @@ mod render;
 mod routes;
 mod server;
 mod store;
+mod versions;
 
 // The two parsers every request goes through, public only for the fuzz tests
 // (tests/it/mock/fuzz.rs); not part of the mock's API.
@@ -34,12 +37,32 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use versions::AsOf;
+
+/// The version model's fact table `(fact, gate, date, evidence)`, for the docs test.
+#[doc(hidden)]
+pub fn version_facts() -> Vec<(String, &'static str, String, &'static str)> {
+    versions::table()
+}
+
+/// The modelled versions, oldest first.
+pub fn modelled_versions() -> Vec<&'static str> {
+    versions::VERSIONS.iter().map(|v| v.name).collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct MockOptions {
     pub host: IpAddr,
     pub port: u16,
     /// Added to every routed request before it executes (outside any lock).
     pub latency: Duration,
+    /// The day responses describe ("Stripe as of"): additive fields shipped after it are left
+    /// out. `None`: the newest date the version model knows. Per request, the
+    /// `Apiparity-As-Of: YYYY-MM-DD` header overrides it.
+    pub as_of: Option<AsOf>,
+    /// The account has webhook endpoints, so `webhooks_delivered_at` stays null; without them
+    /// (the default, reference §3.4) Stripe sets it at creation.
+    pub webhook_endpoints: bool,
 }
 
 impl Default for MockOptions {
@@ -48,6 +71,8 @@ impl Default for MockOptions {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             latency: Duration::ZERO,
+            as_of: None,
+            webhook_endpoints: false,
         }
     }
 }
@@ -92,7 +117,11 @@ impl Drop for MockServer {
 pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
     let listener = tokio::net::TcpListener::bind((opts.host, opts.port)).await?;
     let addr = listener.local_addr()?;
-    let app = server::router(opts.latency);
+    let app = server::router(server::Settings {
+        latency: opts.latency,
+        as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
+        webhook_endpoints: opts.webhook_endpoints,
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
