@@ -450,6 +450,18 @@ pub fn build(
     let mut metadata = IndexMap::new();
     apply_metadata(&mut metadata, spec.get("metadata"))?;
     let (period_start, period_end) = period_of(spec.get("period"), ctx.now);
+    // Without a description, an item priced by a price takes its product's name (recorded:
+    // `pricing[price]` of "VCR Test Product" → description "VCR Test Product"); a bare amount
+    // keeps none.
+    let description = spec.str("description").map(str::to_string).or_else(|| {
+        let by_price =
+            !spec.has("amount") && !spec.has("unit_amount") && !spec.has("unit_amount_decimal");
+        by_price
+            .then(|| store.prices.get(&priced.price))
+            .flatten()
+            .and_then(|pr| store.products.get(&pr.product))
+            .map(|prod| prod.name.clone())
+    });
     let id = ids::object_id("ii", ctx.now);
     let discounts = match spec.get("discounts") {
         Some(v) => catalog::apply_discounts(
@@ -473,7 +485,7 @@ pub fn build(
         customer: customer.to_string(),
         amount: priced.amount,
         currency: priced.currency,
-        description: spec.str("description").map(str::to_string),
+        description,
         // Negative amounts (credits) are not discountable by default.
         discountable: spec
             .v

@@ -63,6 +63,8 @@ pub struct MockOptions {
     /// The account has webhook endpoints, so `webhooks_delivered_at` stays null; without them
     /// (the default, reference §3.4) Stripe sets it at creation.
     pub webhook_endpoints: bool,
+    /// The account's country (`account_country` on invoices), ISO 3166-1 alpha-2.
+    pub account_country: String,
 }
 
 impl Default for MockOptions {
@@ -73,6 +75,7 @@ impl Default for MockOptions {
             latency: Duration::ZERO,
             as_of: None,
             webhook_endpoints: false,
+            account_country: "US".to_string(),
         }
     }
 }
@@ -121,6 +124,7 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
         latency: opts.latency,
         as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
         webhook_endpoints: opts.webhook_endpoints,
+        account_country: opts.account_country.as_str().into(),
     });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -26,12 +26,13 @@ use super::versions::{self, Day};
 const MAX_BODY: usize = 1 << 20;
 
 /// What `MockOptions` configures for every request.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub latency: Duration,
     /// The date responses describe unless `Apiparity-As-Of` says otherwise.
     pub as_of: Day,
     pub webhook_endpoints: bool,
+    pub account_country: Arc<str>,
 }
 
 pub struct App {
@@ -138,6 +139,7 @@ async fn process(
     };
     let mut ctx = Ctx::new(version, as_of, now);
     ctx.webhook_endpoints = app.settings.webhook_endpoints;
+    ctx.account_country = Arc::clone(&app.settings.account_country);
     let version = version.name;
     let path = uri.path().to_string();
     let Some(route) = route(&method, &path).filter(|r| served(*r, &ctx)) else {

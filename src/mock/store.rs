@@ -3,6 +3,7 @@
 //! every transition is atomic with respect to concurrent requests.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::catalog::{Coupon, Discount, Price, Product, TaxRate};
 use super::customer::Customer;
@@ -21,6 +22,7 @@ pub struct Ctx {
     pub basil: bool,
     /// The account has webhook endpoints: `webhooks_delivered_at` stays null.
     pub webhook_endpoints: bool,
+    pub account_country: Arc<str>,
     pub now: i64,
 }
 
@@ -32,6 +34,7 @@ impl Ctx {
             facts,
             basil: version.family == Family::Basil,
             webhook_endpoints: false,
+            account_country: "US".into(),
             now,
         }
     }

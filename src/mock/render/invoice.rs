@@ -49,6 +49,16 @@ fn discount_amounts(v: &[(String, i64)]) -> Value {
     )
 }
 
+/// `pretax_credit_amounts`: discounts are pre-tax credits (recorded 2025-10-29:
+/// `{amount, discount, type: "discount"}`); the mock has no credit balance transactions.
+fn pretax_credits(v: &[(String, i64)]) -> Value {
+    Value::Array(
+        v.iter()
+            .map(|(d, a)| json!({ "amount": a, "discount": d, "type": "discount" }))
+            .collect(),
+    )
+}
+
 /// Basil `taxes` / `total_taxes`.
 fn taxes(v: &[Tax]) -> Value {
     Value::Array(
@@ -151,7 +161,10 @@ pub fn line(
         ]);
     }
     if ctx.has(F::PretaxCredits) {
-        f.push(("pretax_credit_amounts", json!([])));
+        f.push((
+            "pretax_credit_amounts",
+            pretax_credits(&lm.discount_amounts),
+        ));
     }
     if ctx.has(F::LineSubtotal) {
         f.push(("subtotal", json!(lm.amount)));
@@ -410,7 +423,7 @@ fn render(store: &Store, inv: &Invoice, ctx: &Ctx, e: &Expand, shape: &Shape) ->
     let amount_remaining = if oob_legacy { 0 } else { m.amount_remaining };
     let mut f = vec![
         ("object", json!("invoice")),
-        ("account_country", json!("US")),
+        ("account_country", json!(&*ctx.account_country)),
         ("account_name", json!("Stripe Docs")),
         (
             "account_tax_ids",
@@ -547,7 +560,10 @@ fn render(store: &Store, inv: &Invoice, ctx: &Ctx, e: &Expand, shape: &Shape) ->
         ));
     }
     if ctx.has(F::PretaxCredits) {
-        f.push(("total_pretax_credit_amounts", json!([])));
+        f.push((
+            "total_pretax_credit_amounts",
+            pretax_credits(&m.total_discounts),
+        ));
     }
     if ctx.has(F::CustomerAccount) {
         f.push(("customer_account", Value::Null));

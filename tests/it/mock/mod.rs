@@ -28,6 +28,8 @@ mod params_data;
 mod pay;
 /// Stripe's official Python SDK against the mock (skips without python3 + `stripe`).
 mod python_sdk;
+/// The real recordings in ../shared/recordings replayed against the mock, ids mapped.
+mod recordings;
 /// Every rendering against the extracted SDK schema of every modelled version.
 mod schema;
 /// Every recorded Stripe response in shared/seeds, and every seed-covered snapshot, reproduced.
