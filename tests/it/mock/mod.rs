@@ -22,6 +22,8 @@ mod idempotency;
 mod lifecycle;
 /// Lists, paging, invoice lines, search.
 mod list_search;
+/// Optional parameters accepted or refused as Stripe does, measured from the SDK schemas.
+mod parameters;
 /// The committed parameter data of the mock, derived from the extracted SDK schemas.
 mod params_data;
 /// `/pay`: out of band, cards, declines, concurrency.
