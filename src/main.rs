@@ -329,7 +329,9 @@ async fn cmd_mock(args: &config::MockArgs) -> u8 {
         host: args.host,
         port: args.port,
         latency: std::time::Duration::from_millis(args.latency),
-        ..Default::default()
+        as_of: args.as_of,
+        webhook_endpoints: args.webhook_endpoints,
+        account_country: args.account_country.clone(),
     };
     eprintln!(
         "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",

@@ -57,7 +57,8 @@ pub struct MockOptions {
     /// Added to every routed request before it executes (outside any lock).
     pub latency: Duration,
     /// The day responses describe ("Stripe as of"): additive fields shipped after it are left
-    /// out. `None`: the newest date the version model knows. Per request, the
+    /// out, and a request without `Stripe-Version` gets the newest version released by then.
+    /// `None`: the newest date the version model knows. Per request, the
     /// `Apiparity-As-Of: YYYY-MM-DD` header overrides it.
     pub as_of: Option<AsOf>,
     /// The account has webhook endpoints, so `webhooks_delivered_at` stays null; without them

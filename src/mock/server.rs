@@ -123,19 +123,18 @@ async fn process(
     if let Err(e) = check_auth(headers) {
         return fail(e, newest);
     }
-    let version = match headers.get("stripe-version") {
-        None => versions::newest(),
-        Some(v) => match versions::lookup(String::from_utf8_lossy(v.as_bytes()).trim()) {
-            Ok(v) => v,
-            Err(e) => return fail(e, newest),
-        },
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
     };
-    let as_of_header = headers
-        .get("apiparity-as-of")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let as_of = match versions::as_of_for(as_of_header.as_deref(), app.settings.as_of, version) {
-        Ok(d) => d,
-        Err(e) => return fail(e, version.name),
+    let (version, as_of) = match versions::resolve(
+        header("stripe-version").as_deref(),
+        header("apiparity-as-of").as_deref(),
+        app.settings.as_of,
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e, newest),
     };
     let mut ctx = Ctx::new(version, as_of, now);
     ctx.webhook_endpoints = app.settings.webhook_endpoints;

@@ -473,16 +473,17 @@ impl fmt::Display for AsOf {
     }
 }
 
-/// Resolves the per-request `Apiparity-As-Of` header (else the server's default) against the
-/// version: a date before the version was released describes nothing real, so it is refused
-/// rather than moved.
-pub fn as_of_for(
-    header: Option<&str>,
+/// Resolves a request's `Stripe-Version` and `Apiparity-As-Of` headers (`default`: the server's
+/// as-of date). Without `Stripe-Version`, the newest version released by the as-of date. A
+/// date before the requested version was released describes nothing real: refused, not moved.
+pub fn resolve(
+    version_header: Option<&str>,
+    as_of_header: Option<&str>,
     default: Day,
-    version: &ApiVersion,
-) -> Result<Day, ApiError> {
-    let (day, source) = match header {
-        None => (default, "the mock's --as-of date"),
+) -> Result<(&'static ApiVersion, Day), ApiError> {
+    let version = version_header.map(lookup).transpose()?;
+    let (day, source) = match as_of_header {
+        None => (default, "The mock's --as-of date"),
         Some(h) => (
             Day::parse(h.trim()).ok_or_else(|| {
                 ApiError::invalid(format!(
@@ -494,6 +495,19 @@ pub fn as_of_for(
             "Apiparity-As-Of",
         ),
     };
+    let version = match version {
+        Some(v) => v,
+        None => VERSIONS
+            .iter()
+            .rev()
+            .find(|v| v.date <= day)
+            .ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "{source} {day} is before the oldest modelled Stripe API version (2023-10-16)."
+                ))
+                .param("Apiparity-As-Of")
+            })?,
+    };
     if day < version.date {
         return Err(ApiError::invalid(format!(
             "{source} {day} is before Stripe API version {} was released ({}).",
@@ -501,7 +515,7 @@ pub fn as_of_for(
         ))
         .param("Apiparity-As-Of"));
     }
-    Ok(day)
+    Ok((version, day))
 }
 
 #[cfg(test)]
@@ -553,8 +567,13 @@ mod tests {
         let o = Facts::of(old, NEWEST_DATE);
         assert!(o.has(F::RenderingOptions) && o.has(F::Upcoming));
         assert!(o.has(F::BasilAdditions) && !o.has(F::CreatePreview));
-        assert!(as_of_for(Some("2024-01-01"), NEWEST_DATE, basil).is_err());
-        assert!(as_of_for(Some("soon"), NEWEST_DATE, basil).is_err());
-        assert_eq!(as_of_for(None, NEWEST_DATE, basil).unwrap(), NEWEST_DATE);
+        let _ = basil;
+        assert!(resolve(Some("2025-03-31.basil"), Some("2024-01-01"), NEWEST_DATE).is_err());
+        assert!(resolve(Some("2025-03-31.basil"), Some("soon"), NEWEST_DATE).is_err());
+        let (v, d) = resolve(None, None, NEWEST_DATE).unwrap();
+        assert_eq!((v.name, d), ("2026-10-28.endive", NEWEST_DATE));
+        let (v, _) = resolve(None, Some("2025-11-10"), NEWEST_DATE).unwrap();
+        assert_eq!(v.name, "2025-10-29.clover");
+        assert!(resolve(None, Some("2023-01-01"), NEWEST_DATE).is_err());
     }
 }

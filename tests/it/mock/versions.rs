@@ -547,3 +547,53 @@ async fn zero_amount_finalize_matches_seeds() {
         );
     }
 }
+
+/// The server-wide as-of (`MockOptions::as_of`, `apiparity mock --as-of`), overridden per
+/// request by `Apiparity-As-Of`; account options.
+#[tokio::test]
+async fn server_options_set_the_date_and_the_account() {
+    let api = Api::start_with(apiparity::mock::MockOptions {
+        as_of: Some(apiparity::mock::AsOf::parse("2025-11-10").unwrap()),
+        webhook_endpoints: true,
+        account_country: "CA".into(),
+        ..Default::default()
+    })
+    .await;
+    let inv = api.open_invoice(500, &[]).await;
+    // Without Stripe-Version: the newest version released by then.
+    let r = api.get(&format!("/v1/invoices/{}", id(&inv)), &[]).await;
+    assert_eq!(r.header("stripe-version").unwrap(), "2025-10-29.clover");
+    let at = api.at_version("2025-10-29.clover").invoice(&inv).await;
+    assert!(at["lines"]["data"][0].get("subtotal").is_none());
+    assert_eq!(at["account_country"], "CA");
+    assert_eq!(at["webhooks_delivered_at"], Value::Null);
+    let later = api
+        .at("2025-10-29.clover", "2025-12-20")
+        .invoice(&inv)
+        .await;
+    assert_eq!(later["lines"]["data"][0]["subtotal"], 500);
+    // The server's date is before basil-era versions' release: refused, not moved.
+    let r = api
+        .at_version("2026-03-25.dahlia")
+        .get("/v1/invoices", &[])
+        .await;
+    assert!(r.err(400)["message"].as_str().unwrap().contains(
+        "The mock's --as-of date 2025-11-10 is before Stripe API version 2026-03-25.dahlia"
+    ));
+}
+
+#[tokio::test]
+async fn mock_command_validates_its_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (vec!["mock", "--as-of", "2025-02-30"], "--as-of"),
+        (
+            vec!["mock", "--account-country", "usa"],
+            "--account-country",
+        ),
+    ] {
+        let out = crate::support::bin::apiparity(dir.path(), &args, &[]).await;
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+    }
+}
