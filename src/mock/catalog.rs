@@ -52,6 +52,8 @@ pub struct Coupon {
     pub percent_off: Option<f64>,
     pub redeem_by: Option<i64>,
     pub times_redeemed: i64,
+    /// Deleted coupons keep applying where they already do; new uses are refused.
+    pub deleted: bool,
 }
 
 /// A coupon applied to one customer, invoice or invoice item (`di_…`).
@@ -303,7 +305,7 @@ pub fn create_coupon<'a>(store: &'a mut Store, p: &P, ctx: &Ctx) -> Result<&'a C
         return Err(ApiError::missing_param("duration_in_months"));
     }
     let id = match p.str("id") {
-        Some(id) if store.coupons.contains_key(id) => {
+        Some(id) if store.coupons.get(id).is_some_and(|c| !c.deleted) => {
             return Err(ApiError::invalid("Coupon already exists.")
                 .code("resource_already_exists")
                 .param("id"))
@@ -326,6 +328,7 @@ pub fn create_coupon<'a>(store: &'a mut Store, p: &P, ctx: &Ctx) -> Result<&'a C
         percent_off,
         redeem_by: p.int("redeem_by"),
         times_redeemed: 0,
+        deleted: false,
     };
     store.coupons.insert(id.clone(), coupon);
     Ok(&store.coupons[&id])
@@ -368,7 +371,7 @@ pub fn apply_discounts(
         match keys[0] {
             "coupon" => {
                 let c = e["coupon"].as_str().unwrap_or_default();
-                if !store.coupons.contains_key(c) {
+                if !store.coupons.get(c).is_some_and(|x| !x.deleted) {
                     return Err(ApiError::no_such("coupon", c, &at("coupon")).status(400));
                 }
                 planned.push(Err(c.to_string()));

@@ -52,6 +52,7 @@ pub enum Route<'a> {
     PaymentGet(&'a str),
     CouponCreate,
     CouponGet(&'a str),
+    CouponDelete(&'a str),
     TaxRateCreate,
     TaxRateGet(&'a str),
     ProductCreate,
@@ -105,6 +106,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         ("GET", ["invoice_payments", id]) => PaymentGet(id),
         ("POST", ["coupons"]) => CouponCreate,
         ("GET", ["coupons", id]) => CouponGet(id),
+        ("DELETE", ["coupons", id]) => CouponDelete(id),
         ("POST", ["tax_rates"]) => TaxRateCreate,
         ("GET", ["tax_rates", id]) => TaxRateGet(id),
         ("POST", ["products"]) => ProductCreate,
@@ -222,6 +224,7 @@ fn spec(route: Route) -> Spec {
         CouponGet(_) | TaxRateGet(_) | ProductGet(_) | PriceGet(_) => {
             one(Op::CatalogRetrieve, All, Obj::Plain)
         }
+        CouponDelete(_) => one(Op::InvoiceDelete, All, Obj::Plain),
     }
 }
 
@@ -270,6 +273,7 @@ fn catalog_get(store: &Store, route: Route) -> Result<Value, ApiError> {
         CouponGet(id) => store
             .coupons
             .get(id)
+            .filter(|c| !c.deleted)
             .map(render::coupon)
             .ok_or_else(|| ApiError::no_such("coupon", id, "id")),
         TaxRateGet(id) => store
@@ -396,6 +400,15 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
         ProductCreate => catalog::create_product(store, p, ctx).map(render::product),
         PriceCreate => catalog::create_price(store, p, ctx).map(render::price),
         CouponGet(_) | TaxRateGet(_) | ProductGet(_) | PriceGet(_) => catalog_get(store, route),
+        // Existing discounts keep applying (Stripe: deleting a coupon does not remove it from
+        // customers or invoices that already use it).
+        CouponDelete(id) => match store.coupons.get_mut(id) {
+            Some(c) if !c.deleted => {
+                c.deleted = true;
+                Ok(render::deleted(id, "coupon"))
+            }
+            _ => Err(ApiError::no_such("coupon", id, "id")),
+        },
     }
 }
 

@@ -541,8 +541,8 @@ fn render(store: &Store, inv: &Invoice, ctx: &Ctx, e: &Expand, shape: &Shape) ->
         (
             "webhooks_delivered_at",
             // Without webhook endpoints Stripe sets it at creation (§3.4); with them, only once
-            // delivered, which the mock never does.
-            if ctx.webhook_endpoints {
+            // delivered, which the mock never does. A preview is never delivered.
+            if ctx.webhook_endpoints || shape.billing_reason == "upcoming" {
                 Value::Null
             } else {
                 json!(inv.created)
