@@ -371,7 +371,7 @@ pub fn apply_discounts(
         match keys[0] {
             "coupon" => {
                 let c = e["coupon"].as_str().unwrap_or_default();
-                if !store.coupons.get(c).is_some_and(|x| !x.deleted) {
+                if store.coupons.get(c).is_none_or(|x| x.deleted) {
                     return Err(ApiError::no_such("coupon", c, &at("coupon")).status(400));
                 }
                 planned.push(Err(c.to_string()));
