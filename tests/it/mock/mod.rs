@@ -36,6 +36,8 @@ mod recordings;
 mod schema;
 /// Every recorded Stripe response in shared/seeds, and every seed-covered snapshot, reproduced.
 mod seeds;
+/// Money with discounts, taxes and shipping; line edits; previews; payments; expansions.
+mod surface;
 /// API versions: each renders its own shape; the seed-000 examples.
 mod versions;
 

@@ -851,3 +851,61 @@ fn exceptions_are_needed() {
         );
     }
 }
+
+/// Every `expand[]` path the SDK marks on these objects is accepted at its version, on the
+/// object's own endpoint and (under `data.`) on its list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_expandable_path_is_accepted() {
+    let base = Api::start().await;
+    let mut problems = Vec::new();
+    for (version, schema) in schemas() {
+        let api = base.at_version(&version);
+        let basil = version.as_str() >= "2025-03-31";
+        let cus = api.customer(&[]).await;
+        let item = api.item(&cus, 500).await;
+        let inv = api.draft(&cus, &[]).await;
+        let inv_id = id(&inv);
+        let mut targets: Vec<(&str, String, bool)> = vec![
+            ("Invoice", format!("/v1/invoices/{inv_id}"), false),
+            ("Invoice", "/v1/invoices".into(), true),
+            (
+                "InvoiceLineItem",
+                format!("/v1/invoices/{inv_id}/lines"),
+                true,
+            ),
+            (
+                "InvoiceItem",
+                format!("/v1/invoiceitems/{}", id(&item)),
+                false,
+            ),
+            ("InvoiceItem", "/v1/invoiceitems".into(), true),
+            ("Customer", format!("/v1/customers/{cus}"), false),
+            ("Customer", "/v1/customers".into(), true),
+        ];
+        if basil {
+            targets.push(("InvoicePayment", "/v1/invoice_payments".into(), true));
+        }
+        for (object, path, list) in targets {
+            let paths = schema["expandable"][object]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for p in paths.iter().filter_map(Value::as_str) {
+                let e = if list {
+                    format!("data.{p}")
+                } else {
+                    p.to_string()
+                };
+                let mut q = vec![("expand[]", e.as_str())];
+                if path == "/v1/invoices" || path == "/v1/invoiceitems" {
+                    q.push(("customer", cus.as_str()));
+                }
+                let r = api.get(&path, &q).await;
+                if r.status != 200 {
+                    problems.push(format!("{version} GET {path} expand[]={e}: {}", r.body));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
