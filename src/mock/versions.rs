@@ -155,35 +155,12 @@ pub fn lookup(value: &str) -> Result<&'static ApiVersion, ApiError> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum F {
-    // ---- breaking changes and behaviours, by version (the shapes are `Family`) ----
+    // ---- breaking changes by version (the shapes are `Family`; which operations and
+    // parameters a version has comes from the SDK trees in `data/params.json`) ----
     /// Invoice `rendering_options` (removed in 2024-04-10, also as a parameter).
     RenderingOptions,
-    /// `pending_invoice_items_behavior=include_and_require` (SDKs dropped it in 2024-04-10).
-    IncludeAndRequire,
-    /// `GET /v1/invoices/upcoming` and `/upcoming/lines` (removed in basil).
-    Upcoming,
-    /// `POST /v1/invoices/create_preview` (2024-04-10).
-    CreatePreview,
-    /// `add_lines`, `remove_lines`, `update_lines` (2024-06-20).
-    BulkLines,
-    /// `/v1/invoice_payments` and the `invoice_payment` object (basil).
-    InvoicePayments,
-    /// `POST /v1/invoices/:id/attach_payment` (2025-05-28.basil).
-    AttachPayment,
-    /// `automatically_finalizes_at` as a create/update parameter (2024-10-28.acacia).
-    AutoFinalizeParam,
     /// `customer_account` parameters; invoice item create without `customer` (2025-12-15).
     CustomerAccountParams,
-    /// `quantity_decimal` parameters (2026-03-25.dahlia).
-    QuantityDecimalParams,
-    /// Customer `business_name` / `individual_name` parameters (2025-09-30.clover).
-    BusinessNameParams,
-    /// Invoice item `invoicing_rules` parameter (2026-09-30.endive).
-    InvoicingRulesParam,
-    /// `invoice_payments` list `created` filter (2025-11-17.clover).
-    InvoicePaymentsCreated,
-    /// `attach_payment[payment_record]` (2025-10-29.clover).
-    AttachPaymentRecord,
     // ---- additive fields, by as-of date ----
     /// `automatic_tax.disabled_reason`.
     AutoTaxDisabledReason,
@@ -249,8 +226,6 @@ const fn asof(f: F, from: Day, evidence: &'static str) -> Fact {
     }
 }
 
-const BASIL: Day = Day::ymd(2025, 3, 31);
-
 /// The one table of version-dependent facts.
 pub static FACTS: &[Fact] = &[
     ver(
@@ -260,77 +235,10 @@ pub static FACTS: &[Fact] = &[
         "SDK 2024-04-10 removal",
     ),
     ver(
-        F::IncludeAndRequire,
-        OLDEST,
-        Some(Day::ymd(2024, 4, 10)),
-        "SDK 2024-04-10 removal",
-    ),
-    ver(
-        F::Upcoming,
-        OLDEST,
-        Some(BASIL),
-        "SDK: retrieve_upcoming until 2025-02-24.acacia",
-    ),
-    ver(
-        F::CreatePreview,
-        Day::ymd(2024, 4, 10),
-        None,
-        "SDK 2024-04-10",
-    ),
-    ver(F::BulkLines, Day::ymd(2024, 6, 20), None, "SDK 2024-06-20"),
-    ver(
-        F::InvoicePayments,
-        BASIL,
-        None,
-        "SDK basil; recordings basil and 2025-10-29",
-    ),
-    ver(
-        F::AttachPayment,
-        Day::ymd(2025, 5, 28),
-        None,
-        "SDK 2025-05-28.basil",
-    ),
-    ver(
-        F::AutoFinalizeParam,
-        Day::ymd(2024, 10, 28),
-        None,
-        "SDK 2024-10-28.acacia",
-    ),
-    ver(
         F::CustomerAccountParams,
         Day::ymd(2025, 12, 15),
         None,
         "SDK 2025-12-15.clover",
-    ),
-    ver(
-        F::QuantityDecimalParams,
-        Day::ymd(2026, 3, 25),
-        None,
-        "SDK 2026-03-25.dahlia",
-    ),
-    ver(
-        F::BusinessNameParams,
-        Day::ymd(2025, 9, 30),
-        None,
-        "SDK 2025-09-30.clover",
-    ),
-    ver(
-        F::InvoicingRulesParam,
-        Day::ymd(2026, 9, 30),
-        None,
-        "SDK 2026-09-30.endive",
-    ),
-    ver(
-        F::InvoicePaymentsCreated,
-        Day::ymd(2025, 11, 17),
-        None,
-        "SDK 2025-11-17.clover",
-    ),
-    ver(
-        F::AttachPaymentRecord,
-        Day::ymd(2025, 10, 29),
-        None,
-        "SDK 2025-10-29.clover",
     ),
     asof(
         F::AutoTaxDisabledReason,
@@ -561,12 +469,10 @@ mod tests {
         let old = lookup("2023-10-16").unwrap();
         let today = Facts::of(basil, NEWEST_DATE);
         assert!(today.has(F::LineSubtotal));
-        assert!(!today.has(F::Upcoming) && today.has(F::InvoicePayments));
         let then = Facts::of(basil, Day::ymd(2025, 4, 29));
         assert!(!then.has(F::LineSubtotal) && then.has(F::AutoTaxProvider));
         let o = Facts::of(old, NEWEST_DATE);
-        assert!(o.has(F::RenderingOptions) && o.has(F::Upcoming));
-        assert!(o.has(F::BasilAdditions) && !o.has(F::CreatePreview));
+        assert!(o.has(F::RenderingOptions) && o.has(F::BasilAdditions));
         let _ = basil;
         assert!(resolve(Some("2025-03-31.basil"), Some("2024-01-01"), NEWEST_DATE).is_err());
         assert!(resolve(Some("2025-03-31.basil"), Some("soon"), NEWEST_DATE).is_err());

@@ -12,6 +12,8 @@ use crate::support::TEST_KEY as KEY;
 
 const PRE_BASIL: &str = "2023-10-16";
 
+/// docs/mock.md's version table is the mock's.
+mod docs;
 /// Unknown ids, validation errors, auth and headers, garbage input.
 mod errors;
 /// The form and search-query parsers (proptest).
