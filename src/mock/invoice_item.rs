@@ -587,7 +587,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
         inv.items.push(item.id.clone());
     }
     let id = item.id.clone();
-    store.items.insert(id.clone(), item);
+    store.insert_item(item);
     Ok(id)
 }
 
@@ -737,11 +737,12 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     };
     let after = after.map(|id| cursor(id, "starting_after")).transpose()?;
     let before = before.map(|id| cursor(id, "ending_before")).transpose()?;
-    let mut rows: Vec<(SortKey, &InvoiceItem)> = store
-        .items
-        .values()
+    let all: Box<dyn Iterator<Item = &InvoiceItem>> = match p.str("customer") {
+        Some(c) => Box::new(store.customer_items(c)),
+        None => Box::new(store.items.values()),
+    };
+    let mut rows: Vec<(SortKey, &InvoiceItem)> = all
         .filter(|i| !i.deleted)
-        .filter(|i| p.str("customer").is_none_or(|c| i.customer == c))
         .filter(|i| {
             p.str("invoice")
                 .is_none_or(|v| i.invoice.as_deref() == Some(v))

@@ -59,6 +59,11 @@ pub struct Store {
     /// Stripe reuses them for items with the same amount and description.
     pub product_by_name: HashMap<String, String>,
     pub price_by_key: HashMap<String, String>,
+    /// Item ids per customer, in creation order (items never change customer), so a sweep
+    /// or a currency look-up reads one customer's items, not the whole store.
+    items_by_customer: HashMap<String, Vec<String>>,
+    /// Invoice payment ids per invoice, oldest first.
+    payments_by_invoice: HashMap<String, Vec<String>>,
     /// Creation order across all objects: the tie-break for objects created in the same second.
     seq: u64,
 }
@@ -67,6 +72,40 @@ pub struct Store {
 pub type SortKey = (i64, u64);
 
 impl Store {
+    /// Stores a new invoice item (the only way items enter the store).
+    pub fn insert_item(&mut self, item: InvoiceItem) {
+        self.items_by_customer
+            .entry(item.customer.clone())
+            .or_default()
+            .push(item.id.clone());
+        self.items.insert(item.id.clone(), item);
+    }
+
+    /// Stores a new invoice payment (the only way payments enter the store).
+    pub fn insert_payment(&mut self, p: InvoicePayment) {
+        self.payments_by_invoice
+            .entry(p.invoice.clone())
+            .or_default()
+            .push(p.id.clone());
+        self.payments.insert(p.id.clone(), p);
+    }
+
+    /// The invoice's payment ids, oldest first.
+    pub fn invoice_payment_ids(&self, invoice: &str) -> &[String] {
+        self.payments_by_invoice
+            .get(invoice)
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The customer's items, oldest first.
+    pub fn customer_items<'a>(&'a self, customer: &str) -> impl Iterator<Item = &'a InvoiceItem> {
+        self.items_by_customer
+            .get(customer)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.items.get(id))
+    }
+
     /// A scratch copy for previews (`create_preview`, `upcoming`), which are never stored.
     pub fn clone_for_preview(&self) -> Store {
         self.clone()

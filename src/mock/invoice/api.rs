@@ -361,9 +361,8 @@ pub(super) fn currency_for(store: &Store, p: &P, customer: &str) -> Result<Strin
         return check_currency(c, "currency");
     }
     let pending = store
-        .items
-        .values()
-        .filter(|i| !i.deleted && i.invoice.is_none() && i.customer == customer)
+        .customer_items(customer)
+        .filter(|i| !i.deleted && i.invoice.is_none())
         .max_by_key(|i| i.sort_key())
         .map(|i| i.currency.clone());
     Ok(pending
@@ -507,7 +506,7 @@ fn revision_of(
             ..item
         };
         copies.push(copy.id.clone());
-        store.items.insert(copy.id.clone(), copy);
+        store.insert_item(copy);
     }
     Ok((inv, copies))
 }
@@ -542,10 +541,9 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
         Vec::new()
     } else {
         store
-            .items
-            .values()
+            .customer_items(&inv.customer)
             .filter(|i| !i.deleted && i.invoice.is_none())
-            .filter(|i| i.customer == inv.customer && i.currency == inv.currency)
+            .filter(|i| i.currency == inv.currency)
             .map(|i| (i.sort_key(), i.id.clone()))
             .collect()
     };

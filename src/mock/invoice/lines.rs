@@ -176,7 +176,7 @@ pub fn add(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError
         let spec = Spec { v, at: at.clone() };
         let item = invoice_item::build(store, &spec, ctx, &inv.customer, Some(id))?;
         let item_id = item.id.clone();
-        store.items.insert(item_id.clone(), item);
+        store.insert_item(item);
         added.push((item_id, true));
     }
     if inv.items.len() + added.len() > invoice_item::MAX_ITEMS_PER_INVOICE {

@@ -52,10 +52,15 @@ pub fn record_attempt(
         .map(|i| i.currency.clone())
         .unwrap_or_default();
     let existing = store
-        .payments
-        .values()
-        .find(|p| p.invoice == invoice && p.payment_intent == pi)
-        .map(|p| p.id.clone());
+        .invoice_payment_ids(invoice)
+        .iter()
+        .find(|id| {
+            store
+                .payments
+                .get(*id)
+                .is_some_and(|p| p.payment_intent == pi)
+        })
+        .cloned();
     match existing {
         Some(id) => {
             if let Some(p) = store.payments.get_mut(&id) {
@@ -67,7 +72,7 @@ pub fn record_attempt(
             }
         }
         None => {
-            let is_default = !store.payments.values().any(|p| p.invoice == invoice);
+            let is_default = store.invoice_payment_ids(invoice).is_empty();
             let seq = store.next_seq();
             let p = InvoicePayment {
                 id: ids::object_id("inpay", now),
@@ -83,17 +88,20 @@ pub fn record_attempt(
                 paid_at: paid.then_some(now),
                 canceled_at: None,
             };
-            store.payments.insert(p.id.clone(), p);
+            store.insert_payment(p);
         }
     }
 }
 
 /// Cancels the open payments of a voided invoice.
 pub fn cancel_open(store: &mut Store, invoice: &str, now: i64) {
-    for p in store.payments.values_mut() {
-        if p.invoice == invoice && p.status == "open" {
-            p.status = "canceled";
-            p.canceled_at = Some(now);
+    let ids = store.invoice_payment_ids(invoice).to_vec();
+    for id in ids {
+        if let Some(p) = store.payments.get_mut(&id) {
+            if p.status == "open" {
+                p.status = "canceled";
+                p.canceled_at = Some(now);
+            }
         }
     }
 }
@@ -131,10 +139,16 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     };
     let after = after.map(|id| cursor(id, "starting_after")).transpose()?;
     let before = before.map(|id| cursor(id, "ending_before")).transpose()?;
-    let mut rows: Vec<(SortKey, &InvoicePayment)> = store
-        .payments
-        .values()
-        .filter(|x| p.str("invoice").is_none_or(|i| x.invoice == i))
+    let all: Box<dyn Iterator<Item = &InvoicePayment>> = match p.str("invoice") {
+        Some(i) => Box::new(
+            store
+                .invoice_payment_ids(i)
+                .iter()
+                .filter_map(|id| store.payments.get(id)),
+        ),
+        None => Box::new(store.payments.values()),
+    };
+    let mut rows: Vec<(SortKey, &InvoicePayment)> = all
         .filter(|x| p.str("status").is_none_or(|s| x.status == s))
         .filter(|x| pi.is_none_or(|pi| x.payment_intent == pi))
         .filter(|x| list::in_range(p.get("created"), Some(x.created)))

@@ -90,9 +90,8 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
     }
     // Pending items of the customer in the preview's currency, newest first.
     let mut pending: Vec<_> = scratch
-        .items
-        .values()
-        .filter(|it| !it.deleted && it.invoice.is_none() && it.customer == cus)
+        .customer_items(cus)
+        .filter(|it| !it.deleted && it.invoice.is_none())
         .filter(|it| it.currency == inv.currency)
         .map(|it| (it.sort_key(), it.id.clone()))
         .collect();
@@ -123,7 +122,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
             if let Some(inv) = scratch.invoices.get_mut(&inv_id) {
                 inv.items.push(item.id.clone());
             }
-            scratch.items.insert(item.id.clone(), item);
+            scratch.insert_item(item);
         }
     }
     let n = scratch.invoices[&inv_id].items.len();

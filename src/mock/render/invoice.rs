@@ -579,9 +579,9 @@ fn render(store: &Store, inv: &Invoice, ctx: &Ctx, e: &Expand, shape: &Shape) ->
     if ctx.basil {
         if e.has("payments") {
             let mut pays: Vec<_> = store
-                .payments
-                .values()
-                .filter(|p| p.invoice == inv.id)
+                .invoice_payment_ids(&inv.id)
+                .iter()
+                .filter_map(|id| store.payments.get(id))
                 .collect();
             pays.sort_by_key(|p| std::cmp::Reverse(p.sort_key()));
             let data = pays
