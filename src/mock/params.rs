@@ -880,4 +880,24 @@ mod tests {
             .message
             .contains("does not support the parameter subscription"));
     }
+
+    mod props {
+        use super::super::*;
+        use crate::mock::form::parse;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any decoded form, against any operation at any version: an answer, never a panic.
+            #[test]
+            fn validation_never_panics(
+                s in "((customer|lines|discounts|metadata|expand|amount|period|price_data|pricing|invoice_items|payment_settings|rendering|shipping_cost|automatic_tax|quantity|created|limit)(\\[(0|1|k|start|end|coupon|price|amount|currency|enabled|pdf|page_size|gte)\\]){0,3}=[a-z0-9]{0,4}&){0,6}",
+                op in 0usize..Op::ALL.len(),
+                v in 0usize..VERSIONS.len(),
+            ) {
+                if let Ok(tree) = parse(s.as_bytes()) {
+                    let _ = validate(Op::ALL[op], &VERSIONS[v], &tree, Supported::All);
+                }
+            }
+        }
+    }
 }
