@@ -1,11 +1,16 @@
 //! The embedded reference mock of Stripe's invoice API. Entry points: [`spawn`] (in-process, on
 //! an ephemeral loopback port) and [`serve`] (the `apiparity mock` command).
 //!
-//! Everything else is private: the surface is [`spawn`], [`serve`], [`MockOptions`] and
-//! [`MockServer`]. It is stateful: customers, invoice items and invoices live in memory and follow Stripe's
-//! invoice state machine, money arithmetic, errors and idempotency as the team reference
-//! (`shared/reference/stripe-invoices.md`) describes them. `docs/mock.md` lists every choice made
-//! where the reference is unverified.
+//! Everything else is private: the surface is [`spawn`], [`serve`], [`MockOptions`] (with
+//! [`AsOf`]) and [`MockServer`]. It is stateful: customers, invoice items, invoices and their
+//! payments live in memory and follow Stripe's invoice state machine, money arithmetic, errors
+//! and idempotency as the team reference (`shared/reference/stripe-invoices.md`) and the real
+//! recordings describe them, rendered per `(Stripe-Version, as-of date)` (`versions.rs`).
+//! `docs/mock.md` lists the modelled versions and every choice made where sources disagree.
+//!
+//! A request flows through `server.rs` (the gates), `auth.rs`, `versions.rs`, `routes.rs` (the
+//! route table), `params.rs` (the version's SDK parameter tree), `idempotency.rs`, a handler
+//! (`customer.rs`, `invoice_item.rs`, `invoice/`, `catalog.rs`), `render/` and `expand.rs`.
 
 mod auth;
 mod catalog;
