@@ -28,13 +28,14 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::diff::{DiffKind, Difference};
+use crate::input::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::input::reader::{one_of_list, Reader};
+use crate::input::yaml::{Node, Span};
 use crate::pointer::{self, Selector};
 use crate::report::{
     scenario_status, summarize, BaselineInfo, BaselinedItem, Report, StaleEntry, Status, StepReport,
 };
-use crate::yaml::{Kind, Node, Scalar, Span};
 
 /// The reason `--write-baseline` leaves for a human to fill in.
 pub const TODO_REASON: &str = "TODO";
@@ -61,6 +62,16 @@ pub struct Baseline {
     /// Free text naming the target (`localstripe`, `stripe-mock 0.19`).
     pub target: String,
     pub deviations: Vec<Deviation>,
+}
+
+impl Baseline {
+    fn empty(file: &Path) -> Baseline {
+        Baseline {
+            file: file.to_path_buf(),
+            target: String::new(),
+            deviations: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -168,159 +179,97 @@ impl Deviation {
 
 /// Reads and validates a baseline file; every problem at once, each with file:line:col.
 pub fn load(path: &Path) -> Result<Baseline, Diagnostics> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, path),
-        Err(e) => Err(Diagnostics(vec![Diagnostic::new(
-            path,
-            Span { line: 1, col: 1 },
-            format!("cannot read baseline: {e}"),
-        )])),
+    let mut r = Reader::new(path);
+    match r.read("baseline") {
+        Some(text) => parse(&text, path),
+        None => r.finish(Baseline::empty(path)),
     }
 }
 
 /// Parses baseline text; `file` names it in diagnostics.
 pub fn parse(text: &str, file: &Path) -> Result<Baseline, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let mut out = Baseline {
-        file: file.to_path_buf(),
-        target: String::new(),
-        deviations: Vec::new(),
-    };
-    let root = match crate::yaml::parse(text) {
-        Ok(Some(root)) => root,
-        // An empty file is an empty baseline: nothing accepted.
-        Ok(None) => return Ok(out),
-        Err(e) => return Err(Diagnostics(vec![Diagnostic::new(file, e.span, e.message)])),
+    let mut r = Reader::new(file);
+    let mut out = Baseline::empty(file);
+    // An empty file is an empty baseline: nothing accepted.
+    let Some(root) = r.parse(text) else {
+        return r.finish(out);
     };
     let Some(entries) = root.as_map() else {
-        diags.push(
-            Diagnostic::new(
-                file,
-                root.span,
-                format!(
-                    "a baseline must be a mapping with `target` and `deviations`, found {}",
-                    root.describe()
-                ),
-            )
-            .label("expected a mapping"),
-        );
-        return Err(diags);
+        let d = r
+            .expected(&root, "a mapping", "baseline")
+            .help("a baseline has `target` and `deviations` (mocks/README.md)");
+        r.push(d);
+        return r.finish(out);
     };
+    r.check_keys(entries, TOP_KEYS, "baseline");
     for (k, v) in entries {
         match k.name.as_str() {
-            "target" => match v.scalar_text() {
-                Some(t) if !matches!(v.kind, Kind::Seq(_) | Kind::Map(_)) => out.target = t,
-                _ => diags.push(Diagnostic::new(
-                    file,
-                    v.span,
-                    format!("`target` must be text, found {}", v.describe()),
-                )),
-            },
-            "deviations" => match &v.kind {
-                Kind::Seq(items) => {
-                    for item in items {
-                        if let Some(d) = entry(item, file, &mut diags) {
-                            if let Some(first) = out.deviations.iter().find(|e| same_entry(e, &d)) {
-                                diags.push(
-                                    Diagnostic::new(
-                                        file,
-                                        d.span,
-                                        format!(
-                                            "duplicate deviation (same as the entry at line {})",
-                                            first.span.line
-                                        ),
-                                    )
-                                    .label("duplicate")
-                                    .help("remove one of them"),
-                                );
-                            } else {
-                                out.deviations.push(d);
-                            }
-                        }
+            "target" => {
+                if let Some(t) = r.text(v, "target") {
+                    out.target = t;
+                }
+            }
+            "deviations" if v.is_null() => {}
+            "deviations" => {
+                for item in r.seq(v, "deviations").unwrap_or_default() {
+                    let Some(d) = entry(item, &mut r) else {
+                        continue;
+                    };
+                    if let Some(first) = out.deviations.iter().find(|e| same_entry(e, &d)) {
+                        let diag = r
+                            .diag(
+                                d.span,
+                                format!(
+                                    "duplicate deviation (same as the entry at line {})",
+                                    first.span.line
+                                ),
+                            )
+                            .label("duplicate")
+                            .help("remove one of them");
+                        r.push(diag);
+                    } else {
+                        out.deviations.push(d);
                     }
                 }
-                Kind::Scalar(Scalar::Null) => {}
-                _ => diags.push(Diagnostic::new(
-                    file,
-                    v.span,
-                    format!("`deviations` must be a sequence, found {}", v.describe()),
-                )),
-            },
-            _ => diags.push(unknown_key(file, k.span, &k.name, "", TOP_KEYS)),
+            }
+            _ => {}
         }
     }
-    if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(diags)
-    }
+    r.finish(out)
 }
 
 fn same_entry(a: &Deviation, b: &Deviation) -> bool {
     a.scenario == b.scenario && a.step == b.step && a.pointer == b.pointer && a.kind == b.kind
 }
 
-fn unknown_key(file: &Path, span: Span, name: &str, section: &str, known: &[&str]) -> Diagnostic {
-    let what = if section.is_empty() {
-        format!("unknown key `{name}`")
-    } else {
-        format!("unknown key `{name}` in {section}")
-    };
-    let d = Diagnostic::new(file, span, what).label("unknown key");
-    match did_you_mean(name, known) {
-        Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help(format!("known keys: {}", known.join(", "))),
-    }
-}
-
 /// One `deviations` item; `None` (with diagnostics) when it is unusable.
-fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation> {
-    let before = diags.0.len();
+fn entry(node: &Node, r: &mut Reader) -> Option<Deviation> {
+    let before = r.error_count();
     let Some(entries) = node.as_map() else {
-        diags.push(
-            Diagnostic::new(
-                file,
-                node.span,
-                format!(
-                    "a deviation must be a mapping (scenario, step, pointer, kind, reason), found {}",
-                    node.describe()
-                ),
-            )
-            .label("expected a mapping"),
-        );
+        let d = r
+            .expected(node, "a mapping", "deviation")
+            .help("a deviation has `scenario`, `step`, `pointer`, `kind` and `reason`");
+        r.push(d);
         return None;
     };
-    // Where the entry starts: its first key (a block mapping's own mark is not reliable).
+    r.check_keys(entries, ENTRY_KEYS, "deviation");
+    // Where the entry starts: its first key (a mapping's own mark is not reliable).
     let at = entries.first().map_or(node.span, |(k, _)| k.span);
-    let text = |key: &str, v: &Node, diags: &mut Diagnostics| -> Option<String> {
-        match &v.kind {
-            Kind::Scalar(Scalar::Str(s)) => Some(s.clone()),
-            // `step: 1` or `reason: 42` read as numbers; their text is what was meant.
-            Kind::Scalar(Scalar::Int(_) | Scalar::Float(_) | Scalar::Bool(_)) => v.scalar_text(),
-            _ => {
-                diags.push(Diagnostic::new(
-                    file,
-                    v.span,
-                    format!("`{key}` must be text, found {}", v.describe()),
-                ));
-                None
-            }
-        }
-    };
     let (mut scenario, mut step, mut pointer, mut kind, mut reason) =
         (None, None, None, None, None);
     let mut matcher = None;
     for (k, v) in entries {
+        // `pointer: ~` and `kind: ~` are the same as leaving them out.
+        if v.is_null() && matches!(k.name.as_str(), "pointer" | "kind") {
+            continue;
+        }
         match k.name.as_str() {
-            "scenario" => scenario = text("scenario", v, diags),
-            "step" => step = text("step", v, diags),
-            "reason" => reason = text("reason", v, diags),
+            // `step: 1` or `reason: 42` read as numbers; their text is what was meant.
+            "scenario" => scenario = r.text(v, "scenario"),
+            "step" => step = r.text(v, "step"),
+            "reason" => reason = r.text(v, "reason"),
             "pointer" => {
-                // `pointer: ~` is the same as leaving it out.
-                if v.is_null() {
-                    continue;
-                }
-                let Some(p) = text("pointer", v, diags) else {
+                let Some(p) = r.text(v, "pointer") else {
                     continue;
                 };
                 match parse_pointer(&p) {
@@ -329,41 +278,33 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
                         pointer = Some(p);
                     }
                     Err((msg, help)) => {
-                        let mut d = Diagnostic::new(file, v.span, msg).label("bad pointer");
+                        let mut d = r.diag(v.span, msg).label("bad pointer");
                         if let Some(h) = help {
                             d = d.help(h);
                         }
-                        diags.push(d);
+                        r.push(d);
                     }
                 }
             }
             "kind" => {
-                if v.is_null() {
-                    continue;
-                }
-                let Some(t) = text("kind", v, diags) else {
+                let Some(t) = r.text(v, "kind") else {
                     continue;
                 };
                 match EntryKind::parse(&t) {
                     Some(k) => kind = Some(k),
                     None => {
-                        let mut d = Diagnostic::new(file, v.span, format!("unknown kind `{t}`"))
+                        let d = r
+                            .diag(v.span, format!("unknown kind `{t}`"))
                             .label("unknown kind");
-                        d = match did_you_mean(&t, KINDS) {
+                        let d = match did_you_mean(&t, KINDS) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help(format!("kinds: {}", KINDS.join(", "))),
+                            None => d.help(format!("expected one of {}", one_of_list(KINDS))),
                         };
-                        diags.push(d);
+                        r.push(d);
                     }
                 }
             }
-            _ => diags.push(unknown_key(
-                file,
-                k.span,
-                &k.name,
-                "a deviation",
-                ENTRY_KEYS,
-            )),
+            _ => {}
         }
     }
     for (name, value) in [
@@ -372,16 +313,15 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
         ("reason", &reason),
     ] {
         match value {
-            None if !entries.iter().any(|(k, _)| k.name == name) => diags.push(
-                Diagnostic::new(file, at, format!("deviation without `{name}`"))
-                    .label(format!("`{name}` is required")),
-            ),
+            None => {
+                r.require(entries, at, name, "deviation");
+            }
             Some(v) if v.trim().is_empty() => {
                 let span = entries
                     .iter()
                     .find(|(k, _)| k.name == name)
                     .map_or(at, |(_, v)| v.span);
-                diags.push(Diagnostic::new(file, span, format!("`{name}` is empty")));
+                r.error(span, format!("`{name}` is empty"));
             }
             _ => {}
         }
@@ -391,19 +331,18 @@ fn entry(node: &Node, file: &Path, diags: &mut Diagnostics) -> Option<Deviation>
             .iter()
             .find(|(k, _)| k.name == "pointer")
             .map_or(at, |(k, _)| k.span);
-        diags.push(
-            Diagnostic::new(
-                file,
+        let d = r
+            .diag(
                 span,
                 format!(
                     "`kind: {}` accepts a step's status, which has no pointer",
                     s.as_str()
                 ),
             )
-            .help("remove `pointer`, or use a difference kind such as `missing`"),
-        );
+            .help("remove `pointer`, or use a difference kind such as `missing`");
+        r.push(d);
     }
-    if diags.0.len() > before {
+    if r.error_count() > before {
         return None;
     }
     Some(Deviation {

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::diag::{Diagnostic, Diagnostics};
 use crate::diff::DiffOptions;
+use crate::input::diag::Diagnostics;
+use crate::input::reader::Reader;
 use crate::normalize::Rules;
 use crate::run::{RateLimit, RetryPolicy, Target, TargetKind};
 use crate::secret::Secret;
 use crate::snapshot;
 use crate::version::DEFAULT_STRIPE_VERSION;
-use crate::yaml::Span;
 
 /// The key apiparity sends to mocks when no STRIPE_API_KEY is set: test-shaped, obviously fake.
 pub const MOCK_API_KEY: &str = "sk_test_apiparity";
@@ -321,54 +321,27 @@ pub fn load_rules(explicit: Option<&Path>) -> Result<(Rules, DiffOptions), Confi
     let Some(path) = path else {
         return Ok((rules, diff));
     };
-    let file_err = |msg: String| {
-        ConfigError::Files(Diagnostics(vec![Diagnostic::new(
-            &path,
-            Span { line: 1, col: 1 },
-            msg,
-        )]))
+    let mut r = Reader::new(&path);
+    let Some(text) = r.read("rules file") else {
+        return Err(ConfigError::Files(r.finish(()).unwrap_err()));
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| file_err(format!("cannot read rules file: {e}")))?;
-    let root = match crate::yaml::parse(&text) {
-        Ok(Some(root)) => root,
-        Ok(None) => return Ok((rules, diff)),
-        Err(e) => {
-            return Err(ConfigError::Files(Diagnostics(vec![Diagnostic::new(
-                &path, e.span, e.message,
-            )])))
-        }
+    let Some(root) = r.parse(&text) else {
+        return r.finish((rules, diff)).map_err(ConfigError::Files);
     };
-    let mut diags = Diagnostics::default();
-    match root.as_map() {
-        Some(entries) => {
-            for (k, _) in entries {
-                if k.name != "normalize" && k.name != "diff" {
-                    let mut d = Diagnostic::new(&path, k.span, format!("unknown key `{}`", k.name))
-                        .label("unknown key");
-                    if let Some(s) = crate::diag::did_you_mean(&k.name, &["normalize", "diff"]) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    diags.push(d);
-                }
-            }
-        }
-        None => diags.push(Diagnostic::new(
-            &path,
-            root.span,
-            format!("expected a mapping, found {}", root.describe()),
-        )),
+    if let Some(entries) = r.map(&root, "rules file") {
+        r.check_keys(entries, &["normalize", "diff"], "rules file");
     }
+    let mut diags = r.into_diagnostics();
     let rules = match root.get("normalize") {
         Some(n) => rules.merged(n, &path).unwrap_or_else(|d| {
-            diags.0.extend(d.0);
+            diags.extend(d.0);
             Rules::defaults()
         }),
         None => rules,
     };
     let diff = match root.get("diff") {
         Some(n) => diff.merged(n, &path).unwrap_or_else(|d| {
-            diags.0.extend(d.0);
+            diags.extend(d.0);
             DiffOptions::defaults()
         }),
         None => diff,
@@ -376,7 +349,8 @@ pub fn load_rules(explicit: Option<&Path>) -> Result<(Rules, DiffOptions), Confi
     if diags.is_empty() {
         Ok((rules, diff))
     } else {
-        Err(ConfigError::Files(diags))
+        diags.sort_by_key(|d| d.span);
+        Err(ConfigError::Files(Diagnostics(diags)))
     }
 }
 

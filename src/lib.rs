@@ -7,9 +7,9 @@
 
 pub mod baseline;
 pub mod config;
-pub mod diag;
 pub mod diff;
 pub mod differential;
+pub mod input;
 pub mod mock;
 pub mod noise;
 pub mod normalize;
@@ -22,4 +22,3 @@ pub mod secret;
 pub mod snapshot;
 pub mod sweep;
 pub mod version;
-pub mod yaml;

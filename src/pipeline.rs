@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::{ConfigError, RunConfig, MOCK_API_KEY};
-use crate::diag::Diagnostics;
+use crate::input::diag::Diagnostics;
 use crate::normalize::{self, Rules};
 use crate::report::{self, BuildContext, Report, TargetInfo};
 use crate::run::{self, RunOptions, SuiteRun, Target, TargetKind};

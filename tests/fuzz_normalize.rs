@@ -229,7 +229,7 @@ proptest! {
     #[test]
     fn user_rules_never_panic(yaml in rules_yaml(), pick in any::<prop::sample::Index>(), edits in prop::collection::vec(edit(), 0..4)) {
         let file = Path::new("apiparity.yaml");
-        let node = match apiparity::yaml::parse(&yaml) {
+        let node = match apiparity::input::yaml::parse(&yaml) {
             Ok(Some(node)) => node,
             Ok(None) | Err(_) => return Ok(()),
         };

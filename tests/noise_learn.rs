@@ -43,7 +43,7 @@ async fn a_random_field_is_suggested() {
     );
 
     // The snippet is valid apiparity.yaml, and with it merged the noise is gone.
-    let root = apiparity::yaml::parse(&yaml).unwrap().unwrap();
+    let root = apiparity::input::yaml::parse(&yaml).unwrap().unwrap();
     let rules = cfg
         .rules
         .merged(root.get("normalize").unwrap(), Path::new("snippet.yaml"))
@@ -104,7 +104,7 @@ async fn each_kind_of_noise_gets_its_rule() {
     );
     // Merged, the snippet silences both.
     let yaml = report.yaml();
-    let root = apiparity::yaml::parse(&yaml).unwrap().unwrap();
+    let root = apiparity::input::yaml::parse(&yaml).unwrap().unwrap();
     let rules = Rules::defaults()
         .merged(root.get("normalize").unwrap(), Path::new("s.yaml"))
         .unwrap_or_else(|e| panic!("{e}\n{yaml}"));

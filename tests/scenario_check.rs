@@ -14,7 +14,7 @@ fn fixtures(sub: &str) -> PathBuf {
 }
 
 /// `relative/file:line:col: message (help)` for every diagnostic, paths relative to `base`.
-fn report(base: &Path, diags: &apiparity::diag::Diagnostics) -> Vec<String> {
+fn report(base: &Path, diags: &apiparity::input::diag::Diagnostics) -> Vec<String> {
     diags
         .0
         .iter()

@@ -13,11 +13,11 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::normalize::config::Ctx;
+use crate::input::diag::{Diagnostic, Diagnostics};
+use crate::input::reader::Reader;
+use crate::input::yaml::{Node, Span};
 use crate::normalize::{default_section, DEFAULT_CONFIG_NAME};
 use crate::pointer::{self, Selector};
-use crate::yaml::{Node, Span};
 
 pub use unified::unified;
 
@@ -110,7 +110,7 @@ impl DiffOptions {
     /// Parses a `diff:` mapping over `self` (same merge semantics as `normalize:`).
     pub fn merged(&self, node: &Node, file: &Path) -> Result<DiffOptions, Diagnostics> {
         let mut out = self.clone();
-        let mut ctx = Ctx::new(file);
+        let mut ctx = Reader::new(file);
         if node.is_null() {
             return Ok(out);
         }
@@ -118,7 +118,7 @@ impl DiffOptions {
             for (k, v) in entries {
                 match k.name.as_str() {
                     "allow_unexpected" => {
-                        if let Some(b) = ctx.bool(v, "diff.allow_unexpected") {
+                        if let Some(b) = ctx.boolean(v, "diff.allow_unexpected") {
                             out.allow_unexpected = b;
                         }
                     }
@@ -128,7 +128,7 @@ impl DiffOptions {
                         })
                     }
                     "ignore" => ctx.selectors(&mut out.ignore, v, "diff.ignore"),
-                    _ => ctx.unknown_key("diff", k, KEYS),
+                    _ => ctx.unknown_key(k, "`diff`", KEYS, None),
                 }
             }
         }

@@ -22,9 +22,9 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-use crate::yaml::Node;
+use crate::input::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct IdRule {
@@ -62,11 +62,11 @@ fn valid_prefix(p: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
-pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.ids") else {
         return;
     };
-    let mut prefix = |ctx: &mut Ctx<'_>, n: &Node| {
+    let mut prefix = |ctx: &mut Reader, n: &Node| {
         let s = ctx.string(n, "normalize.ids.prefixes")?;
         if valid_prefix(&s) {
             Some(s)
@@ -88,16 +88,16 @@ pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
                 &mut prefix,
             ),
             "min_suffix_len" => {
-                if let Some(n) = ctx.usize(v, "normalize.ids.min_suffix_len") {
+                if let Some(n) = ctx.count(v, "normalize.ids.min_suffix_len") {
                     rule.min_suffix_len = n.max(2);
                 }
             }
             "long_suffix_len" => {
-                if let Some(n) = ctx.usize(v, "normalize.ids.long_suffix_len") {
+                if let Some(n) = ctx.count(v, "normalize.ids.long_suffix_len") {
                     rule.long_suffix_len = n.max(2);
                 }
             }
-            _ => ctx.unknown_key("normalize.ids", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.ids`", KEYS, None),
         }
     }
 }

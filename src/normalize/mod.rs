@@ -25,7 +25,6 @@
 //! assert_eq!(n.text("/v1/invoices/in_1MtGmCLkdIwHu7ix6PgS6g8S/pay"), "/v1/invoices/in_1/pay");
 //! ```
 
-pub(crate) mod config;
 mod ids;
 mod numbers;
 mod placeholders;
@@ -39,10 +38,10 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::yaml::{Node, Span};
+use crate::input::diag::{Diagnostic, Diagnostics};
+use crate::input::yaml::{Node, Span};
 
-use config::Ctx;
+use crate::input::reader::Reader;
 
 /// The project's default `apiparity.yaml` (normalizer and diff defaults, commented).
 pub const DEFAULT_CONFIG: &str = include_str!("../../apiparity.yaml");
@@ -51,7 +50,7 @@ pub const DEFAULT_CONFIG_NAME: &str = "apiparity.yaml (built-in)";
 
 /// A top-level section of the built-in [`DEFAULT_CONFIG`].
 pub(crate) fn default_section(name: &str) -> Result<Option<Node>, Diagnostics> {
-    let root = crate::yaml::parse(DEFAULT_CONFIG).map_err(|e| {
+    let root = crate::input::yaml::parse(DEFAULT_CONFIG).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
             DEFAULT_CONFIG_NAME,
             e.span,
@@ -73,7 +72,7 @@ pub struct Rules {
     placeholders: placeholders::PlaceholderRule,
 }
 
-type MergeFn = fn(&mut Rules, &Node, &mut Ctx<'_>);
+type MergeFn = fn(&mut Rules, &Node, &mut Reader);
 
 /// The rule table: `normalize:` keys and the rule kind each one configures.
 const SECTIONS: &[(&str, MergeFn)] = &[
@@ -133,10 +132,10 @@ impl Rules {
     }
 
     /// Parses a `normalize:` mapping (from apiparity.yaml or a scenario's `normalize:` key) over
-    /// `self`, returning the merged rules; errors carry file:line:col (crate::diag).
+    /// `self`, returning the merged rules; errors carry file:line:col (crate::input::diag).
     pub fn merged(&self, node: &Node, file: &Path) -> Result<Rules, Diagnostics> {
         let mut out = self.clone();
-        let mut ctx = Ctx::new(file);
+        let mut ctx = Reader::new(file);
         if node.is_null() {
             return Ok(out);
         }
@@ -146,7 +145,7 @@ impl Rules {
                     Some((_, merge)) => merge(&mut out, v, &mut ctx),
                     None => {
                         let known: Vec<&str> = SECTIONS.iter().map(|(n, _)| *n).collect();
-                        ctx.unknown_key("normalize", k, &known);
+                        ctx.unknown_key(k, "`normalize`", &known, None);
                     }
                 }
             }
@@ -395,7 +394,7 @@ mod tests {
     #[test]
     fn merge_errors_have_positions_and_suggestions() {
         let src = "ids:\n  prefixs: [in]\ntimestamps:\n  fields: [\"/a/~2\"]\nplaceholders:\n  nope: null\nextra: 1\n";
-        let node = crate::yaml::parse(src).unwrap().unwrap();
+        let node = crate::input::yaml::parse(src).unwrap().unwrap();
         let err = Rules::defaults()
             .merged(&node, Path::new("s.yaml"))
             .unwrap_err();
@@ -411,7 +410,7 @@ mod tests {
     #[test]
     fn merge_adds_removes_and_replaces() {
         let src = "ids:\n  prefixes: {remove: [cus], add: [cust]}\nplaceholders:\n  account_name: null\n  customer_email: \"<email>\"\ntimestamps:\n  fields: {replace: [created]}\nrelative_timestamps:\n  due_date: null\n";
-        let node = crate::yaml::parse(src).unwrap().unwrap();
+        let node = crate::input::yaml::parse(src).unwrap().unwrap();
         let r = Rules::defaults()
             .merged(&node, Path::new("s.yaml"))
             .unwrap();
@@ -428,7 +427,7 @@ mod tests {
                 "due_date": 1680641304, "period_start": "<created+0>"})
         );
         // An empty `normalize:` changes nothing.
-        let null = crate::yaml::parse("a: ~\n").unwrap().unwrap();
+        let null = crate::input::yaml::parse("a: ~\n").unwrap().unwrap();
         let same = Rules::defaults()
             .merged(null.get("a").unwrap(), Path::new("s.yaml"))
             .unwrap();

@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct NumberRule {
@@ -20,7 +20,7 @@ pub(crate) struct NumberRule {
 
 pub(crate) const KEYS: &[&str] = &["number_fields", "prefix_fields"];
 
-pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.invoice_numbers") else {
         return;
     };
@@ -36,7 +36,7 @@ pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Ctx<'_>) {
                 v,
                 "normalize.invoice_numbers.prefix_fields",
             ),
-            _ => ctx.unknown_key("normalize.invoice_numbers", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.invoice_numbers`", KEYS, None),
         }
     }
 }

@@ -2,17 +2,17 @@
 //! (`account_name`, `request_log_url`, `next_page`, `client_secret`). Only a non-null STRING is
 //! replaced: `null` vs a value, and a wrong type, stay visible.
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct PlaceholderRule {
     pub fields: Vec<(Selector, String)>,
 }
 
-pub(crate) fn merge(rule: &mut PlaceholderRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut PlaceholderRule, node: &Node, ctx: &mut Reader) {
     ctx.selector_map(
         &mut rule.fields,
         node,

@@ -6,11 +6,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
 use super::timestamps::TimestampRule;
+use crate::input::reader::Reader;
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct RelativeRule {
@@ -18,7 +18,7 @@ pub(crate) struct RelativeRule {
     pub pairs: Vec<(Selector, String)>,
 }
 
-pub(crate) fn merge(rule: &mut RelativeRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut RelativeRule, node: &Node, ctx: &mut Reader) {
     ctx.selector_map(
         &mut rule.pairs,
         node,

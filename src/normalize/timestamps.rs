@@ -5,10 +5,10 @@
 
 use serde_json::Value;
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
 
 pub(crate) const PLACEHOLDER: &str = "<timestamp>";
 
@@ -34,7 +34,7 @@ impl Default for TimestampRule {
 
 pub(crate) const KEYS: &[&str] = &["fields", "min", "max"];
 
-pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.timestamps") else {
         return;
     };
@@ -42,16 +42,16 @@ pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Ctx<'_>) {
         match k.name.as_str() {
             "fields" => ctx.selectors(&mut rule.fields, v, "normalize.timestamps.fields"),
             "min" => {
-                if let Some(n) = ctx.int(v, "normalize.timestamps.min") {
+                if let Some(n) = ctx.integer(v, "normalize.timestamps.min") {
                     rule.min = n;
                 }
             }
             "max" => {
-                if let Some(n) = ctx.int(v, "normalize.timestamps.max") {
+                if let Some(n) = ctx.integer(v, "normalize.timestamps.max") {
                     rule.max = n;
                 }
             }
-            _ => ctx.unknown_key("normalize.timestamps", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.timestamps`", KEYS, None),
         }
     }
     if rule.min > rule.max {

@@ -3,10 +3,10 @@
 //! (a `live_` URL in a test run is a real difference), and so are the host, the other path
 //! segments and the query; the account id inside is handled by the id rule.
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
 
 pub(crate) const MODES: &[&str] = &["test", "live"];
 
@@ -17,14 +17,14 @@ pub(crate) struct UrlRule {
 
 pub(crate) const KEYS: &[&str] = &["fields"];
 
-pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Ctx<'_>) {
+pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.urls") else {
         return;
     };
     for (k, v) in entries {
         match k.name.as_str() {
             "fields" => ctx.selectors(&mut rule.fields, v, "normalize.urls.fields"),
-            _ => ctx.unknown_key("normalize.urls", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.urls`", KEYS, None),
         }
     }
 }

@@ -310,8 +310,8 @@ fn eval(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::yaml::Span;
     use crate::scenario::{Assertion, HeaderAssertion};
-    use crate::yaml::Span;
     use serde_json::json;
 
     fn resp(body: Value) -> Response {

@@ -12,8 +12,8 @@ pub use model::*;
 
 use std::path::Path;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::yaml::Span;
+use crate::input::diag::{Diagnostic, Diagnostics};
+use crate::input::yaml::Span;
 
 /// Loads every scenario under `paths` (files, or directories searched recursively for
 /// `*.yaml`/`*.yml`), validating them all and returning every problem at once.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::yaml::Span;
+use crate::input::yaml::Span;
 
 /// One flow, loaded from one YAML file.
 #[derive(Clone, Debug)]
@@ -26,7 +26,7 @@ pub struct Scenario {
     /// Scenario constants usable as `{{name}}`.
     pub vars: Vec<(String, String)>,
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
-    pub normalize: Option<crate::yaml::Node>,
+    pub normalize: Option<crate::input::yaml::Node>,
     pub steps: Vec<Step>,
     /// Steps that always run after `steps`, even when one failed.
     pub teardown: Vec<Step>,

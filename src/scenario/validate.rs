@@ -1,15 +1,16 @@
 //! Turns one file's YAML tree into a [`Scenario`], collecting every problem on the way
 //! (the user fixes a file in one pass, not one error per run).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use super::model::*;
 use super::template;
-use crate::diag::{did_you_mean, Diagnostic};
-use crate::yaml::{Key, Kind, Node, Scalar, Span};
+use crate::input::diag::{did_you_mean, Diagnostic};
+use crate::input::reader::{one_of_list, start, Reader, START};
+use crate::input::yaml::{Key, Kind, Node, Scalar, Span};
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -63,27 +64,20 @@ pub(crate) struct Checked {
 /// Parses and validates one file's source.
 pub(crate) fn check_file(file: &Path, key: &str, source: &str) -> Checked {
     let mut cx = Cx::new(file);
-    let root = match crate::yaml::parse(source) {
-        Ok(Some(root)) => root,
-        Ok(None) => {
-            cx.error(
+    let Some(root) = cx.r.parse(source) else {
+        if cx.r.error_count() == 0 {
+            cx.r.error(
                 START,
                 "empty scenario file: expected a mapping with `steps`",
             );
-            return cx.finish(None, None);
         }
-        Err(e) => {
-            cx.error(e.span, format!("invalid YAML: {}", e.message));
-            return cx.finish(None, None);
-        }
+        return cx.finish(None, None);
     };
     let scenario = cx.scenario(&root, key);
     let name = scenario_name(&root, key);
     cx.resolve_variables();
     cx.finish(scenario, name)
 }
-
-const START: Span = Span { line: 1, col: 1 };
 
 fn scenario_name(root: &Node, key: &str) -> Option<(String, Span)> {
     match root.get("name") {
@@ -119,8 +113,8 @@ struct CaptureDef {
 }
 
 struct Cx {
-    file: PathBuf,
-    diags: Vec<Diagnostic>,
+    /// The typed reader: positions, wording, every problem collected.
+    r: Reader,
     vars: Vec<String>,
     uses: Vec<VarUse>,
     captures: Vec<CaptureDef>,
@@ -176,23 +170,6 @@ fn looks_like_real_key(s: &str) -> bool {
         })
 }
 
-/// Where a node starts, for messages. yaml-rust2 marks a block mapping at its first `:`
-/// (after the first key); the first key is where a reader looks.
-fn start(node: &Node) -> Span {
-    match node.as_map() {
-        Some([(k, _), ..]) if k.span < node.span => k.span,
-        _ => node.span,
-    }
-}
-
-fn one_of_list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Help for a key that exists, just at another level.
 fn misplaced_help(key: &str, place: &str) -> Option<String> {
     let home = if REQUEST_KEYS.contains(&key) && place != "request" {
@@ -216,8 +193,7 @@ fn misplaced_help(key: &str, place: &str) -> Option<String> {
 impl Cx {
     fn new(file: &Path) -> Self {
         Cx {
-            file: file.to_path_buf(),
-            diags: Vec::new(),
+            r: Reader::new(file),
             vars: Vec::new(),
             uses: Vec::new(),
             captures: Vec::new(),
@@ -225,152 +201,29 @@ impl Cx {
         }
     }
 
-    fn finish(mut self, scenario: Option<Scenario>, name: Option<(String, Span)>) -> Checked {
+    fn finish(self, scenario: Option<Scenario>, name: Option<(String, Span)>) -> Checked {
         // Reading order, not discovery order: variables are resolved after all steps are read.
-        self.diags.sort_by_key(|d| d.span);
-        let scenario = if self.diags.is_empty() {
-            scenario
-        } else {
-            None
-        };
+        let diags = self.r.into_diagnostics();
+        let scenario = if diags.is_empty() { scenario } else { None };
         Checked {
             scenario,
             name,
-            diags: self.diags,
+            diags,
         }
     }
 
-    fn diag(&self, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(&self.file, span, message)
-    }
-
-    fn push(&mut self, d: Diagnostic) {
-        self.diags.push(d);
-    }
-
-    fn error(&mut self, span: Span, message: impl Into<String>) {
-        let d = self.diag(span, message);
-        self.push(d);
-    }
-
-    fn wrong_type(&mut self, node: &Node, expected: &str, what: &str) {
-        let d = self
-            .diag(
-                start(node),
-                format!("expected {expected}, found {}", node.describe()),
-            )
-            .label(format!("`{what}`"));
-        self.push(d);
-    }
-
-    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Key, Node)]> {
-        let m = node.as_map();
-        if m.is_none() {
-            self.wrong_type(node, "a mapping", what);
-        }
-        m
-    }
-
-    fn seq<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Node]> {
-        let s = node.as_seq();
-        if s.is_none() {
-            self.wrong_type(node, "a sequence", what);
-        }
-        s
-    }
-
-    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
-        match node.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.wrong_type(node, "a string", what);
-                None
-            }
-        }
-    }
-
-    /// Any non-null scalar, as text (`7` and `"7"` alike).
-    fn text(&mut self, node: &Node, what: &str) -> Option<String> {
-        match &node.kind {
-            Kind::Scalar(Scalar::Null) | Kind::Seq(_) | Kind::Map(_) => {
-                self.wrong_type(node, "a scalar", what);
-                None
-            }
-            Kind::Scalar(_) => node.scalar_text(),
-        }
-    }
-
-    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
-        match node.kind {
-            Kind::Scalar(Scalar::Bool(b)) => Some(b),
-            _ => {
-                self.wrong_type(node, "a boolean", what);
-                None
-            }
-        }
-    }
-
-    fn integer(&mut self, node: &Node, what: &str) -> Option<i64> {
-        match node.kind {
-            Kind::Scalar(Scalar::Int(i)) => Some(i),
-            _ => {
-                self.wrong_type(node, "an integer", what);
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
-        match node.kind {
-            Kind::Scalar(Scalar::Int(i)) => Some(i as f64),
-            Kind::Scalar(Scalar::Float(f)) => Some(f),
-            _ => {
-                self.wrong_type(node, "a number", what);
-                None
-            }
-        }
-    }
-
+    /// Unknown keys, with a hint when the key belongs at another level.
     fn check_keys(&mut self, entries: &[(Key, Node)], allowed: &[&str], place: &str) {
-        for (k, _) in entries {
-            if allowed.contains(&k.name.as_str()) {
-                continue;
-            }
-            let d = self
-                .diag(k.span, format!("unknown key `{}` in {place}", k.name))
-                .label("unknown key");
-            let d = match did_you_mean(&k.name, allowed) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => match misplaced_help(&k.name, place) {
-                    Some(h) => d.help(h),
-                    None => d.help(format!("expected one of {}", one_of_list(allowed))),
-                },
-            };
-            self.push(d);
-        }
-    }
-
-    fn require<'n>(
-        &mut self,
-        entries: &'n [(Key, Node)],
-        at: Span,
-        key: &str,
-        place: &str,
-    ) -> Option<&'n Node> {
-        let found = entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v);
-        if found.is_none() {
-            let d = self
-                .diag(at, format!("missing required key `{key}` in {place}"))
-                .label(format!("this {place} needs `{key}`"));
-            self.push(d);
-        }
-        found
+        self.r
+            .check_keys_hinted(entries, allowed, place, &|k| misplaced_help(k, place));
     }
 
     /// Checks a string that may hold `{{var}}` templates and records the variables it uses.
     fn templated(&mut self, s: &str, span: Span) {
         match template::parse(s) {
-            Err(reason) => self.error(span, format!("malformed template `{s}`: {reason}")),
+            Err(reason) => self
+                .r
+                .error(span, format!("malformed template `{s}`: {reason}")),
             Ok(pieces) => {
                 for p in pieces {
                     if let template::Piece::Var(name) = p {
@@ -399,9 +252,10 @@ impl Cx {
         match pointer_problem(p) {
             Some(problem) => {
                 let d = self
+                    .r
                     .diag(span, format!("invalid JSON pointer `{p}`: {problem}"))
                     .label("JSON pointer");
-                self.push(d);
+                self.r.push(d);
                 false
             }
             None => true,
@@ -411,7 +265,7 @@ impl Cx {
     // ---- the scenario ----
 
     fn scenario(&mut self, root: &Node, key: &str) -> Option<Scenario> {
-        let entries = self.map(root, "scenario")?;
+        let entries = self.r.map(root, "scenario")?;
         self.check_keys(entries, TOP_KEYS, "scenario");
 
         let mut name = key.to_string();
@@ -426,34 +280,34 @@ impl Cx {
         for (k, v) in entries {
             match k.name.as_str() {
                 "name" => {
-                    if let Some(s) = self.string(v, "name") {
+                    if let Some(s) = self.r.string(v, "name") {
                         if s.trim().is_empty() {
-                            self.error(v.span, "scenario name must not be empty");
+                            self.r.error(v.span, "scenario name must not be empty");
                         }
                         name = s;
                     }
                 }
                 "description" => {
-                    if let Some(s) = self.string(v, "description") {
+                    if let Some(s) = self.r.string(v, "description") {
                         description = s;
                     }
                 }
                 "tags" => tags = self.tags(v),
                 "stripe_version" => {
-                    if let Some(s) = self.string(v, "stripe_version") {
+                    if let Some(s) = self.r.string(v, "stripe_version") {
                         if crate::version::version_date(&s).is_none() {
                             let d = self
-                                .diag(v.span, format!("invalid Stripe API version `{s}`"))
+                                .r.diag(v.span, format!("invalid Stripe API version `{s}`"))
                                 .help("expected `YYYY-MM-DD` or `YYYY-MM-DD.release`, e.g. `2025-03-31.basil`");
-                            self.push(d);
+                            self.r.push(d);
                         }
                         stripe_version = Some(s);
                     }
                 }
                 "reference" => {
-                    if let Some(s) = self.string(v, "reference") {
+                    if let Some(s) = self.r.string(v, "reference") {
                         if s.trim().is_empty() {
-                            self.error(v.span, "`reference` must not be empty");
+                            self.r.error(v.span, "`reference` must not be empty");
                         }
                         reference = Some(s);
                     }
@@ -469,7 +323,7 @@ impl Cx {
         self.vars = vars.iter().map(|(n, _)| n.clone()).collect();
 
         if steps_node.is_none() {
-            self.require(entries, start(root), "steps", "scenario");
+            self.r.require(entries, start(root), "steps", "scenario");
         }
         // Step ids are unique across steps and teardown: (id, line of first use).
         let mut ids: Vec<(String, usize)> = Vec::new();
@@ -477,7 +331,7 @@ impl Cx {
             Some(n) => {
                 let steps = self.step_list(n, Phase::Main, &mut ids);
                 if n.as_seq().is_some_and(|s| s.is_empty()) {
-                    self.error(n.span, "a scenario needs at least one step");
+                    self.r.error(n.span, "a scenario needs at least one step");
                 }
                 steps
             }
@@ -489,7 +343,7 @@ impl Cx {
         };
 
         Some(Scenario {
-            file: self.file.clone(),
+            file: self.r.file().to_path_buf(),
             key: key.to_string(),
             name,
             description,
@@ -504,27 +358,28 @@ impl Cx {
     }
 
     fn tags(&mut self, node: &Node) -> Vec<String> {
-        let Some(items) = self.seq(node, "tags") else {
+        let Some(items) = self.r.seq(node, "tags") else {
             return Vec::new();
         };
-        items.iter().filter_map(|t| self.text(t, "tag")).collect()
+        items.iter().filter_map(|t| self.r.text(t, "tag")).collect()
     }
 
     fn vars(&mut self, node: &Node) -> Vec<(String, String)> {
-        let Some(entries) = self.map(node, "vars") else {
+        let Some(entries) = self.r.map(node, "vars") else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for (k, v) in entries {
             if !is_identifier(&k.name) {
                 let d = self
+                    .r
                     .diag(k.span, format!("invalid variable name `{}`", k.name))
                     .help("variable names are letters, digits and `_`, not starting with a digit");
-                self.push(d);
+                self.r.push(d);
                 continue;
             }
             if BUILTIN_VARS.contains(&k.name.as_str()) {
-                self.error(
+                self.r.error(
                     k.span,
                     format!(
                         "`{}` is a built-in variable and cannot be redefined",
@@ -533,14 +388,15 @@ impl Cx {
                 );
                 continue;
             }
-            let Some(value) = self.text(v, "vars") else {
+            let Some(value) = self.r.text(v, "vars") else {
                 continue;
             };
             if value.contains("{{") {
                 let d = self
+                    .r
                     .diag(v.span, "templates are not expanded inside `vars`")
                     .help("`vars` are constants; use the template where the value is used");
-                self.push(d);
+                self.r.push(d);
                 continue;
             }
             out.push((k.name.clone(), value));
@@ -558,7 +414,7 @@ impl Cx {
             Phase::Main => "steps",
             Phase::Teardown => "teardown",
         };
-        let Some(items) = self.seq(node, what) else {
+        let Some(items) = self.r.seq(node, what) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -573,26 +429,29 @@ impl Cx {
     }
 
     fn step(&mut self, node: &Node, phase: Phase, ids: &mut Vec<(String, usize)>) -> Option<Step> {
-        let entries = self.map(node, "step")?;
+        let entries = self.r.map(node, "step")?;
         self.check_keys(entries, STEP_KEYS, "step");
 
         let id = self
+            .r
             .require(entries, start(node), "id", "step")
             .and_then(|v| {
-                let id = self.text(v, "id")?;
+                let id = self.r.text(v, "id")?;
                 if !is_step_id(&id) {
                     let d = self
+                        .r
                         .diag(v.span, format!("invalid step id `{id}`"))
                         .help("step ids use lower-case letters, digits, `_` and `-`");
-                    self.push(d);
+                    self.r.push(d);
                 } else if let Some((_, line)) = ids.iter().find(|(i, _)| *i == id) {
                     let d = self
+                        .r
                         .diag(
                             v.span,
                             format!("duplicate step id `{id}` (first used at line {line})"),
                         )
                         .label("duplicate id");
-                    self.push(d);
+                    self.r.push(d);
                 } else {
                     ids.push((id.clone(), v.span.line));
                 }
@@ -600,6 +459,7 @@ impl Cx {
             });
 
         let request = self
+            .r
             .require(entries, start(node), "request", "step")
             .and_then(|r| self.request(r));
 
@@ -616,12 +476,13 @@ impl Cx {
             Some((k, v)) => {
                 if let Some(m) = method.filter(|m| *m != "GET") {
                     let d = self
+                        .r
                         .diag(
                             k.span,
                             format!("`retry` is only allowed on GET steps, not {m}"),
                         )
                         .help("re-sending a write could repeat its side effects");
-                    self.push(d);
+                    self.r.push(d);
                 }
                 self.retry(v)
             }
@@ -631,9 +492,10 @@ impl Cx {
             if e.status.is_none() && e.body.is_empty() && e.headers.is_empty() {
                 if let Some((k, _)) = entries.iter().find(|(k, _)| k.name == "retry") {
                     let d = self
+                        .r
                         .diag(k.span, "`retry` needs expectations to wait for")
                         .help("add `expect: status` or `expect: body` assertions to this step");
-                    self.push(d);
+                    self.r.push(d);
                 }
             }
         }
@@ -660,7 +522,7 @@ impl Cx {
 
     /// `seed: 000-finalize.json`: a file name in shared/seeds/responses.
     fn seed(&mut self, node: &Node) -> Option<String> {
-        let s = self.string(node, "seed")?;
+        let s = self.r.string(node, "seed")?;
         let (number, rest) = s.split_at(s.find('-').unwrap_or(0));
         let endpoint = rest.strip_prefix('-').and_then(|r| r.strip_suffix(".json"));
         let ok = number.len() == 3
@@ -670,27 +532,30 @@ impl Cx {
             });
         if !ok {
             let d = self
+                .r
                 .diag(node.span, format!("invalid seed file name `{s}`"))
                 .help("seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`");
-            self.push(d);
+            self.r.push(d);
             return None;
         }
         Some(s)
     }
 
     fn request(&mut self, node: &Node) -> Option<RequestSpec> {
-        let entries = self.map(node, "request")?;
+        let entries = self.r.map(node, "request")?;
         self.check_keys(entries, REQUEST_KEYS, "request");
 
         let method = self
+            .r
             .require(entries, start(node), "method", "request")
             .and_then(|m| {
-                let s = self.string(m, "method")?;
+                let s = self.r.string(m, "method")?;
                 let upper = s.to_ascii_uppercase();
                 if METHODS.contains(&upper.as_str()) {
                     Some(upper)
                 } else {
                     let d = self
+                        .r
                         .diag(m.span, format!("invalid method `{s}`"))
                         .label("method");
                     // Only near-typos get a guess: `PUT` is not a misspelt `GET`.
@@ -701,20 +566,22 @@ impl Cx {
                         Some(g) => d.help(format!("did you mean `{g}`?")),
                         None => d.help("expected GET, POST or DELETE (Stripe updates with POST)"),
                     };
-                    self.push(d);
+                    self.r.push(d);
                     None
                 }
             });
 
         let path = self
+            .r
             .require(entries, start(node), "path", "request")
             .and_then(|p| {
-                let s = self.string(p, "path")?;
+                let s = self.r.string(p, "path")?;
                 if !s.starts_with('/') {
                     let d = self
+                        .r
                         .diag(p.span, format!("path `{s}` must start with `/`"))
                         .help("paths are relative to the target's base URL, e.g. `/v1/invoices`");
-                    self.push(d);
+                    self.r.push(d);
                 }
                 self.templated(&s, p.span);
                 Some(s)
@@ -730,9 +597,10 @@ impl Cx {
                 "form" => {
                     if let Some(m) = method.as_deref().filter(|m| *m != "POST") {
                         let d = self
+                            .r
                             .diag(k.span, format!("`form` is only allowed on POST, not {m}"))
                             .help("GET and DELETE carry parameters in `query`");
-                        self.push(d);
+                        self.r.push(d);
                     }
                     form = self.params(v, "form");
                 }
@@ -752,7 +620,7 @@ impl Cx {
     }
 
     fn params(&mut self, node: &Node, what: &str) -> Vec<(String, Param)> {
-        let Some(entries) = self.map(node, what) else {
+        let Some(entries) = self.r.map(node, what) else {
             return Vec::new();
         };
         entries
@@ -786,13 +654,14 @@ impl Cx {
         if is_header_name(&k.name) {
             true
         } else {
-            self.error(k.span, format!("invalid header name `{}`", k.name));
+            self.r
+                .error(k.span, format!("invalid header name `{}`", k.name));
             false
         }
     }
 
     fn request_headers(&mut self, node: &Node) -> Vec<(String, String)> {
-        let Some(entries) = self.map(node, "headers") else {
+        let Some(entries) = self.r.map(node, "headers") else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -802,12 +671,12 @@ impl Cx {
             }
             if k.name.eq_ignore_ascii_case("authorization") {
                 let d = self
-                    .diag(k.span, "set credentials with `auth:`, not an `Authorization` header")
+                    .r.diag(k.span, "set credentials with `auth:`, not an `Authorization` header")
                     .help("`auth: none`, `auth: {bearer: \"sk_test_bogus\"}` or `auth: {basic: \"…\"}`");
-                self.push(d);
+                self.r.push(d);
                 continue;
             }
-            let Some(value) = self.text(v, "header value") else {
+            let Some(value) = self.r.text(v, "header value") else {
                 continue;
             };
             self.templated(&value, v.span);
@@ -822,14 +691,14 @@ impl Cx {
                 "default" => Some(Auth::Default),
                 "none" => Some(Auth::None),
                 other => {
-                    let d = self.diag(node.span, format!("invalid auth `{other}`"));
+                    let d = self.r.diag(node.span, format!("invalid auth `{other}`"));
                     let d = match did_you_mean(other, AUTH_WORDS) {
                         Some(g) => d.help(format!("did you mean `{g}`?")),
                         None => d.help(
                             "expected `default`, `none`, `{bearer: \"…\"}` or `{basic: \"…\"}`",
                         ),
                     };
-                    self.push(d);
+                    self.r.push(d);
                     None
                 }
             },
@@ -842,17 +711,18 @@ impl Cx {
                 match known.as_slice() {
                     [] => {
                         if entries.is_empty() {
-                            self.error(start(node), "`auth` needs `bearer` or `basic`");
+                            self.r
+                                .error(start(node), "`auth` needs `bearer` or `basic`");
                         }
                         None
                     }
                     [(k, v)] => {
-                        let key = self.string(v, &k.name)?;
+                        let key = self.r.string(v, &k.name)?;
                         if looks_like_real_key(&key) {
                             let d = self
-                                .diag(v.span, "this looks like a real Stripe key")
+                                .r.diag(v.span, "this looks like a real Stripe key")
                                 .help("never commit keys; use an obvious fake like `sk_test_bogus`, or `{{env.NAME}}`");
-                            self.push(d);
+                            self.r.push(d);
                         }
                         self.templated(&key, v.span);
                         Some(if k.name == "bearer" {
@@ -862,39 +732,42 @@ impl Cx {
                         })
                     }
                     [_, (k, _), ..] => {
-                        self.error(k.span, "`auth` takes one of `bearer` or `basic`, not both");
+                        self.r
+                            .error(k.span, "`auth` takes one of `bearer` or `basic`, not both");
                         None
                     }
                 }
             }
             _ => {
-                self.wrong_type(node, "`default`, `none` or a mapping", "auth");
+                self.r
+                    .wrong_type(node, "`default`, `none` or a mapping", "auth");
                 None
             }
         }
     }
 
     fn expect(&mut self, node: &Node, phase: Phase) -> Option<Expect> {
-        let entries = self.map(node, "expect")?;
+        let entries = self.r.map(node, "expect")?;
         self.check_keys(entries, EXPECT_KEYS, "expect");
         let mut expect = default_expect(phase);
         for (k, v) in entries {
             match k.name.as_str() {
                 "status" => {
-                    if let Some(s) = self.integer(v, "status") {
+                    if let Some(s) = self.r.integer(v, "status") {
                         match u16::try_from(s) {
                             Ok(s) if (100..=599).contains(&s) => expect.status = Some(s),
                             _ => {
                                 let d = self
+                                    .r
                                     .diag(v.span, format!("invalid HTTP status {s}"))
                                     .help("statuses are 100 to 599");
-                                self.push(d);
+                                self.r.push(d);
                             }
                         }
                     }
                 }
                 "body" => {
-                    if let Some(entries) = self.map(v, "body") {
+                    if let Some(entries) = self.r.map(v, "body") {
                         for (ptr, value) in entries {
                             let valid = self.pointer(&ptr.name, ptr.span);
                             if let Some(op) = self.assertion(value, false) {
@@ -910,7 +783,7 @@ impl Cx {
                     }
                 }
                 "headers" => {
-                    if let Some(entries) = self.map(v, "headers") {
+                    if let Some(entries) = self.r.map(v, "headers") {
                         for (name, value) in entries {
                             let valid = self.header_name(name);
                             if let Some(op) = self.assertion(value, true) {
@@ -926,7 +799,7 @@ impl Cx {
                     }
                 }
                 "snapshot" => {
-                    if let Some(b) = self.boolean(v, "snapshot") {
+                    if let Some(b) = self.r.boolean(v, "snapshot") {
                         expect.snapshot = b;
                     }
                 }
@@ -958,6 +831,7 @@ impl Cx {
             } else {
                 bad = true;
                 let d = self
+                    .r
                     .diag(k.span, format!("unknown assertion operator `{}`", k.name))
                     .label("not an operator");
                 let d = if k.name == "seconds" {
@@ -970,11 +844,12 @@ impl Cx {
                         one_of_list(OPERATORS)
                     ))
                 };
-                self.push(d);
+                self.r.push(d);
             }
         }
         if let [_, (second, _), ..] = ops.as_slice() {
             let d = self
+                .r
                 .diag(
                     second.span,
                     format!(
@@ -983,7 +858,7 @@ impl Cx {
                     ),
                 )
                 .help("write a second assertion on another pointer instead, or use `one_of`");
-            self.push(d);
+            self.r.push(d);
             return None;
         }
         let (op, v) = *ops.first()?;
@@ -1002,9 +877,9 @@ impl Cx {
                 })
             }
             "one_of" => {
-                let items = self.seq(v, "one_of")?;
+                let items = self.r.seq(v, "one_of")?;
                 if items.is_empty() {
-                    self.error(v.span, "`one_of` needs at least one value");
+                    self.r.error(v.span, "`one_of` needs at least one value");
                     return None;
                 }
                 items.iter().for_each(|n| self.templated_tree(n));
@@ -1013,14 +888,15 @@ impl Cx {
                 ))
             }
             "matches" => {
-                let re = self.string(v, "matches")?;
+                let re = self.r.string(v, "matches")?;
                 // A value spliced into a regex would need escaping to mean itself; the
                 // runner matches the pattern as written, so templates are refused here.
                 if re.contains("{{") {
                     let d = self
+                        .r
                         .diag(v.span, "templates are not expanded in `matches`")
                         .help("compare a captured value with `eq` or `contains` instead");
-                    self.push(d);
+                    self.r.push(d);
                     return None;
                 }
                 if let Err(e) = regex::Regex::new(&re) {
@@ -1029,59 +905,62 @@ impl Cx {
                     let last = msg.lines().last().unwrap_or("").trim();
                     let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
                     let d = self
+                        .r
                         .diag(v.span, format!("invalid regular expression `{re}`: {last}"))
                         .label("regex");
-                    self.push(d);
+                    self.r.push(d);
                     return None;
                 }
                 Some(AssertOp::Matches(re))
             }
-            "exists" => self.boolean(v, "exists").map(AssertOp::Exists),
+            "exists" => self.r.boolean(v, "exists").map(AssertOp::Exists),
             "type" => {
-                let t = self.string(v, "type")?;
+                let t = self.r.string(v, "type")?;
                 if TYPE_NAMES.contains(&t.as_str()) {
                     Some(AssertOp::Type(t))
                 } else {
-                    let d = self.diag(v.span, format!("unknown JSON type `{t}`"));
+                    let d = self.r.diag(v.span, format!("unknown JSON type `{t}`"));
                     let d = match did_you_mean(&t, TYPE_NAMES) {
                         Some(g) => d.help(format!("did you mean `{g}`?")),
                         None => d.help(format!("expected one of {}", one_of_list(TYPE_NAMES))),
                     };
-                    self.push(d);
+                    self.r.push(d);
                     None
                 }
             }
-            "gt" => self.number(v, "gt").map(AssertOp::Gt),
-            "gte" => self.number(v, "gte").map(AssertOp::Gte),
-            "lt" => self.number(v, "lt").map(AssertOp::Lt),
-            "lte" => self.number(v, "lte").map(AssertOp::Lte),
+            "gt" => self.r.number(v, "gt").map(AssertOp::Gt),
+            "gte" => self.r.number(v, "gte").map(AssertOp::Gte),
+            "lt" => self.r.number(v, "lt").map(AssertOp::Lt),
+            "lte" => self.r.number(v, "lte").map(AssertOp::Lte),
             "len" => {
-                let n = self.integer(v, "len")?;
+                let n = self.r.integer(v, "len")?;
                 match usize::try_from(n) {
                     Ok(n) => Some(AssertOp::Len(n)),
                     Err(_) => {
-                        self.error(v.span, format!("`len` must not be negative, found {n}"));
+                        self.r
+                            .error(v.span, format!("`len` must not be negative, found {n}"));
                         None
                     }
                 }
             }
             "offset_from" => {
                 if header {
-                    self.error(
+                    self.r.error(
                         op.span,
                         "`offset_from` compares body fields; it cannot be used on headers",
                     );
                     return None;
                 }
-                let pointer = self.string(v, "offset_from")?;
+                let pointer = self.r.string(v, "offset_from")?;
                 let valid = self.pointer(&pointer, v.span);
                 let seconds = match entries.iter().find(|(k, _)| k.name == "seconds") {
-                    Some((_, s)) => self.integer(s, "seconds"),
+                    Some((_, s)) => self.r.integer(s, "seconds"),
                     None => {
                         let d = self
+                            .r
                             .diag(op.span, "`offset_from` needs `seconds`")
                             .help("e.g. `{offset_from: /created, seconds: 604800}`");
-                        self.push(d);
+                        self.r.push(d);
                         None
                     }
                 };
@@ -1093,7 +972,7 @@ impl Cx {
     }
 
     fn captures(&mut self, node: &Node, step_id: &str) -> Vec<Capture> {
-        let Some(entries) = self.map(node, "capture") else {
+        let Some(entries) = self.r.map(node, "capture") else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -1101,30 +980,32 @@ impl Cx {
             let mut ok = true;
             if !is_identifier(&k.name) {
                 let d = self
+                    .r
                     .diag(k.span, format!("invalid variable name `{}`", k.name))
                     .help("variable names are letters, digits and `_`, not starting with a digit");
-                self.push(d);
+                self.r.push(d);
                 ok = false;
             } else if BUILTIN_VARS.contains(&k.name.as_str()) {
-                self.error(
+                self.r.error(
                     k.span,
                     format!("`{}` is a built-in variable and cannot be captured", k.name),
                 );
                 ok = false;
             } else if self.vars.contains(&k.name) {
-                self.error(
+                self.r.error(
                     k.span,
                     format!("`{}` is defined in `vars` and cannot be captured", k.name),
                 );
                 ok = false;
             }
-            let Some(src) = self.string(v, "capture") else {
+            let Some(src) = self.r.string(v, "capture") else {
                 continue;
             };
             let source = if let Some(h) = src.strip_prefix("header:") {
                 let h = h.trim();
                 if !is_header_name(h) {
-                    self.error(v.span, format!("invalid header name `{h}` in capture"));
+                    self.r
+                        .error(v.span, format!("invalid header name `{h}` in capture"));
                     ok = false;
                 }
                 CaptureSource::Header(h.to_string())
@@ -1152,54 +1033,31 @@ impl Cx {
     }
 
     fn retry(&mut self, node: &Node) -> Option<Retry> {
-        let entries = self.map(node, "retry")?;
+        let entries = self.r.map(node, "retry")?;
         self.check_keys(entries, RETRY_KEYS, "retry");
         let mut interval = Some(DEFAULT_RETRY_INTERVAL);
         let mut timeout = Some(DEFAULT_RETRY_TIMEOUT);
         for (k, v) in entries {
             match k.name.as_str() {
-                "interval" => interval = self.duration(v, "interval"),
-                "timeout" => timeout = self.duration(v, "timeout"),
+                "interval" => interval = self.r.duration(v, "interval"),
+                "timeout" => timeout = self.r.duration(v, "timeout"),
                 _ => {}
             }
         }
         let (interval, timeout) = (interval?, timeout?);
         if interval.is_zero() {
-            self.error(start(node), "retry `interval` must be more than zero");
+            self.r
+                .error(start(node), "retry `interval` must be more than zero");
             return None;
         }
         if timeout < interval {
-            self.error(
+            self.r.error(
                 start(node),
                 "retry `timeout` is shorter than its `interval`",
             );
             return None;
         }
         Some(Retry { interval, timeout })
-    }
-
-    fn duration(&mut self, node: &Node, what: &str) -> Option<Duration> {
-        let Some(text) = node.as_str() else {
-            let d = self
-                .diag(
-                    node.span,
-                    format!("expected a duration, found {}", node.describe()),
-                )
-                .label(format!("`{what}`"))
-                .help("durations have a unit: `2s`, `90s`, `1m`");
-            self.push(d);
-            return None;
-        };
-        match humantime::parse_duration(text) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                let d = self
-                    .diag(node.span, format!("invalid duration `{text}`: {e}"))
-                    .help("durations have a unit: `2s`, `90s`, `1m`");
-                self.push(d);
-                None
-            }
-        }
     }
 
     // ---- variables ----
@@ -1230,6 +1088,7 @@ impl Cx {
                 continue;
             }
             let d = self
+                .r
                 .diag(u.span, format!("undefined variable `{name}`"))
                 .label("undefined");
             let later = self.captures.iter().find(|c| c.var == name);
@@ -1249,7 +1108,7 @@ impl Cx {
                     ),
                 }
             };
-            self.push(d);
+            self.r.push(d);
         }
     }
 }

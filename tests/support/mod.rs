@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use apiparity::input::yaml::Span;
 use apiparity::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
 use apiparity::scenario::{
     Auth, Capture, CaptureSource, Expect, Param, RequestSpec, Scenario, Step,
 };
 use apiparity::secret::Secret;
-use apiparity::yaml::Span;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::yaml::Span;
+use crate::input::yaml::Span;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
