@@ -20,10 +20,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{RunConfig, MOCK_API_KEY};
+use crate::config::RunConfig;
 use crate::diff::{self, DiffKind, DiffOptions, Difference};
 use crate::normalize::{self, NormalizedStep, Rules};
-use crate::pipeline::{self, Planned};
+use crate::pipeline::Planned;
 use crate::run::{
     self, ExpectFailure, Outcome, ScenarioRun, StepRun, SuiteRun, Target, TargetKind,
 };
@@ -172,21 +172,12 @@ pub async fn diff_targets(
     cfg: &RunConfig,
 ) -> DiffReport {
     let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-    let (left_id, right_id) = (pipeline::new_run_id(), pipeline::new_run_id());
-    let left_opts = pipeline::run_options(cfg, left.clone(), &left_id);
-    let right_opts = pipeline::run_options(cfg, right.clone(), &right_id);
-    let (left_run, right_run) = tokio::join!(
-        run::run(&scenarios, &left_opts),
-        run::run(&scenarios, &right_opts)
-    );
-    let mut redactor = pipeline::redactor(cfg, &left);
-    if let Some(k) = right
-        .api_key
-        .as_ref()
-        .filter(|k| k.expose() != MOCK_API_KEY)
-    {
-        redactor.add(k.expose());
-    }
+    let (left_id, right_id) = (run::new_run_id(), run::new_run_id());
+    let (ls, rs) = (cfg.session(&left, &left_id), cfg.session(&right, &right_id));
+    let (left_run, right_run) =
+        tokio::join!(run::run(&scenarios, &ls.run), run::run(&scenarios, &rs.run));
+    let mut redactor = ls.redactor;
+    redactor.merge(&rs.redactor);
     let side = |t: &Target, id: &str, run: &SuiteRun| Side {
         base_url: t.base_url.clone(),
         kind: t.kind,
@@ -262,7 +253,7 @@ pub(crate) fn rules_for(planned: &[Planned], scenario: &Arc<Scenario>) -> Arc<Ru
         .iter()
         .find(|p| Arc::ptr_eq(&p.scenario, scenario) || p.scenario.key == scenario.key)
         .map(|p| Arc::clone(&p.rules))
-        .unwrap_or_else(|| Arc::new(Rules::defaults()))
+        .unwrap_or_else(|| Arc::new(crate::config::default_rules()))
 }
 
 fn compare_scenario(

@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::config::RunConfig;
 use crate::diff::{self, DiffKind, DiffOptions};
 use crate::normalize;
-use crate::pipeline::{self, Planned};
+use crate::pipeline::Planned;
 use crate::run::{self, Outcome, SuiteRun, Target};
 use crate::scenario::Scenario;
 use crate::secret::Redactor;
@@ -93,12 +93,13 @@ pub async fn learn_noise(
 ) -> NoiseReport {
     let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
     let mut done = Vec::new();
+    let mut redactor = None;
     for _ in 0..runs.max(2) {
-        let run_id = pipeline::new_run_id();
-        let opts = pipeline::run_options(cfg, target.clone(), &run_id);
-        done.push(run::run(&scenarios, &opts).await);
+        let session = cfg.session(&target, &run::new_run_id());
+        done.push(run::run(&scenarios, &session.run).await);
+        redactor.get_or_insert(session.redactor);
     }
-    let redactor = pipeline::redactor(cfg, &target);
+    let redactor = redactor.unwrap_or_default();
     noise_from_runs(planned, &done, &cfg.diff, &redactor, &target.base_url)
 }
 

@@ -4,14 +4,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::{ConfigError, RunConfig, MOCK_API_KEY};
+use crate::config::{target, InputError, RunConfig, Session, TargetChoice};
 use crate::input::diag::Diagnostics;
 use crate::normalize::{self, Rules};
-use crate::report::{self, BuildContext, Report, TargetInfo};
-use crate::run::{self, RunOptions, SuiteRun, Target, TargetKind};
+use crate::report::{self, BuildContext, Report};
+use crate::run::{self, SuiteRun, Target};
 use crate::scenario::{self, Scenario};
-use crate::secret::{Redactor, Secret};
-use crate::snapshot::{self, Source, StepComparison};
+use crate::snapshot::{self, StepComparison};
 
 /// A scenario ready to run: with its own rules (apiparity.yaml merged with its `normalize:`).
 #[derive(Clone, Debug)]
@@ -23,7 +22,7 @@ pub struct Planned {
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Input(#[from] InputError),
     #[error("could not start the embedded mock: {0}")]
     Mock(std::io::Error),
     #[error(transparent)]
@@ -32,13 +31,22 @@ pub enum PipelineError {
     Report(#[from] report::ReportError),
 }
 
+/// The suite, validated: the scenarios selected by tags and filters, and every scenario key
+/// (a baseline is checked against all of them, not just the selected ones).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub selected: Vec<Planned>,
+    pub all_keys: Vec<String>,
+}
+
 /// Loads and validates every scenario (and its rule overrides); applies tag/name filters.
 /// Any problem in any file stops everything before a request is sent.
-pub fn plan(cfg: &RunConfig) -> Result<Vec<Planned>, ConfigError> {
+pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
     let paths: Vec<&Path> = cfg.paths.iter().map(|p| p.as_path()).collect();
-    let scenarios = scenario::load(&paths, &cfg.scenarios_root).map_err(ConfigError::Files)?;
+    let scenarios = scenario::load(&paths, &cfg.scenarios_root).map_err(InputError::Files)?;
     let mut diags = Diagnostics::default();
     let mut out = Vec::new();
+    let all_keys = scenarios.iter().map(|s| s.key.clone()).collect();
     for s in scenarios {
         let rules = match &s.normalize {
             Some(node) => match cfg.rules.merged(node, &s.file) {
@@ -64,50 +72,13 @@ pub fn plan(cfg: &RunConfig) -> Result<Vec<Planned>, ConfigError> {
         }
     }
     if diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(ConfigError::Files(diags))
-    }
-}
-
-/// A short id, unique per run, safe in metadata values and idempotency keys.
-pub fn new_run_id() -> String {
-    use rand::RngExt;
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
-    let suffix: String = (0..6)
-        .map(|_| {
-            let n = rand::rng().random_range(0..36u8);
-            char::from_digit(u32::from(n), 36).unwrap_or('x')
+        Ok(Plan {
+            selected: out,
+            all_keys,
         })
-        .collect();
-    format!("ap{stamp}{suffix}")
-}
-
-/// The run options for a target.
-pub fn run_options(cfg: &RunConfig, target: Target, run_id: &str) -> RunOptions {
-    RunOptions {
-        target,
-        jobs: cfg.jobs,
-        timeout: cfg.timeout,
-        stripe_version: cfg.stripe_version.clone(),
-        run_id: run_id.to_string(),
-        retry: cfg.retry.clone(),
-        rate_limit: cfg.rate,
+    } else {
+        Err(InputError::Files(diags))
     }
-}
-
-pub fn redactor(cfg: &RunConfig, target: &Target) -> Redactor {
-    let mut r = Redactor::new();
-    for key in [cfg.api_key.as_ref(), target.api_key.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        if key.expose() != MOCK_API_KEY {
-            r.add(key.expose());
-        }
-    }
-    r
 }
 
 /// Normalizes and compares every scenario run with its snapshots.
@@ -115,20 +86,8 @@ pub fn compare(
     cfg: &RunConfig,
     planned: &[Planned],
     run: &SuiteRun,
-    target: &Target,
-    redactor: &Redactor,
+    session: &Session,
 ) -> Result<Vec<Vec<StepComparison>>, PipelineError> {
-    let source = match target.kind {
-        TargetKind::Stripe => Source::StripeTestMode,
-        TargetKind::EmbeddedMock => Source::EmbeddedMock,
-        TargetKind::Custom => Source::Other(target.base_url.clone()),
-    };
-    let opts = snapshot::Options {
-        dir: cfg.snapshot_dir.clone(),
-        mode: cfg.snapshot_mode.clone(),
-        source,
-        diff: cfg.diff.clone(),
-    };
     let mut out = Vec::new();
     for srun in &run.scenarios {
         let rules = planned
@@ -136,28 +95,24 @@ pub fn compare(
             .find(|p| Arc::ptr_eq(&p.scenario, &srun.scenario))
             .map(|p| Arc::clone(&p.rules))
             .unwrap_or_else(|| Arc::clone(&cfg.rules));
-        let normalized = normalize::normalize_run(srun, rules, redactor);
-        out.push(snapshot::compare(srun, &normalized, &opts)?);
+        let normalized = normalize::normalize_run(srun, rules, &session.redactor);
+        out.push(snapshot::compare(srun, &normalized, &session.snapshots)?);
     }
     Ok(out)
 }
 
-/// Starts the embedded mock on an ephemeral loopback port when the config names no target.
-pub async fn target_for(
-    cfg: &RunConfig,
+/// The target to run against: the configured one, or the embedded mock started on an
+/// ephemeral loopback port (returned too: it stops when dropped or shut down).
+pub async fn start_target(
+    choice: &TargetChoice,
 ) -> Result<(Target, Option<crate::mock::MockServer>), PipelineError> {
-    match &cfg.target {
+    match choice.target() {
         Some(t) => Ok((t.clone(), None)),
         None => {
             let server = crate::mock::spawn(crate::mock::MockOptions::default())
                 .await
                 .map_err(PipelineError::Mock)?;
-            let target = Target {
-                base_url: server.base_url(),
-                api_key: Some(Secret::new(MOCK_API_KEY)),
-                kind: TargetKind::EmbeddedMock,
-            };
-            Ok((target, Some(server)))
+            Ok((target::embedded_mock(server.base_url()), Some(server)))
         }
     }
 }
@@ -171,24 +126,21 @@ pub async fn run_against(
     run_id: &str,
 ) -> Result<Report, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let session = cfg.session(target, run_id);
     let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-    let suite = run::run(&scenarios, &run_options(cfg, target.clone(), run_id)).await;
-    let redactor = redactor(cfg, target);
-    let comparisons = compare(cfg, planned, &suite, target, &redactor)?;
+    let suite = run::run(&scenarios, &session.run).await;
+    let comparisons = compare(cfg, planned, &suite, &session)?;
     Ok(report::build(
         &suite,
         &comparisons,
         BuildContext {
-            target: TargetInfo {
-                kind: target.kind,
-                base_url: target.base_url.clone(),
-            },
+            target: session.target,
             stripe_version: &cfg.stripe_version,
             snapshots: &cfg.snapshot_dir.display().to_string(),
             run_id,
             started_at,
             additive_fails: cfg.additive_fails,
-            redactor,
+            redactor: session.redactor,
         },
     ))
 }
@@ -196,8 +148,8 @@ pub async fn run_against(
 /// The whole job: start the target (the embedded mock unless one is configured), run,
 /// compare, build the report.
 pub async fn execute(cfg: &RunConfig, planned: &[Planned]) -> Result<Report, PipelineError> {
-    let (target, server) = target_for(cfg).await?;
-    let report = run_against(cfg, planned, &target, &new_run_id()).await;
+    let (target, server) = start_target(&cfg.target).await?;
+    let report = run_against(cfg, planned, &target, &run::new_run_id()).await;
     if let Some(s) = server {
         s.shutdown().await;
     }

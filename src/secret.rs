@@ -92,6 +92,16 @@ impl Redactor {
         self.needles
             .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
     }
+    /// Adds every secret `other` scrubs (a report over two targets scrubs both sides' keys).
+    pub fn merge(&mut self, other: &Redactor) {
+        for n in &other.needles {
+            if !self.needles.contains(n) {
+                self.needles.push(n.clone());
+            }
+        }
+        self.needles
+            .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    }
     pub fn is_empty(&self) -> bool {
         self.needles.is_empty()
     }

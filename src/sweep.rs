@@ -298,7 +298,7 @@ struct Api {
 
 impl Api {
     fn new(target: &Target, opts: &SweepOptions) -> Api {
-        let nonce = crate::pipeline::new_run_id();
+        let nonce = crate::run::new_run_id();
         let run_opts = RunOptions {
             target: target.clone(),
             jobs: 1,

@@ -11,7 +11,7 @@ use apiparity::snapshot::Mode;
 use differential_server::{config, serve, write_scenarios, Variant};
 
 async fn run(scenarios: &std::path::Path, snaps: &str, url: &str, mode: Mode) -> Report {
-    let (mut cfg, planned) = config(scenarios, url, &["--snapshots", snaps]);
+    let (mut cfg, planned) = config(scenarios, url, |s| s.snapshots = snaps.into());
     cfg.snapshot_mode = mode;
     pipeline::execute(&cfg, &planned)
         .await

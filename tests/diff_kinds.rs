@@ -325,7 +325,7 @@ fn unified_plain_and_colored() {
 
 #[test]
 fn default_options_come_from_apiparity_yaml() {
-    let o = DiffOptions::defaults();
+    let o = apiparity::config::default_diff_options();
     assert!(!o.allow_unexpected);
     assert!(o.ignore.is_empty());
     assert_eq!(o.array_keys.len(), 1);
@@ -337,7 +337,7 @@ fn default_options_come_from_apiparity_yaml() {
 fn merged_options_and_their_errors() {
     let src = "allow_unexpected: true\nignore: [/livemode, created]\narray_keys:\n  data: null\n  /lines/data: invoice\n";
     let node = apiparity::input::yaml::parse(src).unwrap().unwrap();
-    let o = DiffOptions::defaults()
+    let o = apiparity::config::default_diff_options()
         .merged(&node, Path::new("x.yaml"))
         .unwrap();
     assert!(o.allow_unexpected);
@@ -347,7 +347,7 @@ fn merged_options_and_their_errors() {
 
     let bad = "allow_unexpected: yes please\nignored: []\narray_keys: [data]\n";
     let node = apiparity::input::yaml::parse(bad).unwrap().unwrap();
-    let err = DiffOptions::defaults()
+    let err = apiparity::config::default_diff_options()
         .merged(&node, Path::new("x.yaml"))
         .unwrap_err();
     let text = err.to_string();

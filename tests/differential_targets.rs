@@ -12,10 +12,10 @@ async fn identical_targets_exit_0() {
     let scenarios = write_scenarios(dir.path());
     let left = serve(Variant::default()).await;
     let right = serve(Variant::default()).await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -30,7 +30,12 @@ async fn identical_targets_exit_0() {
 
 /// The target `--base-url URL` resolves to.
 fn target(scenarios: &std::path::Path, url: &str) -> apiparity::run::Target {
-    config(scenarios, url, &[]).0.target.unwrap()
+    config(scenarios, url, |_| {})
+        .0
+        .target
+        .target()
+        .cloned()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,10 +49,10 @@ async fn a_deviating_target_exits_1_with_each_difference() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -101,10 +106,10 @@ async fn an_unreachable_target_exits_2() {
     let scenarios = write_scenarios(dir.path());
     let left = serve(Variant::default()).await;
     let right = closed_port();
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -128,10 +133,10 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -169,10 +174,10 @@ async fn a_key_the_target_echoes_never_reaches_the_output() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let mut r = target(&scenarios, &right);
     r.api_key = Some(apiparity::secret::Secret::new(KEY));
-    let report = diff_targets(&planned, cfg.target.clone().unwrap(), r, &cfg).await;
+    let report = diff_targets(&planned, cfg.target.target().cloned().unwrap(), r, &cfg).await;
     assert_eq!(report.exit_code(), 1);
     let (json, text) = (report.to_json(), report.terminal(false));
     // The echo shows up (as a difference and a failed expectation), masked.

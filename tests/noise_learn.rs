@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use apiparity::noise::{learn_noise, Suggestion};
-use apiparity::normalize::Rules;
 use apiparity::pipeline::Planned;
 use differential_server::{config, serve, write_scenarios, Variant};
 
@@ -21,8 +20,8 @@ async fn a_random_field_is_suggested() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert!(report.target_errors.is_empty(), "{}", report.terminal());
     assert!(report.unstable_steps.is_empty(), "{}", report.terminal());
     assert_eq!(report.runs, 2);
@@ -56,7 +55,7 @@ async fn a_random_field_is_suggested() {
             rules: Arc::clone(&rules),
         })
         .collect();
-    let again = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 3).await;
+    let again = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 3).await;
     assert!(again.fields.is_empty(), "{}", again.terminal());
     assert_eq!(again.exit_code(), 0);
 }
@@ -67,8 +66,8 @@ async fn a_deterministic_target_gets_no_suggestion() {
     let scenarios = write_scenarios(dir.path());
     // Ids and `created` still change on every call: the built-in rules handle those.
     let url = serve(Variant::default()).await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 3).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 3).await;
     assert_eq!(report.runs, 3);
     assert_eq!(report.steps_compared, 2);
     assert!(report.fields.is_empty(), "{}", report.terminal());
@@ -86,8 +85,8 @@ async fn each_kind_of_noise_gets_its_rule() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     let got: Vec<(&str, &Suggestion)> = report
         .fields
         .iter()
@@ -105,7 +104,7 @@ async fn each_kind_of_noise_gets_its_rule() {
     // Merged, the snippet silences both.
     let yaml = report.yaml();
     let root = apiparity::input::yaml::parse(&yaml).unwrap().unwrap();
-    let rules = Rules::defaults()
+    let rules = apiparity::config::default_rules()
         .merged(root.get("normalize").unwrap(), Path::new("s.yaml"))
         .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let mut cfg = cfg;
@@ -121,7 +120,7 @@ async fn each_kind_of_noise_gets_its_rule() {
             rules: Arc::clone(&rules),
         })
         .collect();
-    let again = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let again = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert!(again.fields.is_empty(), "{}\n{yaml}", again.terminal());
 }
 
@@ -135,8 +134,8 @@ async fn a_step_whose_status_changes_is_unstable_not_learned() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert_eq!(report.unstable_steps.len(), 1, "{}", report.terminal());
     let u = &report.unstable_steps[0];
     assert_eq!(u.step, "finalize");

@@ -251,13 +251,14 @@ fn reencode_query(pq: &str) -> String {
 }
 
 async fn run_through(variant: Variant, scenario: &str) -> Report {
-    let mut cfg = RunConfig::from_env_defaults().expect("config");
+    let mut cfg = RunConfig::new(apiparity::config::Settings::from_env().expect("environment"))
+        .expect("config");
     cfg.paths = vec![PathBuf::from("scenarios")];
     cfg.scenarios_root = PathBuf::from("scenarios");
     cfg.filters = vec![scenario.to_string()];
     cfg.snapshot_mode = snapshot::Mode::CompareReadOnly;
-    cfg.target = None;
-    let planned = pipeline::plan(&cfg).expect("scenarios");
+    cfg.target = apiparity::config::TargetChoice::EmbeddedMock;
+    let planned = pipeline::plan(&cfg).expect("scenarios").selected;
     assert_eq!(planned.len(), 1, "{scenario}");
     let mock = apiparity::mock::spawn(Default::default())
         .await

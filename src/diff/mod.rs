@@ -9,14 +9,12 @@ mod unified;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::input::diag::{Diagnostic, Diagnostics};
+use crate::input::diag::Diagnostics;
 use crate::input::reader::Reader;
-use crate::input::yaml::{Node, Span};
-use crate::normalize::{default_section, DEFAULT_CONFIG_NAME};
+use crate::input::yaml::Node;
 use crate::pointer::{self, Selector};
 
 pub use unified::unified;
@@ -80,33 +78,6 @@ pub struct DiffOptions {
 const KEYS: &[&str] = &["allow_unexpected", "array_keys", "ignore"];
 
 impl DiffOptions {
-    /// The built-in options: the `diff:` section of the embedded `apiparity.yaml`.
-    pub fn defaults() -> DiffOptions {
-        static DEFAULTS: OnceLock<DiffOptions> = OnceLock::new();
-        DEFAULTS
-            .get_or_init(|| {
-                let opts = default_section("diff")
-                    .and_then(|n| {
-                        n.ok_or_else(|| {
-                            Diagnostics(vec![Diagnostic::new(
-                                DEFAULT_CONFIG_NAME,
-                                Span { line: 1, col: 1 },
-                                "no `diff:` section",
-                            )])
-                        })
-                    })
-                    .and_then(|n| {
-                        DiffOptions::default().merged(&n, Path::new(DEFAULT_CONFIG_NAME))
-                    });
-                match opts {
-                    Ok(o) => o,
-                    // Compiled in and covered by a unit test: only a broken build gets here.
-                    Err(e) => panic!("the built-in apiparity.yaml is invalid:\n{e}"),
-                }
-            })
-            .clone()
-    }
-
     /// Parses a `diff:` mapping over `self` (same merge semantics as `normalize:`).
     pub fn merged(&self, node: &Node, file: &Path) -> Result<DiffOptions, Diagnostics> {
         let mut out = self.clone();

@@ -4,7 +4,7 @@
 //! What is replaced, and what is deliberately left visible, is decided by [`Rules`]: one file per
 //! rule kind (`ids`, `timestamps`, `relative`, `urls`, `numbers`, `placeholders`) plus the rule
 //! table `SECTIONS` below. The built-in rules are the `normalize:` section of the repository's
-//! `apiparity.yaml`, embedded at build time, so the file and [`Rules::defaults`] cannot drift.
+//! `apiparity.yaml`, embedded at build time (owned by `config::rules_file`), so the file and the defaults cannot drift.
 //!
 //! Never hidden: an id prefix change (`cus_` → `cust_`), null vs a value, a type change, a wrong
 //! reference (ids keep identity), a changed enum value, a changed list order, a millisecond
@@ -12,10 +12,10 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use apiparity::normalize::{Normalizer, Rules};
+//! use apiparity::normalize::Normalizer;
 //! use serde_json::json;
 //!
-//! let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+//! let mut n = Normalizer::new(Arc::new(apiparity::config::default_rules()));
 //! n.mask("run-7f3a", "<run>");
 //! let v = n.value(&json!({"id": "in_1MtGmCLkdIwHu7ix6PgS6g8S", "created": 1680641304,
 //!     "due_date": 1681246104, "metadata": {"run": "run-7f3a"}}));
@@ -34,34 +34,17 @@ mod urls;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::input::diag::{Diagnostic, Diagnostics};
-use crate::input::yaml::{Node, Span};
+use crate::input::diag::Diagnostics;
+use crate::input::yaml::Node;
 
 use crate::input::reader::Reader;
 
-/// The project's default `apiparity.yaml` (normalizer and diff defaults, commented).
-pub const DEFAULT_CONFIG: &str = include_str!("../../apiparity.yaml");
-/// The name [`DEFAULT_CONFIG`]'s diagnostics carry.
-pub const DEFAULT_CONFIG_NAME: &str = "apiparity.yaml (built-in)";
-
-/// A top-level section of the built-in [`DEFAULT_CONFIG`].
-pub(crate) fn default_section(name: &str) -> Result<Option<Node>, Diagnostics> {
-    let root = crate::input::yaml::parse(DEFAULT_CONFIG).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            DEFAULT_CONFIG_NAME,
-            e.span,
-            e.message,
-        )])
-    })?;
-    Ok(root.and_then(|r| r.get(name).cloned()))
-}
-
-/// Normalization rules. Build with [`Rules::defaults`], then layer files over it with
-/// [`Rules::merged`].
+/// Normalization rules. Start from the built-in set (`config::default_rules`, the embedded
+/// `apiparity.yaml`) or [`Rules::empty`], then layer files over it with [`Rules::merged`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rules {
     ids: ids::IdRule,
@@ -103,32 +86,6 @@ impl Rules {
             numbers: Default::default(),
             placeholders: Default::default(),
         }
-    }
-
-    /// The built-in rule set: the `normalize:` section of the embedded `apiparity.yaml`.
-    pub fn defaults() -> Rules {
-        static DEFAULTS: OnceLock<Rules> = OnceLock::new();
-        DEFAULTS
-            .get_or_init(|| {
-                // The file is compiled in and parsed by a unit test, so this cannot fail at
-                // run time unless the build itself is broken.
-                let node = default_section("normalize")
-                    .and_then(|n| {
-                        n.ok_or_else(|| {
-                            Diagnostics(vec![Diagnostic::new(
-                                DEFAULT_CONFIG_NAME,
-                                Span { line: 1, col: 1 },
-                                "no `normalize:` section",
-                            )])
-                        })
-                    })
-                    .and_then(|n| Rules::empty().merged(&n, Path::new(DEFAULT_CONFIG_NAME)));
-                match node {
-                    Ok(r) => r,
-                    Err(e) => panic!("the built-in apiparity.yaml is invalid:\n{e}"),
-                }
-            })
-            .clone()
     }
 
     /// Parses a `normalize:` mapping (from apiparity.yaml or a scenario's `normalize:` key) over
@@ -290,12 +247,12 @@ mod tests {
     use serde_json::json;
 
     fn n() -> Normalizer {
-        Normalizer::new(Arc::new(Rules::defaults()))
+        Normalizer::new(Arc::new(crate::config::default_rules()))
     }
 
     #[test]
     fn built_in_config_parses_and_has_the_documented_rules() {
-        let r = Rules::defaults();
+        let r = crate::config::default_rules();
         for p in ["in", "il", "cus", "acct", "price", "link", "inpay"] {
             assert!(r.ids.prefixes.iter().any(|x| x == p), "{p}");
         }
@@ -395,7 +352,7 @@ mod tests {
     fn merge_errors_have_positions_and_suggestions() {
         let src = "ids:\n  prefixs: [in]\ntimestamps:\n  fields: [\"/a/~2\"]\nplaceholders:\n  nope: null\nextra: 1\n";
         let node = crate::input::yaml::parse(src).unwrap().unwrap();
-        let err = Rules::defaults()
+        let err = crate::config::default_rules()
             .merged(&node, Path::new("s.yaml"))
             .unwrap_err();
         let text = err.to_string();
@@ -411,7 +368,7 @@ mod tests {
     fn merge_adds_removes_and_replaces() {
         let src = "ids:\n  prefixes: {remove: [cus], add: [cust]}\nplaceholders:\n  account_name: null\n  customer_email: \"<email>\"\ntimestamps:\n  fields: {replace: [created]}\nrelative_timestamps:\n  due_date: null\n";
         let node = crate::input::yaml::parse(src).unwrap().unwrap();
-        let r = Rules::defaults()
+        let r = crate::config::default_rules()
             .merged(&node, Path::new("s.yaml"))
             .unwrap();
         let mut n = Normalizer::new(Arc::new(r));
@@ -428,10 +385,10 @@ mod tests {
         );
         // An empty `normalize:` changes nothing.
         let null = crate::input::yaml::parse("a: ~\n").unwrap().unwrap();
-        let same = Rules::defaults()
+        let same = crate::config::default_rules()
             .merged(null.get("a").unwrap(), Path::new("s.yaml"))
             .unwrap();
-        assert_eq!(same, Rules::defaults());
+        assert_eq!(same, crate::config::default_rules());
     }
 }
 

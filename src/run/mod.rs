@@ -208,6 +208,20 @@ pub enum TransportError {
     Request(String),
 }
 
+/// A short id, unique per run, safe in metadata values and idempotency keys.
+pub fn new_run_id() -> String {
+    use rand::RngExt;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
+    let suffix: String = (0..6)
+        .map(|_| {
+            let n = rand::rng().random_range(0..36u8);
+            char::from_digit(u32::from(n), 36).unwrap_or('x')
+        })
+        .collect();
+    format!("ap{stamp}{suffix}")
+}
+
 /// Runs every scenario; a failing scenario never stops the others.
 pub async fn run(scenarios: &[Arc<Scenario>], opts: &RunOptions) -> SuiteRun {
     let started = Instant::now();

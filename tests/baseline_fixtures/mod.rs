@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use apiparity::diff::{self, DiffOptions};
+use apiparity::diff;
 use apiparity::report::{self, BuildContext, Report, TargetInfo};
 use apiparity::run::{
     Body, ExpectFailure, Outcome, Response, ScenarioRun, SentRequest, StepRun, SuiteRun,
@@ -136,7 +136,7 @@ pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
                         expected,
                         *status,
                         body,
-                        &DiffOptions::defaults(),
+                        &apiparity::config::default_diff_options(),
                     );
                     cmps.push(StepComparison {
                         position: pos,
