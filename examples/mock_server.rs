@@ -1,5 +1,6 @@
 //! Runs the embedded mock until ctrl-c, printing its base URL first, for manual runs such as
-//! `python3 tests/python/sdk_smoke.py <url>`. Usage: `cargo run --example mock_server [PORT]`.
+//! `python3 tests/fixtures/python/sdk_smoke.py <url>`.
+//! Usage: `cargo run --example mock_server [PORT]`.
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

@@ -1,0 +1,166 @@
+//! Idempotency keys: replay, reuse with other parameters, concurrent use.
+
+use std::time::Duration;
+
+use apiparity::mock::MockOptions;
+use reqwest::Method;
+
+use super::{id, Api};
+
+#[tokio::test]
+async fn idempotent_replay_and_key_reuse() {
+    let api = Api::start().await;
+    let key = [("Idempotency-Key", "key-one")];
+    let first = api
+        .raw(
+            Method::POST,
+            "/v1/customers",
+            &[("email", "a@example.com")],
+            &key,
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("idempotency-key").unwrap(), "key-one");
+    assert!(first.header("idempotent-replayed").is_none());
+    let again = api
+        .raw(
+            Method::POST,
+            "/v1/customers",
+            &[("email", "a@example.com")],
+            &key,
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.header("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.body, first.body);
+    let list = api
+        .get("/v1/customers", &[("email", "a@example.com")])
+        .await
+        .ok();
+    assert_eq!(
+        list["data"].as_array().unwrap().len(),
+        1,
+        "no second object"
+    );
+    let other = api
+        .raw(
+            Method::POST,
+            "/v1/customers",
+            &[("email", "b@example.com")],
+            &key,
+        )
+        .await;
+    let e = other.err(400);
+    assert_eq!(e["type"], "idempotency_error");
+    assert_eq!(
+        e["message"],
+        "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than 'key-one' if you meant to execute a different request."
+    );
+    let other_endpoint = api
+        .raw(
+            Method::POST,
+            "/v1/invoices",
+            &[("email", "a@example.com")],
+            &key,
+        )
+        .await;
+    assert_eq!(other_endpoint.err(400)["type"], "idempotency_error");
+
+    // Executed 4xx results are stored and replayed.
+    let inv = api.open_invoice(100, &[]).await;
+    let k2 = [("Idempotency-Key", "key-two")];
+    let path = format!("/v1/invoices/{}/finalize", id(&inv));
+    let r1 = api.raw(Method::POST, &path, &[], &k2).await;
+    r1.err(400);
+    let r2 = api.raw(Method::POST, &path, &[], &k2).await;
+    assert_eq!(r2.status, 400);
+    assert_eq!(r2.header("idempotent-replayed").unwrap(), "true");
+    assert_eq!(r2.body, r1.body);
+
+    // A replayed pay does not pay twice (no second attempt).
+    let inv = api.open_invoice(100, &[]).await;
+    let k3 = [("Idempotency-Key", "key-three")];
+    let path = format!("/v1/invoices/{}/pay", id(&inv));
+    let p1 = api
+        .raw(
+            Method::POST,
+            &path,
+            &[("payment_method", "pm_card_visa")],
+            &k3,
+        )
+        .await;
+    let p2 = api
+        .raw(
+            Method::POST,
+            &path,
+            &[("payment_method", "pm_card_visa")],
+            &k3,
+        )
+        .await;
+    assert_eq!(p1.status, 200);
+    assert_eq!(p2.status, 200);
+    assert_eq!(p2.body["attempt_count"], 1);
+
+    // Validation errors are not stored: the same key then runs a valid request.
+    let k4 = [("Idempotency-Key", "key-four")];
+    let bad = api
+        .raw(Method::POST, "/v1/customers", &[("bogus", "1")], &k4)
+        .await;
+    bad.err(400);
+    let good = api
+        .raw(Method::POST, "/v1/customers", &[("name", "x")], &k4)
+        .await;
+    assert_eq!(good.status, 200);
+    assert!(good.header("idempotent-replayed").is_none());
+    // Field order does not matter.
+    let k5 = [("Idempotency-Key", "key-five")];
+    let a = api
+        .raw(
+            Method::POST,
+            "/v1/customers",
+            &[("name", "n"), ("email", "e@x.io")],
+            &k5,
+        )
+        .await;
+    let b = api
+        .raw(
+            Method::POST,
+            "/v1/customers",
+            &[("email", "e@x.io"), ("name", "n")],
+            &k5,
+        )
+        .await;
+    assert_eq!(b.header("idempotent-replayed").unwrap(), "true");
+    assert_eq!(a.body, b.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_use_of_one_key_is_409() {
+    let api = Api::start_with(MockOptions {
+        latency: Duration::from_millis(300),
+        ..MockOptions::default()
+    })
+    .await;
+    let key = [("Idempotency-Key", "same")];
+    let (a, b) = tokio::join!(
+        api.raw(Method::POST, "/v1/customers", &[("name", "x")], &key),
+        async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            api.raw(Method::POST, "/v1/customers", &[("name", "x")], &key)
+                .await
+        }
+    );
+    assert_eq!(a.status, 200);
+    let e = b.err(409);
+    assert_eq!(e["code"], "idempotency_key_in_use");
+    assert_eq!(e["type"], "invalid_request_error");
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("There is currently another in-progress request"));
+    // Once done, the key replays.
+    let c = api
+        .raw(Method::POST, "/v1/customers", &[("name", "x")], &key)
+        .await;
+    assert_eq!(c.header("idempotent-replayed").unwrap(), "true");
+}

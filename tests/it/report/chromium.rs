@@ -1,0 +1,191 @@
+//! report.html in a real browser: headless Chromium loads a report with a failing step, its
+//! script runs without errors (it marks the page `data-ready`), the failing step's pointer is on
+//! the page, and hostile text from a target stays text. The content is all in the HTML as
+//! written, so the page does not need its script.
+//!
+//! Needs `/usr/bin/chromium` (`apt-get install -y chromium`; APIPARITY_CHROMIUM names another
+//! binary). Without it the test FAILS, unless APIPARITY_SKIP_BROWSER=1 says to skip.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::reports::{build, invoice, mock_flows, Step};
+use apiparity::baseline;
+use apiparity::report;
+
+const HOSTILE: &str = "</pre></td><script>alert(1)</script><img src=x onerror=alert(2)>";
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("APIPARITY_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    path.exists().then_some(path)
+}
+
+struct Loaded {
+    dom: String,
+    stderr: String,
+}
+
+/// Runs headless Chromium on `page` and returns the DOM after load and the browser's log.
+fn load(browser: &Path, page: &Path, profile: &Path) -> Loaded {
+    let url = format!("file://{}", page.display());
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--enable-logging=stderr",
+        "--v=0",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd.arg("--dump-dom").arg(&url);
+    let out_path = profile.with_extension("dom");
+    let err_path = profile.with_extension("log");
+    let out = std::fs::File::create(&out_path).expect("temp file");
+    let err = std::fs::File::create(&err_path).expect("temp file");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium did not finish within 120 s");
+            }
+            Err(e) => panic!("waiting for chromium: {e}"),
+        }
+    };
+    let dom = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(status.success(), "chromium exited with {status}\n{stderr}");
+    Loaded { dom, stderr }
+}
+
+/// Console lines Chromium logged for the page (`INFO:CONSOLE`), for failure messages.
+fn console(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn report_html_loads_in_chromium_without_script_errors() {
+    let Some(browser) = chromium() else {
+        if std::env::var("APIPARITY_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+            println!("skipped: no chromium at /usr/bin/chromium (APIPARITY_SKIP_BROWSER=1)");
+            return;
+        }
+        panic!(
+            "headless Chromium is required for this test and was not found at /usr/bin/chromium \
+             (or $APIPARITY_CHROMIUM). Install it with `apt-get update && apt-get install -y \
+             chromium`, or set APIPARITY_SKIP_BROWSER=1 to skip this test."
+        );
+    };
+
+    // A failing step (finalize misses /number, and the target sends hostile text), a baselined
+    // step and a stale baseline entry: every part of the page is exercised.
+    let mut flows = mock_flows();
+    if let Step::Compared { body, .. } = &mut flows[0].steps[1] {
+        body["description"] = json!(HOSTILE);
+    }
+    if let Step::Compared { expected, .. } = &mut flows[0].steps[1] {
+        *expected = invoice();
+        expected["description"] = json!("Thanks for your business");
+    }
+    let mut r = build(&flows, true);
+    let b = baseline::parse(
+        "target: localstripe\ndeviations:\n  - {scenario: search/by-status, step: search, kind: unsupported, reason: \"no <search> route\"}\n  - {scenario: void/open, step: void, pointer: /status, reason: fixed long ago}\n",
+        Path::new("mocks/localstripe.yaml"),
+    )
+    .expect("baseline");
+    baseline::apply(&mut r, &b);
+    assert_eq!(r.summary.exit_code, 1);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let reports = dir.path().join("reports");
+    report::write_all(&r, &reports).expect("reports written");
+    let page = reports.join("report.html");
+    let html = std::fs::read_to_string(&page).expect("report.html");
+    // Self-contained: nothing to fetch (the CSP would refuse it anyway, and the log is checked).
+    for needle in ["<link", "<img", "src=\"", "href=\"http", "url("] {
+        assert!(
+            !html.contains(needle),
+            "report.html references an asset: {needle}"
+        );
+    }
+
+    let with_js = load(&browser, &page, &dir.path().join("profile"));
+    let dom = &with_js.dom;
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not run to the end\nconsole:\n{}\nDOM head: {}",
+        console(&with_js.stderr),
+        dom.chars().take(600).collect::<String>()
+    );
+    assert!(
+        !with_js.stderr.contains("Uncaught"),
+        "script errors:\n{}",
+        console(&with_js.stderr)
+    );
+    assert!(
+        !with_js.stderr.contains("Refused to"),
+        "the page tried to load something its policy forbids:\n{}",
+        console(&with_js.stderr)
+    );
+    // The failing step's pointers, in the differences table.
+    for p in ["/number", "/status", "/description"] {
+        assert!(
+            dom.contains(&format!("<code class=\"pointer\">{p}</code>")),
+            "pointer {p} not shown"
+        );
+    }
+    // The script un-hid the controls.
+    assert!(
+        dom.contains("<nav id=\"controls\">"),
+        "controls still hidden"
+    );
+    // Hostile text is text: no element was injected.
+    assert!(!dom.contains("<script>alert"), "script injected");
+    assert!(!dom.contains("<img"), "element injected");
+    assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // The baseline section: accepted step and the stale entry.
+    assert!(dom.contains("no &lt;search&gt; route"));
+    assert!(
+        dom.contains("mocks/localstripe.yaml:4"),
+        "stale entry not shown"
+    );
+    // Provenance of the compared snapshot.
+    assert!(dom.contains("recorded from Stripe test mode on 2025-04-01"));
+
+    // Without scripts the content is all there: it is in the HTML as written (the script only
+    // toggles classes), and the failing scenario is open. (Chromium's --dump-dom itself needs
+    // scripts, so this half is checked on the file.)
+    assert!(html.contains("<code class=\"pointer\">/number</code>"));
+    assert!(
+        html.contains("id=\"sc-0\" data-status=\"differ\" data-failing=\"true\" open>"),
+        "the failing scenario is not open without scripts"
+    );
+    assert!(
+        html.contains("<nav id=\"controls\" hidden>"),
+        "controls that need the script must start hidden"
+    );
+}

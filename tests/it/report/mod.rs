@@ -1,0 +1,6 @@
+//! The reports a run writes.
+
+/// report.html in headless Chromium (fails without it unless APIPARITY_SKIP_BROWSER=1).
+mod chromium;
+/// report.html's content and escaping, without a browser.
+mod html;

@@ -1,0 +1,10 @@
+//! The runner (`run::run`) against local servers, and what it puts on the wire.
+
+/// Stripe form encoding and templates (proptest).
+mod encode;
+/// Lost responses, 5xx, 429, hangs, broken bodies: outcomes and attempts on both sides.
+mod faults;
+/// The rate limiter, measured at the server.
+mod ratelimit;
+/// `sweep`: removes what interrupted runs left behind, and nothing else.
+mod sweep;

@@ -1,0 +1,8 @@
+//! Scenario files (`scenario::load`).
+
+/// `apiparity check` diagnostics (fixture files in tests/fixtures/scenarios/) and the model.
+mod check;
+/// The loader never panics on arbitrary or mutated input (proptest).
+mod fuzz;
+/// The shipped suite in scenarios/ and the rules it promises.
+mod suite;

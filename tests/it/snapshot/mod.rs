@@ -1,0 +1,6 @@
+//! Snapshot comparison through the whole pipeline (run → normalize → snapshot diff → report).
+
+/// Seed-000 scenarios at the pre-basil version against the basil snapshots.
+mod drift;
+/// Harmless target variations pass; real changes fail (a rewriting proxy before the mock).
+mod variants;
