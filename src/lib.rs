@@ -5,7 +5,6 @@
 //! `scenario` (load, validate) → `run` (HTTP, captures, retries) → `normalize` →
 //! `diff` → `snapshot` → `report`, with `mock` (the embedded reference mock) beside it.
 
-pub mod baseline;
 pub mod config;
 pub mod diff;
 pub mod differential;
@@ -21,4 +20,5 @@ pub mod scenario;
 pub mod secret;
 pub mod snapshot;
 pub mod sweep;
+pub mod verdict;
 pub mod version;

@@ -11,6 +11,7 @@ use crate::report::{self, BuildContext, Report};
 use crate::run::{self, SuiteRun, Target};
 use crate::scenario::{self, Scenario};
 use crate::snapshot::{self, StepComparison};
+use crate::verdict::{self, baseline, Baseline, Verdicts};
 
 /// A scenario ready to run: with its own rules (apiparity.yaml merged with its `normalize:`).
 #[derive(Clone, Debug)]
@@ -117,39 +118,77 @@ pub async fn start_target(
     }
 }
 
+/// A finished run: what happened, what was decided about it, and the report that shows both.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub run: SuiteRun,
+    pub verdicts: Verdicts,
+    pub report: Report,
+}
+
+impl Finished {
+    /// The run as a starting baseline (`--write-baseline`) for the target named `target`.
+    pub fn baseline_text(&self, target: &str) -> String {
+        let r = &self.report;
+        baseline::write(
+            &self.run,
+            &self.verdicts,
+            &baseline::Header {
+                target,
+                base_url: &r.target.base_url,
+                stripe_version: &r.stripe_version,
+                run_id: &r.run_id,
+            },
+            &r.redactor,
+        )
+    }
+}
+
 /// Runs the planned scenarios against a target that is already up, compares them with the
-/// snapshots and builds the report.
+/// snapshots, decides the verdicts (with the baseline, if any) and builds the report.
 pub async fn run_against(
     cfg: &RunConfig,
     planned: &[Planned],
     target: &Target,
     run_id: &str,
-) -> Result<Report, PipelineError> {
+    baseline: Option<&Baseline>,
+) -> Result<Finished, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let session = cfg.session(target, run_id);
     let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
     let suite = run::run(&scenarios, &session.run).await;
     let comparisons = compare(cfg, planned, &suite, &session)?;
-    Ok(report::build(
+    let verdicts = verdict::decide(&suite, &comparisons, &cfg.policy, baseline);
+    let report = report::build(
         &suite,
         &comparisons,
+        &verdicts,
         BuildContext {
             target: session.target,
             stripe_version: &cfg.stripe_version,
             snapshots: &cfg.snapshot_dir.display().to_string(),
             run_id,
             started_at,
-            additive_fails: cfg.additive_fails,
+            policy: cfg.policy,
             redactor: session.redactor,
         },
-    ))
+    );
+    Ok(Finished {
+        run: suite,
+        verdicts,
+        report,
+    })
 }
 
 /// The whole job: start the target (the embedded mock unless one is configured), run,
-/// compare, build the report.
-pub async fn execute(cfg: &RunConfig, planned: &[Planned]) -> Result<Report, PipelineError> {
+/// compare, decide, build the report.
+pub async fn execute(
+    cfg: &RunConfig,
+    planned: &[Planned],
+    baseline: Option<&Baseline>,
+) -> Result<Finished, PipelineError> {
     let (target, server) = start_target(&cfg.target).await?;
-    let report = run_against(cfg, planned, &target, &run::new_run_id()).await;
+    let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
     if let Some(s) = server {
         s.shutdown().await;
     }

@@ -56,9 +56,11 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
                 std::slice::from_ref(&planned),
                 &target,
                 &apiparity::run::new_run_id(),
+                None,
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .report;
             if report.summary.exit_code == 0 {
                 Ok(())
             } else {

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use apiparity::config::{self, RunConfig, TargetChoice};
 use apiparity::pipeline::{self, Plan};
-use apiparity::{baseline, diff, differential, mock, noise, report, snapshot, sweep};
+use apiparity::verdict::baseline;
+use apiparity::{diff, differential, mock, noise, report, snapshot, sweep};
 
 use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
 use super::{color_stdout, Error};
@@ -29,21 +30,19 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             Some(b)
         }
     };
-    let mut report = pipeline::execute(&cfg, &plan.selected).await?;
-    if let Some(b) = &baseline {
-        baseline::apply(&mut report, b);
-    }
+    let finished = pipeline::execute(&cfg, &plan.selected, baseline.as_ref()).await?;
     if let Some(path) = &args.write_baseline {
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        std::fs::write(path, baseline::from_report(&report, &name)).map_err(|e| Error::Io {
+        std::fs::write(path, finished.baseline_text(&name)).map_err(|e| Error::Io {
             what: format!("writing {}", path.display()),
             source: e,
         })?;
         eprintln!("baseline written: {}", path.display());
     }
+    let report = finished.report;
     let written = report::write_all(&report, &cfg.report_dir)
         .map_err(|e| Error::Other(format!("writing reports: {e}")))?;
     let text = report

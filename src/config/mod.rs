@@ -21,6 +21,7 @@ use crate::report::TargetInfo;
 use crate::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{self, Source};
+use crate::verdict::Policy;
 use crate::version::DEFAULT_STRIPE_VERSION;
 
 pub use error::InputError;
@@ -204,7 +205,8 @@ pub struct RunConfig {
     pub diff: DiffOptions,
     pub tags: Vec<String>,
     pub filters: Vec<String>,
-    pub additive_fails: bool,
+    /// What counts as failure.
+    pub policy: Policy,
 }
 
 /// What one run against one target needs, built once by the config.
@@ -265,7 +267,9 @@ impl RunConfig {
             diff,
             tags: s.tags,
             filters: s.filters,
-            additive_fails: s.additive_fails,
+            policy: Policy {
+                additive_fails: s.additive_fails,
+            },
         })
     }
 
@@ -291,7 +295,9 @@ impl RunConfig {
             diff,
             tags: vec![],
             filters: vec![],
-            additive_fails: true,
+            policy: Policy {
+                additive_fails: defaults.additive_fails,
+            },
         })
     }
 

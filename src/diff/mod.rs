@@ -311,9 +311,13 @@ fn keys_of(items: &[Value], key: &str) -> Option<Vec<String>> {
 /// A value for a one-line message: compact JSON, cut to `max` characters with `…`
 /// (a whole response body as one "value" would drown the line).
 pub fn abbreviate(v: &Value, max: usize) -> String {
-    let s = v.to_string();
+    shorten(&v.to_string(), max)
+}
+
+/// `s` cut to `max` characters with `…`: the one truncation every message and report uses.
+pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
-        s
+        s.to_string()
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")

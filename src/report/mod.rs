@@ -11,8 +11,13 @@ mod markdown;
 mod model;
 mod terminal;
 
-pub use model::*;
+pub use model::{
+    build, BuildContext, FrequentDifference, Report, ScenarioReport, Scorecard, StepReport,
+    TargetInfo,
+};
 pub use terminal::terminal;
+// The verdicts a report shows, under the names its readers use.
+pub use crate::verdict::{BaselineInfo, BaselinedItem, StaleEntry, Status, Summary};
 
 use std::path::{Path, PathBuf};
 

@@ -59,9 +59,10 @@ fn old_version_against_basil_snapshots_reports_the_seed_field_changes_and_nothin
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let rep = rt.block_on(async {
         let (target, server) = pipeline::start_target(&cfg.target).await.expect("mock");
-        let rep = pipeline::run_against(&cfg, &planned, &target, "drift")
+        let rep = pipeline::run_against(&cfg, &planned, &target, "drift", None)
             .await
-            .expect("run");
+            .expect("run")
+            .report;
         if let Some(s) = server {
             s.shutdown().await;
         }

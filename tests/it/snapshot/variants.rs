@@ -279,9 +279,10 @@ async fn run_through(variant: Variant, scenario: &str) -> Report {
         api_key: Some(Secret::new("sk_test_apiparity")),
         kind: TargetKind::Custom,
     };
-    let report = pipeline::run_against(&cfg, &planned, &target, "variants")
+    let report = pipeline::run_against(&cfg, &planned, &target, "variants", None)
         .await
-        .expect("run");
+        .expect("run")
+        .report;
     server.abort();
     mock.shutdown().await;
     report

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use apiparity::baseline::{self, EntryKind};
 use apiparity::diff::DiffKind;
 use apiparity::report::Status;
+use apiparity::verdict::baseline::{self, EntryKind};
 
 fn errors(text: &str) -> Vec<String> {
     match baseline::parse(text, Path::new("mocks/m.yaml")) {

@@ -1,6 +1,7 @@
 //! Known-deviation baselines: `mocks/<name>.yaml` lists the differences a third-party mock is
 //! known to have from Stripe, so a run against it fails only on NEW differences. Entry points:
-//! [`load`] (or [`parse`]), [`apply`], and [`from_report`] to write a starting baseline.
+//! [`load`] (or [`parse`]) here, [`apply`] (called by [`super::decide`] before any status is
+//! final), and [`write()`] for a starting baseline.
 //!
 //! ```yaml
 //! target: localstripe
@@ -25,7 +26,6 @@
 //! did not run (filtered out) are neither used nor stale. The format is documented for users
 //! in `mocks/README.md`.
 
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use crate::diff::{DiffKind, Difference};
@@ -33,9 +33,14 @@ use crate::input::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::input::reader::{one_of_list, Reader};
 use crate::input::yaml::{Node, Span};
 use crate::pointer::{self, Selector};
-use crate::report::{
-    scenario_status, summarize, BaselineInfo, BaselinedItem, Report, StaleEntry, Status, StepReport,
-};
+
+use super::Status;
+
+mod apply;
+mod write;
+
+pub(crate) use apply::apply;
+pub use write::{write, Header};
 
 /// The reason `--write-baseline` leaves for a human to fill in.
 pub const TODO_REASON: &str = "TODO";
@@ -392,316 +397,5 @@ impl Baseline {
             }
         }
         diags
-    }
-}
-
-/// Marks the differences and step failures the baseline accepts as baselined (they no longer
-/// fail), records every entry that matched nothing as stale (which fails the run), and
-/// recomputes statuses, the summary and the exit code. The scorecard is left as measured:
-/// parity figures describe the target, accepted or not.
-pub fn apply(report: &mut Report, baseline: &Baseline) {
-    let additive_fails = report.additive != "warn";
-    let mut used = vec![false; baseline.deviations.len()];
-    let mut ran = vec![false; baseline.deviations.len()];
-    let mut accepted = 0;
-    for sc in &mut report.scenarios {
-        let entries: Vec<usize> = (0..baseline.deviations.len())
-            .filter(|&i| baseline.deviations[i].applies_to(&sc.key))
-            .collect();
-        for &i in &entries {
-            ran[i] = true;
-        }
-        if entries.is_empty() {
-            continue;
-        }
-        for step in &mut sc.steps {
-            let here: Vec<usize> = entries
-                .iter()
-                .copied()
-                .filter(|&i| baseline.deviations[i].applies_to_step(&step.id))
-                .collect();
-            if here.is_empty() {
-                continue;
-            }
-            accepted += apply_step(step, &here, baseline, &mut used, additive_fails);
-        }
-        sc.status = scenario_status(&sc.steps, sc.error.is_some());
-    }
-    let stale = baseline
-        .deviations
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| ran[*i] && !used[*i])
-        .map(|(_, d)| StaleEntry {
-            location: d.location(&baseline.file),
-            scenario: d.scenario.clone(),
-            step: d.step.clone(),
-            pointer: d.pointer.clone(),
-            kind: d.kind.as_ref().map(|k| k.as_str().to_string()),
-            reason: d.reason.clone(),
-        })
-        .collect();
-    let info = BaselineInfo {
-        file: baseline.file.display().to_string(),
-        target: baseline.target.clone(),
-        entries: baseline.deviations.len(),
-        accepted,
-        stale,
-        not_run: ran.iter().filter(|r| !**r).count(),
-        todo_reasons: baseline
-            .deviations
-            .iter()
-            .filter(|d| d.reason.trim() == TODO_REASON)
-            .count(),
-    };
-    report.summary = summarize(&report.scenarios, Some(&info));
-    report.baseline = Some(info);
-}
-
-/// Applies the entries `here` (indexes into the baseline) to one step. Returns how many items
-/// were accepted.
-fn apply_step(
-    step: &mut StepReport,
-    here: &[usize],
-    baseline: &Baseline,
-    used: &mut [bool],
-    additive_fails: bool,
-) -> usize {
-    let mut accepted = 0;
-    // The step as a whole: the first entry that accepts its status takes everything under it.
-    let whole = here
-        .iter()
-        .copied()
-        .find(|&i| baseline.deviations[i].accepts_step(step.status));
-    if let Some(i) = whole {
-        let d = &baseline.deviations[i];
-        let location = d.location(&baseline.file);
-        // Every entry that accepts this status is in use (a `*` entry and a precise one alike).
-        for &j in here {
-            if baseline.deviations[j].accepts_step(step.status) {
-                used[j] = true;
-            }
-        }
-        step.baselined.push(BaselinedItem {
-            difference: None,
-            status: Some(step.status),
-            reason: d.reason.clone(),
-            location: location.clone(),
-        });
-        accepted += 1;
-        for diff in std::mem::take(&mut step.differences) {
-            // A more precise difference entry, when there is one, is the reason to show.
-            let precise = here.iter().copied().find(|&j| {
-                !baseline.deviations[j].accepts_step(step.status)
-                    && baseline.deviations[j].accepts_difference(&diff)
-            });
-            let (reason, loc) = match precise {
-                Some(j) => {
-                    used[j] = true;
-                    let e = &baseline.deviations[j];
-                    (e.reason.clone(), e.location(&baseline.file))
-                }
-                None => (d.reason.clone(), location.clone()),
-            };
-            step.baselined.push(BaselinedItem {
-                difference: Some(diff),
-                status: None,
-                reason,
-                location: loc,
-            });
-            accepted += 1;
-        }
-        step.baselined_status = Some(step.status);
-        step.status = Status::Baselined;
-        return accepted;
-    }
-    // Difference by difference.
-    let mut remaining = Vec::new();
-    for diff in std::mem::take(&mut step.differences) {
-        let mut hit = None;
-        for &j in here {
-            let e = &baseline.deviations[j];
-            // Whole-step entries were handled above; here only difference entries count.
-            if !e.is_whole_step() && e.accepts_difference(&diff) {
-                used[j] = true;
-                hit.get_or_insert(j);
-            }
-        }
-        match hit {
-            Some(j) => {
-                let e = &baseline.deviations[j];
-                step.baselined.push(BaselinedItem {
-                    difference: Some(diff),
-                    status: None,
-                    reason: e.reason.clone(),
-                    location: e.location(&baseline.file),
-                });
-                accepted += 1;
-            }
-            None => remaining.push(diff),
-        }
-    }
-    step.differences = remaining;
-    // Only steps that failed through their differences can change status here; a failed
-    // expectation, a refusal or a target error stays what it is unless a status entry says so.
-    if matches!(step.status, Status::Differ | Status::Warn)
-        && !step.baselined.is_empty()
-        && step.failures.is_empty()
-    {
-        let missing_snapshot = step.verdict == Some(crate::snapshot::Verdict::Missing);
-        step.status = if missing_snapshot {
-            Status::Differ
-        } else if step.differences.is_empty() {
-            Status::Baselined
-        } else if !additive_fails && step.differences.iter().all(Difference::is_additive) {
-            Status::Warn
-        } else {
-            Status::Differ
-        };
-    }
-    accepted
-}
-
-/// A starting baseline from a run: one entry per difference of a failing step, and one status
-/// entry per unsupported, failed or errored step (which covers everything under that step),
-/// each with `reason: TODO`. Values are quoted in comments to help write the reasons. Secrets
-/// are scrubbed (the text is meant to be committed).
-///
-/// From a report a baseline was applied to, it is a refresh: accepted items keep their reasons,
-/// stale entries are gone, new differences get `TODO` (wildcard entries come back expanded to
-/// the pointers that occurred).
-pub fn from_report(report: &Report, target: &str) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# Known deviations of {} from Stripe's invoice API, written by `apiparity run \
-         --write-baseline`\n# against {} (Stripe-Version {}, run {}).\n# Replace every \
-         `reason: TODO` with why the deviation is accepted; entries that stop occurring fail \
-         the run.\n# Format: mocks/README.md.",
-        one_line(target),
-        one_line(&report.target.base_url),
-        one_line(&report.stripe_version),
-        one_line(&report.run_id),
-    );
-    let _ = writeln!(o, "target: {}", quote(target));
-    let mut entries = String::new();
-    let mut seen: Vec<(String, String, String, String)> = Vec::new();
-    for sc in &report.scenarios {
-        for st in &sc.steps {
-            // A status the baseline already accepted is written back as that status.
-            let status = st.baselined_status.unwrap_or(st.status);
-            if matches!(status, Status::Unsupported | Status::Fail | Status::Error) {
-                let why = st
-                    .transport_error
-                    .clone()
-                    .or_else(|| st.failures.first().map(|f| f.message.clone()))
-                    .or_else(|| st.http_status.map(|s| format!("HTTP {s}")))
-                    .unwrap_or_default();
-                let reason = st
-                    .baselined
-                    .iter()
-                    .find(|b| b.difference.is_none())
-                    .map_or(TODO_REASON, |b| b.reason.as_str());
-                let _ = writeln!(
-                    entries,
-                    "  - scenario: {}\n    step: {}\n    kind: {}\n    reason: {}{}",
-                    quote(&sc.key),
-                    quote(&st.id),
-                    status.as_str(),
-                    quote(reason),
-                    comment(&format!("{} {}: {why}", st.method, st.path)),
-                );
-                continue;
-            }
-            let accepted = st
-                .baselined
-                .iter()
-                .filter_map(|b| b.difference.as_ref().map(|d| (d, b.reason.as_str())));
-            let current = st.differences.iter().map(|d| (d, TODO_REASON));
-            for (d, reason) in current.chain(accepted) {
-                let key = (
-                    sc.key.clone(),
-                    st.id.clone(),
-                    d.pointer.clone(),
-                    d.kind.as_str().to_string(),
-                );
-                // The same pointer and kind twice in a step (keyed arrays) is one entry.
-                if seen.contains(&key) {
-                    continue;
-                }
-                seen.push(key);
-                let _ = writeln!(
-                    entries,
-                    "  - scenario: {}\n    step: {}\n    pointer: {}\n    kind: {}\n    reason: {}{}",
-                    quote(&sc.key),
-                    quote(&st.id),
-                    quote_pointer(&d.pointer),
-                    d.kind.as_str(),
-                    quote(reason),
-                    comment(&format!(
-                        "expected {}, actual {}",
-                        short(d.expected.as_ref()),
-                        short(d.actual.as_ref())
-                    )),
-                );
-            }
-        }
-    }
-    if entries.is_empty() {
-        let _ = writeln!(o, "deviations: []");
-    } else {
-        let _ = write!(o, "deviations:\n{entries}");
-    }
-    report.redactor.text(&o)
-}
-
-/// A YAML scalar that reads back as exactly `s`: plain when unambiguous, else a JSON string
-/// (JSON string literals are valid YAML double-quoted scalars).
-fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.'))
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
-        );
-    if plain {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-    }
-}
-
-/// Pointers are always quoted: `""` is the root, and `/` starts no YAML syntax but `~` would.
-fn quote_pointer(p: &str) -> String {
-    serde_json::to_string(p).unwrap_or_else(|_| "\"\"".into())
-}
-
-fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-}
-
-fn comment(s: &str) -> String {
-    let s = one_line(s);
-    let s: String = if s.chars().count() > 100 {
-        format!("{}…", s.chars().take(100).collect::<String>())
-    } else {
-        s
-    };
-    format!("  # {s}")
-}
-
-fn short(v: Option<&serde_json::Value>) -> String {
-    match v {
-        None => "(absent)".into(),
-        Some(v) => {
-            let t = v.to_string();
-            if t.chars().count() > 40 {
-                format!("{}…", t.chars().take(40).collect::<String>())
-            } else {
-                t
-            }
-        }
     }
 }
