@@ -7,10 +7,8 @@
 
 pub mod config;
 pub mod diff;
-pub mod differential;
 pub mod input;
 pub mod mock;
-pub mod noise;
 pub mod normalize;
 pub mod pipeline;
 pub mod pointer;

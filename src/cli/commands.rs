@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use apiparity::config::{self, RunConfig, TargetChoice};
-use apiparity::pipeline::{self, Plan};
+use apiparity::pipeline::{self, differential, noise, Plan};
 use apiparity::verdict::baseline;
-use apiparity::{diff, differential, mock, noise, report, snapshot, sweep};
+use apiparity::{diff, mock, report, snapshot, sweep};
 
 use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
 use super::{color_stdout, Error};

@@ -2,7 +2,7 @@
 //! loader, runner and normalizer.
 
 use crate::support::fake_stripe::{closed_port, config, serve, write_scenarios, Variant};
-use apiparity::differential::{diff_targets, DiffStatus};
+use apiparity::pipeline::differential::{diff_targets, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_targets_exit_0() {
@@ -21,7 +21,7 @@ async fn identical_targets_exit_0() {
     assert_eq!(report.exit_code(), 0, "{}", report.terminal(false));
     assert_eq!(report.summary.steps_compared, 2);
     assert_eq!(report.summary.steps_identical, 2);
-    assert_eq!(report.scenarios[0].status, DiffStatus::Identical);
+    assert_eq!(report.scenarios[0].status, Status::Identical);
     // Each side ran with its own run id.
     assert_ne!(report.left.run_id, report.right.run_id);
 }
@@ -58,14 +58,10 @@ async fn a_deviating_target_exits_1_with_each_difference() {
     assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
     let sc = &report.scenarios[0];
     assert_eq!(sc.key, "invoices/finalize");
-    assert_eq!(sc.status, DiffStatus::Differ);
-    assert_eq!(
-        sc.steps[0].status,
-        DiffStatus::Identical,
-        "create is the same"
-    );
+    assert_eq!(sc.status, Status::Differ);
+    assert_eq!(sc.steps[0].status, Status::Identical, "create is the same");
     let fin = &sc.steps[1];
-    assert_eq!(fin.status, DiffStatus::Differ);
+    assert_eq!(fin.status, Status::Differ);
     let found: Vec<(String, String)> = fin
         .differences
         .iter()
@@ -113,7 +109,7 @@ async fn an_unreachable_target_exits_2() {
     )
     .await;
     assert_eq!(report.exit_code(), 2, "{}", report.terminal(false));
-    assert_eq!(report.scenarios[0].status, DiffStatus::Error);
+    assert_eq!(report.scenarios[0].status, Status::Error);
     let text = report.terminal(false);
     assert!(
         text.contains("right transport error: could not connect"),
@@ -142,7 +138,7 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
     // A 500 is an answer, not a target error: the targets differ.
     assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
     let steps = &report.scenarios[0].steps;
-    assert_eq!(steps[0].status, DiffStatus::Differ);
+    assert_eq!(steps[0].status, Status::Differ);
     assert_eq!(steps[0].differences[0].kind.as_str(), "status_changed");
     // The right side's expectations failed (status, and the capture of /id).
     let what: Vec<&str> = steps[0]
@@ -152,7 +148,7 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
         .map(|f| f.what.as_str())
         .collect();
     assert_eq!(what, ["status", "capture"]);
-    assert_eq!(steps[1].status, DiffStatus::Differ);
+    assert_eq!(steps[1].status, Status::Differ);
     assert_eq!(steps[1].right.outcome, "skipped");
     let note = steps[1].note.as_deref().unwrap_or_default();
     assert!(

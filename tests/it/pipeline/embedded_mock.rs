@@ -2,9 +2,9 @@
 //! suggests nothing, and two instances of it compare identical in differential mode.
 
 use apiparity::config::{RunConfig, Settings, TargetSpec};
-use apiparity::differential::diff_targets;
-use apiparity::noise::learn_noise;
 use apiparity::pipeline;
+use apiparity::pipeline::differential::diff_targets;
+use apiparity::pipeline::noise::learn_noise;
 use apiparity::run::TargetKind;
 
 /// `apiparity run scenarios` with the embedded mock as target (no base URL, no key).

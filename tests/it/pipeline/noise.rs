@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::support::fake_stripe::{config, serve, write_scenarios, Variant};
-use apiparity::noise::{learn_noise, Suggestion};
+use apiparity::pipeline::noise::{learn_noise, Suggestion};
 use apiparity::pipeline::Planned;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -31,12 +31,12 @@ use crate::scenario::Scenario;
 use crate::secret::Redactor;
 
 #[derive(Clone, Debug, Serialize)]
-pub struct DiffReport {
+pub struct Report {
     pub tool: String,
     pub left: Side,
     pub right: Side,
-    pub summary: DiffSummary,
-    pub scenarios: Vec<ScenarioDiff>,
+    pub summary: Summary,
+    pub scenarios: Vec<ScenarioPair>,
     /// Scrubs the targets' keys from everything rendered (failure messages quote raw bodies).
     #[serde(skip)]
     pub redactor: Redactor,
@@ -52,7 +52,7 @@ pub struct Side {
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct DiffSummary {
+pub struct Summary {
     pub scenarios: usize,
     pub scenarios_identical: usize,
     pub scenarios_differ: usize,
@@ -69,7 +69,7 @@ pub struct DiffSummary {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DiffStatus {
+pub enum Status {
     Identical,
     Differ,
     /// No response on a side (or the scenario could not run there).
@@ -78,29 +78,29 @@ pub enum DiffStatus {
     Skipped,
 }
 
-impl DiffStatus {
+impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
-            DiffStatus::Identical => "identical",
-            DiffStatus::Differ => "differ",
-            DiffStatus::Error => "error",
-            DiffStatus::Skipped => "skipped",
+            Status::Identical => "identical",
+            Status::Differ => "differ",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
         }
     }
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ScenarioDiff {
+pub struct ScenarioPair {
     pub key: String,
     pub name: String,
-    pub status: DiffStatus,
+    pub status: Status,
     /// Scenario-level errors, prefixed with the side (`left: internal error …`).
     pub errors: Vec<String>,
-    pub steps: Vec<StepDiff>,
+    pub steps: Vec<StepPair>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct StepDiff {
+pub struct StepPair {
     pub index: usize,
     pub id: String,
     pub teardown: bool,
@@ -108,7 +108,7 @@ pub struct StepDiff {
     pub path: String,
     /// Whether the bodies were compared (the step's `expect.snapshot`).
     pub bodies_compared: bool,
-    pub status: DiffStatus,
+    pub status: Status,
     pub left: SideStep,
     pub right: SideStep,
     /// Left = expected, right = actual.
@@ -170,8 +170,8 @@ pub async fn diff_targets(
     left: Target,
     right: Target,
     cfg: &RunConfig,
-) -> DiffReport {
-    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
+) -> Report {
+    let scenarios = crate::pipeline::scenarios(planned);
     let (left_id, right_id) = (run::new_run_id(), run::new_run_id());
     let (ls, rs) = (cfg.session(&left, &left_id), cfg.session(&right, &right_id));
     let (left_run, right_run) =
@@ -193,7 +193,7 @@ pub async fn diff_targets(
     )
 }
 
-/// Compares two runs of the same scenarios (in the same order), normalizing each side on its
+/// Compares two runs of the planned scenarios (in plan order), normalizing each side on its
 /// own with the scenario's rules.
 pub fn compare_runs(
     planned: &[Planned],
@@ -201,32 +201,36 @@ pub fn compare_runs(
     right: (Side, &SuiteRun),
     opts: &DiffOptions,
     redactor: &Redactor,
-) -> DiffReport {
+) -> Report {
     let (left_side, left_run) = left;
     let (right_side, right_run) = right;
     let mut scenarios = Vec::new();
-    let count = left_run.scenarios.len().max(right_run.scenarios.len());
-    for i in 0..count {
+    for (i, p) in planned.iter().enumerate() {
         let (l, r) = (left_run.scenarios.get(i), right_run.scenarios.get(i));
-        let Some(any) = l.or(r) else { continue };
-        let rules = rules_for(planned, &any.scenario);
-        scenarios.push(compare_scenario(l, r, &rules, opts, redactor));
+        scenarios.push(compare_scenario(
+            &p.scenario,
+            l,
+            r,
+            &p.rules,
+            opts,
+            redactor,
+        ));
     }
-    let mut summary = DiffSummary::default();
+    let mut summary = Summary::default();
     for sc in &scenarios {
         summary.scenarios += 1;
         match sc.status {
-            DiffStatus::Identical | DiffStatus::Skipped => summary.scenarios_identical += 1,
-            DiffStatus::Differ => summary.scenarios_differ += 1,
-            DiffStatus::Error => summary.scenarios_error += 1,
+            Status::Identical | Status::Skipped => summary.scenarios_identical += 1,
+            Status::Differ => summary.scenarios_differ += 1,
+            Status::Error => summary.scenarios_error += 1,
         }
         summary.target_errors += sc.errors.len();
         for st in &sc.steps {
             summary.differences += st.differences.len();
-            summary.target_errors += usize::from(st.status == DiffStatus::Error);
+            summary.target_errors += usize::from(st.status == Status::Error);
             if st.left.outcome == "response" && st.right.outcome == "response" {
                 summary.steps_compared += 1;
-                summary.steps_identical += usize::from(st.status == DiffStatus::Identical);
+                summary.steps_identical += usize::from(st.status == Status::Identical);
             }
         }
     }
@@ -237,7 +241,7 @@ pub fn compare_runs(
     } else {
         0
     };
-    DiffReport {
+    Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
         left: left_side,
         right: right_side,
@@ -247,23 +251,14 @@ pub fn compare_runs(
     }
 }
 
-/// The scenario's own rules (apiparity.yaml merged with its `normalize:`).
-pub(crate) fn rules_for(planned: &[Planned], scenario: &Arc<Scenario>) -> Arc<Rules> {
-    planned
-        .iter()
-        .find(|p| Arc::ptr_eq(&p.scenario, scenario) || p.scenario.key == scenario.key)
-        .map(|p| Arc::clone(&p.rules))
-        .unwrap_or_else(|| Arc::new(crate::config::default_rules()))
-}
-
 fn compare_scenario(
+    scenario: &Scenario,
     l: Option<&ScenarioRun>,
     r: Option<&ScenarioRun>,
     rules: &Arc<Rules>,
     opts: &DiffOptions,
     redactor: &Redactor,
-) -> ScenarioDiff {
-    let any = l.or(r).map(|s| Arc::clone(&s.scenario));
+) -> ScenarioPair {
     let mut errors = Vec::new();
     for (name, side) in [("left", l), ("right", r)] {
         match side {
@@ -289,16 +284,16 @@ fn compare_scenario(
         let find = |n: &[NormalizedStep]| n.iter().find(|x| x.position == p).cloned();
         steps.push(compare_step(step, ls, rs, find(&ln), find(&rn), opts));
     }
-    let status = if !errors.is_empty() || steps.iter().any(|s| s.status == DiffStatus::Error) {
-        DiffStatus::Error
-    } else if steps.iter().any(|s| s.status == DiffStatus::Differ) {
-        DiffStatus::Differ
+    let status = if !errors.is_empty() || steps.iter().any(|s| s.status == Status::Error) {
+        Status::Error
+    } else if steps.iter().any(|s| s.status == Status::Differ) {
+        Status::Differ
     } else {
-        DiffStatus::Identical
+        Status::Identical
     };
-    ScenarioDiff {
-        key: any.as_ref().map(|s| s.key.clone()).unwrap_or_default(),
-        name: any.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+    ScenarioPair {
+        key: scenario.key.clone(),
+        name: scenario.name.clone(),
         status,
         errors,
         steps,
@@ -312,17 +307,17 @@ fn compare_step(
     ln: Option<NormalizedStep>,
     rn: Option<NormalizedStep>,
     opts: &DiffOptions,
-) -> StepDiff {
+) -> StepPair {
     let bodies_compared = l.or(r).is_some_and(|s| s.compare);
     let (left, right) = (SideStep::of(l), SideStep::of(r));
-    let mut out = StepDiff {
+    let mut out = StepPair {
         index: step.index,
         id: step.id.clone(),
         teardown: step.teardown,
         method: step.request.method.clone(),
         path: step.request.path.clone(),
         bodies_compared,
-        status: DiffStatus::Identical,
+        status: Status::Identical,
         left,
         right,
         differences: vec![],
@@ -331,7 +326,7 @@ fn compare_step(
     };
     let errs = |s: &SideStep| matches!(s.outcome.as_str(), "transport_error" | "absent");
     if errs(&out.left) || errs(&out.right) {
-        out.status = DiffStatus::Error;
+        out.status = Status::Error;
         out.note = Some(format!(
             "left {}; right {}",
             out.left.describe(),
@@ -365,13 +360,13 @@ fn compare_step(
                 out.unified = (!u.is_empty()).then_some(u);
             }
             if !out.differences.is_empty() {
-                out.status = DiffStatus::Differ;
+                out.status = Status::Differ;
             }
         }
-        (None, None) => out.status = DiffStatus::Skipped,
+        (None, None) => out.status = Status::Skipped,
         // Sent on one side only: the other stopped at an earlier failure.
         _ => {
-            out.status = DiffStatus::Differ;
+            out.status = Status::Differ;
             out.note = Some(format!(
                 "sent on one side only: left {}; right {}",
                 out.left.describe(),
@@ -382,7 +377,7 @@ fn compare_step(
     out
 }
 
-impl DiffReport {
+impl Report {
     pub fn exit_code(&self) -> i32 {
         self.summary.exit_code
     }
@@ -421,9 +416,9 @@ impl DiffReport {
         );
         for sc in &self.scenarios {
             let (style, label) = match sc.status {
-                DiffStatus::Identical | DiffStatus::Skipped => (green, "IDENTICAL"),
-                DiffStatus::Differ => (red, "DIFFER"),
-                DiffStatus::Error => (red, "ERROR"),
+                Status::Identical | Status::Skipped => (green, "IDENTICAL"),
+                Status::Differ => (red, "DIFFER"),
+                Status::Error => (red, "ERROR"),
             };
             let _ = writeln!(o, "{:>9} {}", paint(style, label), sc.key);
             for e in &sc.errors {
@@ -432,7 +427,7 @@ impl DiffReport {
             for st in sc
                 .steps
                 .iter()
-                .filter(|s| matches!(s.status, DiffStatus::Differ | DiffStatus::Error))
+                .filter(|s| matches!(s.status, Status::Differ | Status::Error))
             {
                 let _ = writeln!(
                     o,

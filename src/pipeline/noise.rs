@@ -27,7 +27,6 @@ use crate::diff::{self, DiffKind, DiffOptions};
 use crate::normalize;
 use crate::pipeline::Planned;
 use crate::run::{self, Outcome, SuiteRun, Target};
-use crate::scenario::Scenario;
 use crate::secret::Redactor;
 
 /// Plausible Unix seconds (2000-01-01 .. 2100-01-01), as the built-in timestamp rule has them.
@@ -91,7 +90,7 @@ pub async fn learn_noise(
     cfg: &RunConfig,
     runs: usize,
 ) -> NoiseReport {
-    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
+    let scenarios = crate::pipeline::scenarios(planned);
     let mut done = Vec::new();
     let mut redactor = None;
     for _ in 0..runs.max(2) {
@@ -103,7 +102,7 @@ pub async fn learn_noise(
     noise_from_runs(planned, &done, &cfg.diff, &redactor, &target.base_url)
 }
 
-/// What differs between finished runs of the same scenarios (in the same order).
+/// What differs between finished runs of the planned scenarios (each in plan order).
 pub fn noise_from_runs(
     planned: &[Planned],
     runs: &[SuiteRun],
@@ -123,11 +122,12 @@ pub fn noise_from_runs(
     };
     // selector → (kinds, steps, examples, every value seen)
     let mut found: BTreeMap<String, Acc> = BTreeMap::new();
-    for (si, first) in runs
+    for (si, (first, plan)) in runs
         .first()
         .map(|r| r.scenarios.as_slice())
         .unwrap_or_default()
         .iter()
+        .zip(planned)
         .enumerate()
     {
         let key = first.scenario.key.clone();
@@ -142,7 +142,7 @@ pub fn noise_from_runs(
             continue;
         }
         let sruns: Vec<_> = sruns.into_iter().flatten().collect();
-        let rules = crate::differential::rules_for(planned, &first.scenario);
+        let rules = &plan.rules;
         let normalized: Vec<_> = sruns
             .iter()
             .map(|s| normalize::normalize_run(s, Arc::clone(&rules), redactor).steps)

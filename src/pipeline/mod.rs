@@ -1,5 +1,14 @@
-//! The stages wired together, for the CLI and the `cargo test` harness alike:
-//! scenario → run → normalize → snapshot (diff) → report.
+//! The conductor: the stages wired together, for the CLI and the `cargo test` harness alike.
+//! The snapshot run is scenario → run → normalize → snapshot (diff) → verdict → report
+//! ([`plan`], then [`execute`] or [`run_against`]); its other modes are [`differential`]
+//! (`apiparity diff`: two targets, no snapshots) and [`noise`] (`apiparity learn-noise`: N runs
+//! of one target).
+//!
+//! Each scenario travels with its own rules ([`Planned`]): the runner returns runs in the order
+//! it was given them, so runs and plans are zipped, never searched for.
+
+pub mod differential;
+pub mod noise;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -82,21 +91,16 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
     }
 }
 
-/// Normalizes and compares every scenario run with its snapshots.
+/// Normalizes and compares every scenario run with its snapshots (`run` holds the runs of
+/// `planned`, in order).
 pub fn compare(
-    cfg: &RunConfig,
     planned: &[Planned],
     run: &SuiteRun,
     session: &Session,
 ) -> Result<Vec<Vec<StepComparison>>, PipelineError> {
     let mut out = Vec::new();
-    for srun in &run.scenarios {
-        let rules = planned
-            .iter()
-            .find(|p| Arc::ptr_eq(&p.scenario, &srun.scenario))
-            .map(|p| Arc::clone(&p.rules))
-            .unwrap_or_else(|| Arc::clone(&cfg.rules));
-        let normalized = normalize::normalize_run(srun, rules, &session.redactor);
+    for (p, srun) in planned.iter().zip(&run.scenarios) {
+        let normalized = normalize::normalize_run(srun, Arc::clone(&p.rules), &session.redactor);
         out.push(snapshot::compare(srun, &normalized, &session.snapshots)?);
     }
     Ok(out)
@@ -116,6 +120,11 @@ pub async fn start_target(
             Ok((target::embedded_mock(server.base_url()), Some(server)))
         }
     }
+}
+
+/// The scenarios of a plan, for the runner.
+pub fn scenarios(planned: &[Planned]) -> Vec<Arc<Scenario>> {
+    planned.iter().map(|p| Arc::clone(&p.scenario)).collect()
 }
 
 /// A finished run: what happened, what was decided about it, and the report that shows both.
@@ -155,9 +164,8 @@ pub async fn run_against(
 ) -> Result<Finished, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let session = cfg.session(target, run_id);
-    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-    let suite = run::run(&scenarios, &session.run).await;
-    let comparisons = compare(cfg, planned, &suite, &session)?;
+    let suite = run::run(&scenarios(planned), &session.run).await;
+    let comparisons = compare(planned, &suite, &session)?;
     let verdicts = verdict::decide(&suite, &comparisons, &cfg.policy, baseline);
     let report = report::build(
         &suite,
