@@ -17,6 +17,5 @@ pub mod run;
 pub mod scenario;
 pub mod secret;
 pub mod snapshot;
-pub mod sweep;
 pub mod verdict;
 pub mod version;

@@ -7,8 +7,9 @@ use std::time::SystemTime;
 
 use apiparity::config::{self, RunConfig, TargetChoice};
 use apiparity::pipeline::{self, differential, noise, Plan};
+use apiparity::run::sweep;
 use apiparity::verdict::baseline;
-use apiparity::{diff, mock, report, snapshot, sweep};
+use apiparity::{diff, mock, report, snapshot};
 
 use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
 use super::{color_stdout, Error};
@@ -144,12 +145,12 @@ pub async fn sweep(args: &SweepArgs) -> Result<ExitCode, Error> {
         ));
     };
     let requests = config::Requests::new(&args.requests())?;
-    let mut opts = sweep::SweepOptions::new(&target, args.older_than.0, SystemTime::now());
+    let mut opts = sweep::SweepOptions::new(args.older_than.0, SystemTime::now());
     opts.timeout = requests.timeout;
     opts.retry = requests.retry.clone();
     opts.dry_run = args.dry_run;
     opts.rate_limit = requests.rate_limit(&target);
-    let report = sweep::sweep_with(&target, &opts).await;
+    let report = sweep::sweep(&target, &opts).await;
     print!("{}", report.render());
     Ok(ExitCode::from(u8::from(report.failures() > 0)))
 }

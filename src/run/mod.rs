@@ -2,11 +2,13 @@
 //! order, teardown always. Entry point: [`run`]. Nothing here compares with snapshots; the
 //! results flow on to `normalize` and `snapshot`.
 
+mod encode;
 mod expect;
-pub(crate) mod http;
+mod http;
 mod ratelimit;
 mod retry;
 mod step;
+pub mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use serde_json::Value;
 use crate::scenario::Scenario;
 use crate::secret::Secret;
 
+pub use encode::encode_params;
 pub use expect::ExpectFailure;
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;

@@ -178,8 +178,8 @@ fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), Te
     let req = &step.request;
     let render = |s: &str| ctx.render(s);
     let path = ctx.render(&req.path)?;
-    let query = scenario::encode_params(&req.query, &render)?;
-    let form = scenario::encode_params(&req.form, &render)?;
+    let query = super::encode_params(&req.query, &render)?;
+    let form = super::encode_params(&req.form, &render)?;
     let mut headers: Vec<(String, String)> = Vec::new();
     for (k, v) in &req.headers {
         headers.push((k.clone(), ctx.render(v)?));

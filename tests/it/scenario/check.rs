@@ -225,7 +225,7 @@ fn encoded_request_of_the_good_fixture() {
         _ => None,
     };
     let render = |t: &str| scenario::render_template(t, &lookup);
-    let form = scenario::encode_params(&invoice.request.form, &render).unwrap();
+    let form = apiparity::run::encode_params(&invoice.request.form, &render).unwrap();
     let pairs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         pairs,

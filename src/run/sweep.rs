@@ -1,6 +1,6 @@
 //! Cleans up what interrupted runs left on a target. Every scenario tags the customers (and
 //! invoices) it creates with `metadata[apiparity_run]` and removes them in `teardown`; a run
-//! killed halfway leaves them behind. [`sweep`] finds tagged customers older than a cutoff and,
+//! killed halfway leaves them behind. It is the backstop for `teardown`. [`sweep`] finds tagged customers older than a cutoff and,
 //! per customer: deletes its draft invoices, voids its open ones, then deletes the customer.
 //!
 //! It goes through the runner's HTTP client, so it has the same timeouts, transport retries
@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::run::http::{Client, Prepared};
-use crate::run::{Body, RateLimit, Response, RetryPolicy, RunOptions, Target, TransportError};
+use super::http::{Client, Prepared};
+use super::{Body, RateLimit, Response, RetryPolicy, RunOptions, Target, TransportError};
 use crate::version::DEFAULT_STRIPE_VERSION;
 
 /// The metadata key every scenario sets on what it creates.
@@ -36,14 +36,16 @@ pub struct SweepOptions {
 }
 
 impl SweepOptions {
-    /// Defaults for a target: Stripe's test-mode rate limit unless it is on loopback.
-    pub fn new(target: &Target, older_than: Duration, now: SystemTime) -> SweepOptions {
+    /// The runner's default timeout and retries, no rate limit, not a dry run. The rate limit
+    /// for a target is the config's to choose (`config::Requests::rate_limit`: Stripe's
+    /// test-mode limits for anything not on loopback), so set `rate_limit` from there.
+    pub fn new(older_than: Duration, now: SystemTime) -> SweepOptions {
         SweepOptions {
             older_than,
             now,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            rate_limit: (!target.is_loopback()).then(RateLimit::stripe_test_mode),
+            rate_limit: None,
             dry_run: false,
         }
     }
@@ -174,12 +176,9 @@ fn describe(a: &Action) -> String {
     }
 }
 
-/// Sweeps with the defaults for `target` (see [`SweepOptions::new`]).
-pub async fn sweep(target: &Target, older_than: Duration, now: SystemTime) -> SweepReport {
-    sweep_with(target, &SweepOptions::new(target, older_than, now)).await
-}
-
-pub async fn sweep_with(target: &Target, opts: &SweepOptions) -> SweepReport {
+/// Finds what earlier runs left on `target` and removes it (or, `dry_run`, says what it would
+/// remove).
+pub async fn sweep(target: &Target, opts: &SweepOptions) -> SweepReport {
     let mut report = SweepReport::default();
     if let Some(key) = target.api_key.as_ref().filter(|k| k.is_live()) {
         report.errors.push(format!(
