@@ -5,10 +5,11 @@
 
 mod files;
 mod model;
+mod parse;
 mod template;
-mod validate;
 
 pub use model::*;
+pub use parse::keywords;
 
 use std::path::Path;
 
@@ -50,7 +51,7 @@ pub fn load(paths: &[&Path], root: &Path) -> Result<Vec<Scenario>, Diagnostics> 
                 continue;
             }
         };
-        let checked = validate::check_file(&file, &key, &source);
+        let checked = parse::check_file(&file, &key, &source);
         if let Some((name, span)) = &checked.name {
             if let Some((_, first_file, first_span)) = names.iter().find(|(n, _, _)| n == name) {
                 diags.push(

@@ -1,56 +1,91 @@
 //! Turns one file's YAML tree into a [`Scenario`], collecting every problem on the way
-//! (the user fixes a file in one pass, not one error per run).
+//! (the user fixes a file in one pass, not one error per run). The generic typing (mappings,
+//! strings, unknown keys, …) is the one reader of `crate::input::reader`; this module holds
+//! the grammar, one file per part, as Hurl's parser does:
+//! - here: the file, the scenario's top level, variables and their resolution across steps;
+//! - [`step`]: steps, requests, auth, captures, retry, seeds;
+//! - [`expect`]: `expect` blocks and assertion operators.
+
+mod expect;
+mod step;
 
 use std::path::Path;
-use std::time::Duration;
-
-use serde_json::Value;
 
 use super::model::*;
 use super::template;
 use crate::input::diag::{did_you_mean, Diagnostic};
-use crate::input::reader::{one_of_list, start, Reader, START};
+use crate::input::reader::{start, Reader, START};
 use crate::input::yaml::{Key, Kind, Node, Scalar, Span};
 
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "tags",
-    "stripe_version",
-    "reference",
-    "vars",
-    "normalize",
-    "steps",
-    "teardown",
-];
-const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry", "seed"];
-const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
-const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot"];
-const RETRY_KEYS: &[&str] = &["interval", "timeout"];
-const AUTH_KEYS: &[&str] = &["bearer", "basic"];
-const AUTH_WORDS: &[&str] = &["default", "none"];
-const OPERATORS: &[&str] = &[
-    "eq",
-    "ne",
-    "matches",
-    "exists",
-    "type",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "len",
-    "contains",
-    "one_of",
-    "offset_from",
-];
-const TYPE_NAMES: &[&str] = &[
-    "string", "number", "integer", "boolean", "object", "array", "null",
-];
-const METHODS: &[&str] = &["GET", "POST", "DELETE"];
+use keywords::*;
 
-const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(2);
-const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(90);
+/// The scenario grammar's words, for messages and for the fuzzers (a new keyword is fuzzed
+/// as soon as it is accepted).
+pub mod keywords {
+    pub const TOP_KEYS: &[&str] = &[
+        "name",
+        "description",
+        "tags",
+        "stripe_version",
+        "reference",
+        "vars",
+        "normalize",
+        "steps",
+        "teardown",
+    ];
+    pub const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry", "seed"];
+    pub const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
+    pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot"];
+    pub const RETRY_KEYS: &[&str] = &["interval", "timeout"];
+    pub const AUTH_KEYS: &[&str] = &["bearer", "basic"];
+    pub const AUTH_WORDS: &[&str] = &["default", "none"];
+    pub const OPERATORS: &[&str] = &[
+        "eq",
+        "ne",
+        "matches",
+        "exists",
+        "type",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "len",
+        "contains",
+        "one_of",
+        "offset_from",
+    ];
+    /// Keys that go with an operator (`{offset_from: /created, seconds: 604800}`).
+    pub const OPERATOR_COMPANIONS: &[&str] = &["seconds"];
+    pub const TYPE_NAMES: &[&str] = &[
+        "string", "number", "integer", "boolean", "object", "array", "null",
+    ];
+    pub const METHODS: &[&str] = &["GET", "POST", "DELETE"];
+
+    /// Every word above, once.
+    pub fn all() -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for list in [
+            TOP_KEYS,
+            STEP_KEYS,
+            REQUEST_KEYS,
+            EXPECT_KEYS,
+            RETRY_KEYS,
+            AUTH_KEYS,
+            AUTH_WORDS,
+            OPERATORS,
+            OPERATOR_COMPANIONS,
+            TYPE_NAMES,
+            METHODS,
+        ] {
+            for w in list {
+                if !out.contains(w) {
+                    out.push(w);
+                }
+            }
+        }
+        out
+    }
+}
 
 /// What [`check_file`] found in one file.
 pub(crate) struct Checked {
@@ -264,6 +299,16 @@ impl Cx {
 
     // ---- the scenario ----
 
+    fn header_name(&mut self, k: &Key) -> bool {
+        if is_header_name(&k.name) {
+            true
+        } else {
+            self.r
+                .error(k.span, format!("invalid header name `{}`", k.name));
+            false
+        }
+    }
+
     fn scenario(&mut self, root: &Node, key: &str) -> Option<Scenario> {
         let entries = self.r.map(root, "scenario")?;
         self.check_keys(entries, TOP_KEYS, "scenario");
@@ -404,662 +449,6 @@ impl Cx {
         out
     }
 
-    fn step_list(
-        &mut self,
-        node: &Node,
-        phase: Phase,
-        ids: &mut Vec<(String, usize)>,
-    ) -> Vec<Step> {
-        let what = match phase {
-            Phase::Main => "steps",
-            Phase::Teardown => "teardown",
-        };
-        let Some(items) = self.r.seq(node, what) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            self.at = Some(At { phase, index });
-            if let Some(step) = self.step(item, phase, ids) {
-                out.push(step);
-            }
-        }
-        self.at = None;
-        out
-    }
-
-    fn step(&mut self, node: &Node, phase: Phase, ids: &mut Vec<(String, usize)>) -> Option<Step> {
-        let entries = self.r.map(node, "step")?;
-        self.check_keys(entries, STEP_KEYS, "step");
-
-        let id = self
-            .r
-            .require(entries, start(node), "id", "step")
-            .and_then(|v| {
-                let id = self.r.text(v, "id")?;
-                if !is_step_id(&id) {
-                    let d = self
-                        .r
-                        .diag(v.span, format!("invalid step id `{id}`"))
-                        .help("step ids use lower-case letters, digits, `_` and `-`");
-                    self.r.push(d);
-                } else if let Some((_, line)) = ids.iter().find(|(i, _)| *i == id) {
-                    let d = self
-                        .r
-                        .diag(
-                            v.span,
-                            format!("duplicate step id `{id}` (first used at line {line})"),
-                        )
-                        .label("duplicate id");
-                    self.r.push(d);
-                } else {
-                    ids.push((id.clone(), v.span.line));
-                }
-                Some(id)
-            });
-
-        let request = self
-            .r
-            .require(entries, start(node), "request", "step")
-            .and_then(|r| self.request(r));
-
-        let method = request.as_ref().map(|r| r.method.as_str());
-        let expect = match node.get("expect") {
-            Some(e) => self.expect(e, phase),
-            None => Some(default_expect(phase)),
-        };
-        let capture = match node.get("capture") {
-            Some(c) => self.captures(c, id.as_deref().unwrap_or("?")),
-            None => Vec::new(),
-        };
-        let retry = match entries.iter().find(|(k, _)| k.name == "retry") {
-            Some((k, v)) => {
-                if let Some(m) = method.filter(|m| *m != "GET") {
-                    let d = self
-                        .r
-                        .diag(
-                            k.span,
-                            format!("`retry` is only allowed on GET steps, not {m}"),
-                        )
-                        .help("re-sending a write could repeat its side effects");
-                    self.r.push(d);
-                }
-                self.retry(v)
-            }
-            None => None,
-        };
-        if let (Some(_), Some(e)) = (&retry, &expect) {
-            if e.status.is_none() && e.body.is_empty() && e.headers.is_empty() {
-                if let Some((k, _)) = entries.iter().find(|(k, _)| k.name == "retry") {
-                    let d = self
-                        .r
-                        .diag(k.span, "`retry` needs expectations to wait for")
-                        .help("add `expect: status` or `expect: body` assertions to this step");
-                    self.r.push(d);
-                }
-            }
-        }
-
-        // `seed: 000-finalize.json` or a list of them (one per API-version family).
-        let seed = match entries.iter().find(|(k, _)| k.name == "seed") {
-            None => Vec::new(),
-            Some((_, v)) => match v.as_seq() {
-                Some(items) => items.iter().filter_map(|i| self.seed(i)).collect(),
-                None => self.seed(v).into_iter().collect(),
-            },
-        };
-
-        Some(Step {
-            id: id?,
-            span: start(node),
-            request: request?,
-            expect: expect?,
-            capture,
-            retry,
-            seed,
-        })
-    }
-
-    /// `seed: 000-finalize.json`: a file name in shared/seeds/responses.
-    fn seed(&mut self, node: &Node) -> Option<String> {
-        let s = self.r.string(node, "seed")?;
-        let (number, rest) = s.split_at(s.find('-').unwrap_or(0));
-        let endpoint = rest.strip_prefix('-').and_then(|r| r.strip_suffix(".json"));
-        let ok = number.len() == 3
-            && number.chars().all(|c| c.is_ascii_digit())
-            && endpoint.is_some_and(|e| {
-                !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-            });
-        if !ok {
-            let d = self
-                .r
-                .diag(node.span, format!("invalid seed file name `{s}`"))
-                .help("seeds are named `<NNN>-<endpoint>.json`, e.g. `000-finalize.json`");
-            self.r.push(d);
-            return None;
-        }
-        Some(s)
-    }
-
-    fn request(&mut self, node: &Node) -> Option<RequestSpec> {
-        let entries = self.r.map(node, "request")?;
-        self.check_keys(entries, REQUEST_KEYS, "request");
-
-        let method = self
-            .r
-            .require(entries, start(node), "method", "request")
-            .and_then(|m| {
-                let s = self.r.string(m, "method")?;
-                let upper = s.to_ascii_uppercase();
-                if METHODS.contains(&upper.as_str()) {
-                    Some(upper)
-                } else {
-                    let d = self
-                        .r
-                        .diag(m.span, format!("invalid method `{s}`"))
-                        .label("method");
-                    // Only near-typos get a guess: `PUT` is not a misspelt `GET`.
-                    let guess = METHODS
-                        .iter()
-                        .find(|m| strsim::damerau_levenshtein(&upper, m) <= 1);
-                    let d = match guess {
-                        Some(g) => d.help(format!("did you mean `{g}`?")),
-                        None => d.help("expected GET, POST or DELETE (Stripe updates with POST)"),
-                    };
-                    self.r.push(d);
-                    None
-                }
-            });
-
-        let path = self
-            .r
-            .require(entries, start(node), "path", "request")
-            .and_then(|p| {
-                let s = self.r.string(p, "path")?;
-                if !s.starts_with('/') {
-                    let d = self
-                        .r
-                        .diag(p.span, format!("path `{s}` must start with `/`"))
-                        .help("paths are relative to the target's base URL, e.g. `/v1/invoices`");
-                    self.r.push(d);
-                }
-                self.templated(&s, p.span);
-                Some(s)
-            });
-
-        let mut query = Vec::new();
-        let mut form = Vec::new();
-        let mut headers = Vec::new();
-        let mut auth = Auth::Default;
-        for (k, v) in entries {
-            match k.name.as_str() {
-                "query" => query = self.params(v, "query"),
-                "form" => {
-                    if let Some(m) = method.as_deref().filter(|m| *m != "POST") {
-                        let d = self
-                            .r
-                            .diag(k.span, format!("`form` is only allowed on POST, not {m}"))
-                            .help("GET and DELETE carry parameters in `query`");
-                        self.r.push(d);
-                    }
-                    form = self.params(v, "form");
-                }
-                "headers" => headers = self.request_headers(v),
-                "auth" => auth = self.auth(v).unwrap_or_default(),
-                _ => {}
-            }
-        }
-        Some(RequestSpec {
-            method: method?,
-            path: path?,
-            query,
-            form,
-            headers,
-            auth,
-        })
-    }
-
-    fn params(&mut self, node: &Node, what: &str) -> Vec<(String, Param)> {
-        let Some(entries) = self.r.map(node, what) else {
-            return Vec::new();
-        };
-        entries
-            .iter()
-            .filter_map(|(k, v)| self.param(v).map(|p| (k.name.clone(), p)))
-            .collect()
-    }
-
-    /// YAML → parameter tree; `null` leaves the parameter out.
-    fn param(&mut self, node: &Node) -> Option<Param> {
-        match &node.kind {
-            Kind::Scalar(Scalar::Null) => None,
-            Kind::Scalar(Scalar::Str(s)) => {
-                self.templated(s, node.span);
-                Some(Param::Scalar(s.clone()))
-            }
-            Kind::Scalar(_) => node.scalar_text().map(Param::Scalar),
-            Kind::Seq(items) => Some(Param::List(
-                items.iter().filter_map(|n| self.param(n)).collect(),
-            )),
-            Kind::Map(entries) => Some(Param::Map(
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| self.param(v).map(|p| (k.name.clone(), p)))
-                    .collect(),
-            )),
-        }
-    }
-
-    fn header_name(&mut self, k: &Key) -> bool {
-        if is_header_name(&k.name) {
-            true
-        } else {
-            self.r
-                .error(k.span, format!("invalid header name `{}`", k.name));
-            false
-        }
-    }
-
-    fn request_headers(&mut self, node: &Node) -> Vec<(String, String)> {
-        let Some(entries) = self.r.map(node, "headers") else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (k, v) in entries {
-            if !self.header_name(k) {
-                continue;
-            }
-            if k.name.eq_ignore_ascii_case("authorization") {
-                let d = self
-                    .r.diag(k.span, "set credentials with `auth:`, not an `Authorization` header")
-                    .help("`auth: none`, `auth: {bearer: \"sk_test_bogus\"}` or `auth: {basic: \"…\"}`");
-                self.r.push(d);
-                continue;
-            }
-            let Some(value) = self.r.text(v, "header value") else {
-                continue;
-            };
-            self.templated(&value, v.span);
-            out.push((k.name.clone(), value));
-        }
-        out
-    }
-
-    fn auth(&mut self, node: &Node) -> Option<Auth> {
-        match &node.kind {
-            Kind::Scalar(Scalar::Str(s)) => match s.as_str() {
-                "default" => Some(Auth::Default),
-                "none" => Some(Auth::None),
-                other => {
-                    let d = self.r.diag(node.span, format!("invalid auth `{other}`"));
-                    let d = match did_you_mean(other, AUTH_WORDS) {
-                        Some(g) => d.help(format!("did you mean `{g}`?")),
-                        None => d.help(
-                            "expected `default`, `none`, `{bearer: \"…\"}` or `{basic: \"…\"}`",
-                        ),
-                    };
-                    self.r.push(d);
-                    None
-                }
-            },
-            Kind::Map(entries) => {
-                self.check_keys(entries, AUTH_KEYS, "auth");
-                let known: Vec<&(Key, Node)> = entries
-                    .iter()
-                    .filter(|(k, _)| AUTH_KEYS.contains(&k.name.as_str()))
-                    .collect();
-                match known.as_slice() {
-                    [] => {
-                        if entries.is_empty() {
-                            self.r
-                                .error(start(node), "`auth` needs `bearer` or `basic`");
-                        }
-                        None
-                    }
-                    [(k, v)] => {
-                        let key = self.r.string(v, &k.name)?;
-                        if looks_like_real_key(&key) {
-                            let d = self
-                                .r.diag(v.span, "this looks like a real Stripe key")
-                                .help("never commit keys; use an obvious fake like `sk_test_bogus`, or `{{env.NAME}}`");
-                            self.r.push(d);
-                        }
-                        self.templated(&key, v.span);
-                        Some(if k.name == "bearer" {
-                            Auth::Bearer(key)
-                        } else {
-                            Auth::Basic(key)
-                        })
-                    }
-                    [_, (k, _), ..] => {
-                        self.r
-                            .error(k.span, "`auth` takes one of `bearer` or `basic`, not both");
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.r
-                    .wrong_type(node, "`default`, `none` or a mapping", "auth");
-                None
-            }
-        }
-    }
-
-    fn expect(&mut self, node: &Node, phase: Phase) -> Option<Expect> {
-        let entries = self.r.map(node, "expect")?;
-        self.check_keys(entries, EXPECT_KEYS, "expect");
-        let mut expect = default_expect(phase);
-        for (k, v) in entries {
-            match k.name.as_str() {
-                "status" => {
-                    if let Some(s) = self.r.integer(v, "status") {
-                        match u16::try_from(s) {
-                            Ok(s) if (100..=599).contains(&s) => expect.status = Some(s),
-                            _ => {
-                                let d = self
-                                    .r
-                                    .diag(v.span, format!("invalid HTTP status {s}"))
-                                    .help("statuses are 100 to 599");
-                                self.r.push(d);
-                            }
-                        }
-                    }
-                }
-                "body" => {
-                    if let Some(entries) = self.r.map(v, "body") {
-                        for (ptr, value) in entries {
-                            let valid = self.pointer(&ptr.name, ptr.span);
-                            if let Some(op) = self.assertion(value, false) {
-                                if valid {
-                                    expect.body.push(Assertion {
-                                        pointer: ptr.name.clone(),
-                                        op,
-                                        span: ptr.span,
-                                    });
-                                }
-                            }
-                        }
-                    }
-                }
-                "headers" => {
-                    if let Some(entries) = self.r.map(v, "headers") {
-                        for (name, value) in entries {
-                            let valid = self.header_name(name);
-                            if let Some(op) = self.assertion(value, true) {
-                                if valid {
-                                    expect.headers.push(HeaderAssertion {
-                                        name: name.name.clone(),
-                                        op,
-                                        span: name.span,
-                                    });
-                                }
-                            }
-                        }
-                    }
-                }
-                "snapshot" => {
-                    if let Some(b) = self.r.boolean(v, "snapshot") {
-                        expect.snapshot = b;
-                    }
-                }
-                _ => {}
-            }
-        }
-        Some(expect)
-    }
-
-    /// One assertion: a bare value (equality) or a mapping with exactly one operator.
-    fn assertion(&mut self, node: &Node, header: bool) -> Option<AssertOp> {
-        let entries = match &node.kind {
-            Kind::Map(entries) if !entries.is_empty() => entries,
-            _ => {
-                // A bare value, `{}` included, is compared for equality.
-                self.templated_tree(node);
-                return Some(AssertOp::Eq(operand(node, header)));
-            }
-        };
-        let has_offset = entries.iter().any(|(k, _)| k.name == "offset_from");
-        let mut ops: Vec<&(Key, Node)> = Vec::new();
-        let mut bad = false;
-        for entry in entries {
-            let (k, _) = entry;
-            if OPERATORS.contains(&k.name.as_str()) {
-                ops.push(entry);
-            } else if k.name == "seconds" && has_offset {
-                // The companion of offset_from.
-            } else {
-                bad = true;
-                let d = self
-                    .r
-                    .diag(k.span, format!("unknown assertion operator `{}`", k.name))
-                    .label("not an operator");
-                let d = if k.name == "seconds" {
-                    d.help("`seconds` goes with `offset_from`")
-                } else if let Some(g) = did_you_mean(&k.name, OPERATORS) {
-                    d.help(format!("did you mean `{g}`?"))
-                } else {
-                    d.help(format!(
-                        "operators are {}; to compare with a mapping, write `{{eq: {{…}}}}`",
-                        one_of_list(OPERATORS)
-                    ))
-                };
-                self.r.push(d);
-            }
-        }
-        if let [_, (second, _), ..] = ops.as_slice() {
-            let d = self
-                .r
-                .diag(
-                    second.span,
-                    format!(
-                        "an assertion takes exactly one operator; `{}` is another",
-                        second.name
-                    ),
-                )
-                .help("write a second assertion on another pointer instead, or use `one_of`");
-            self.r.push(d);
-            return None;
-        }
-        let (op, v) = *ops.first()?;
-        if bad {
-            return None;
-        }
-        let what = op.name.as_str();
-        match what {
-            "eq" | "ne" | "contains" => {
-                self.templated_tree(v);
-                let value = operand(v, header);
-                Some(match what {
-                    "eq" => AssertOp::Eq(value),
-                    "ne" => AssertOp::Ne(value),
-                    _ => AssertOp::Contains(value),
-                })
-            }
-            "one_of" => {
-                let items = self.r.seq(v, "one_of")?;
-                if items.is_empty() {
-                    self.r.error(v.span, "`one_of` needs at least one value");
-                    return None;
-                }
-                items.iter().for_each(|n| self.templated_tree(n));
-                Some(AssertOp::OneOf(
-                    items.iter().map(|n| operand(n, header)).collect(),
-                ))
-            }
-            "matches" => {
-                let re = self.r.string(v, "matches")?;
-                // A value spliced into a regex would need escaping to mean itself; the
-                // runner matches the pattern as written, so templates are refused here.
-                if re.contains("{{") {
-                    let d = self
-                        .r
-                        .diag(v.span, "templates are not expanded in `matches`")
-                        .help("compare a captured value with `eq` or `contains` instead");
-                    self.r.push(d);
-                    return None;
-                }
-                if let Err(e) = regex::Regex::new(&re) {
-                    let msg = e.to_string();
-                    // regex errors are multi-line drawings; the last line says what is wrong.
-                    let last = msg.lines().last().unwrap_or("").trim();
-                    let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
-                    let d = self
-                        .r
-                        .diag(v.span, format!("invalid regular expression `{re}`: {last}"))
-                        .label("regex");
-                    self.r.push(d);
-                    return None;
-                }
-                Some(AssertOp::Matches(re))
-            }
-            "exists" => self.r.boolean(v, "exists").map(AssertOp::Exists),
-            "type" => {
-                let t = self.r.string(v, "type")?;
-                if TYPE_NAMES.contains(&t.as_str()) {
-                    Some(AssertOp::Type(t))
-                } else {
-                    let d = self.r.diag(v.span, format!("unknown JSON type `{t}`"));
-                    let d = match did_you_mean(&t, TYPE_NAMES) {
-                        Some(g) => d.help(format!("did you mean `{g}`?")),
-                        None => d.help(format!("expected one of {}", one_of_list(TYPE_NAMES))),
-                    };
-                    self.r.push(d);
-                    None
-                }
-            }
-            "gt" => self.r.number(v, "gt").map(AssertOp::Gt),
-            "gte" => self.r.number(v, "gte").map(AssertOp::Gte),
-            "lt" => self.r.number(v, "lt").map(AssertOp::Lt),
-            "lte" => self.r.number(v, "lte").map(AssertOp::Lte),
-            "len" => {
-                let n = self.r.integer(v, "len")?;
-                match usize::try_from(n) {
-                    Ok(n) => Some(AssertOp::Len(n)),
-                    Err(_) => {
-                        self.r
-                            .error(v.span, format!("`len` must not be negative, found {n}"));
-                        None
-                    }
-                }
-            }
-            "offset_from" => {
-                if header {
-                    self.r.error(
-                        op.span,
-                        "`offset_from` compares body fields; it cannot be used on headers",
-                    );
-                    return None;
-                }
-                let pointer = self.r.string(v, "offset_from")?;
-                let valid = self.pointer(&pointer, v.span);
-                let seconds = match entries.iter().find(|(k, _)| k.name == "seconds") {
-                    Some((_, s)) => self.r.integer(s, "seconds"),
-                    None => {
-                        let d = self
-                            .r
-                            .diag(op.span, "`offset_from` needs `seconds`")
-                            .help("e.g. `{offset_from: /created, seconds: 604800}`");
-                        self.r.push(d);
-                        None
-                    }
-                };
-                let seconds = seconds?;
-                valid.then_some(AssertOp::OffsetFrom { pointer, seconds })
-            }
-            _ => None,
-        }
-    }
-
-    fn captures(&mut self, node: &Node, step_id: &str) -> Vec<Capture> {
-        let Some(entries) = self.r.map(node, "capture") else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for (k, v) in entries {
-            let mut ok = true;
-            if !is_identifier(&k.name) {
-                let d = self
-                    .r
-                    .diag(k.span, format!("invalid variable name `{}`", k.name))
-                    .help("variable names are letters, digits and `_`, not starting with a digit");
-                self.r.push(d);
-                ok = false;
-            } else if BUILTIN_VARS.contains(&k.name.as_str()) {
-                self.r.error(
-                    k.span,
-                    format!("`{}` is a built-in variable and cannot be captured", k.name),
-                );
-                ok = false;
-            } else if self.vars.contains(&k.name) {
-                self.r.error(
-                    k.span,
-                    format!("`{}` is defined in `vars` and cannot be captured", k.name),
-                );
-                ok = false;
-            }
-            let Some(src) = self.r.string(v, "capture") else {
-                continue;
-            };
-            let source = if let Some(h) = src.strip_prefix("header:") {
-                let h = h.trim();
-                if !is_header_name(h) {
-                    self.r
-                        .error(v.span, format!("invalid header name `{h}` in capture"));
-                    ok = false;
-                }
-                CaptureSource::Header(h.to_string())
-            } else {
-                ok &= self.pointer(&src, v.span);
-                CaptureSource::Body(src)
-            };
-            if let Some(at) = self.at {
-                self.captures.push(CaptureDef {
-                    var: k.name.clone(),
-                    step_id: step_id.to_string(),
-                    line: k.span.line,
-                    at,
-                });
-            }
-            if ok {
-                out.push(Capture {
-                    var: k.name.clone(),
-                    source,
-                    span: k.span,
-                });
-            }
-        }
-        out
-    }
-
-    fn retry(&mut self, node: &Node) -> Option<Retry> {
-        let entries = self.r.map(node, "retry")?;
-        self.check_keys(entries, RETRY_KEYS, "retry");
-        let mut interval = Some(DEFAULT_RETRY_INTERVAL);
-        let mut timeout = Some(DEFAULT_RETRY_TIMEOUT);
-        for (k, v) in entries {
-            match k.name.as_str() {
-                "interval" => interval = self.r.duration(v, "interval"),
-                "timeout" => timeout = self.r.duration(v, "timeout"),
-                _ => {}
-            }
-        }
-        let (interval, timeout) = (interval?, timeout?);
-        if interval.is_zero() {
-            self.r
-                .error(start(node), "retry `interval` must be more than zero");
-            return None;
-        }
-        if timeout < interval {
-            self.r.error(
-                start(node),
-                "retry `timeout` is shorter than its `interval`",
-            );
-            return None;
-        }
-        Some(Retry { interval, timeout })
-    }
-
     // ---- variables ----
 
     /// Every `{{var}}` must be a built-in, `env.*`, a `vars` entry, or a capture of a step
@@ -1125,28 +514,12 @@ fn visible(capture: At, using: At) -> bool {
     }
 }
 
-fn default_expect(phase: Phase) -> Expect {
-    Expect {
-        status: None,
-        body: Vec::new(),
-        headers: Vec::new(),
-        snapshot: phase == Phase::Main,
-    }
-}
-
-/// An assertion operand as JSON. Header values are strings on the wire, so a bare `true`
-/// or `7` there means the text `"true"` / `"7"`.
-fn operand(node: &Node, header: bool) -> Value {
-    match (&node.kind, header) {
-        (Kind::Scalar(Scalar::Null), _) | (_, false) => node.to_json(),
-        (Kind::Scalar(_), true) => Value::String(node.scalar_text().unwrap_or_default()),
-        (_, true) => node.to_json(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::reader::one_of_list;
+    use serde_json::Value;
+    use std::time::Duration;
 
     /// `line:col: message (help)` of every diagnostic for `src`.
     fn problems(src: &str) -> Vec<String> {
