@@ -4,20 +4,25 @@
 //! segments and the query; the account id inside is handled by the id rule.
 
 use crate::input::yaml::Node;
+use std::any::Any;
+
+use serde_json::Value;
+
 use crate::pointer::Selector;
 
 use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 pub(crate) const MODES: &[&str] = &["test", "live"];
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct UrlRule {
+pub(crate) struct Urls {
     pub fields: Vec<Selector>,
 }
 
 pub(crate) const KEYS: &[&str] = &["fields"];
 
-pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Reader) {
+fn merge(rule: &mut Urls, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.urls") else {
         return;
     };
@@ -29,9 +34,19 @@ pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Reader) {
     }
 }
 
-impl UrlRule {
+impl Urls {
     pub fn applies(&self, path: &[String]) -> bool {
         self.fields.iter().any(|s| s.matches(path))
+    }
+}
+
+impl Rule for Urls {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
+        let s = v.as_str().filter(|_| self.applies(at.path))?;
+        Some(Change::Continue(Value::String(tokenize(s))))
     }
 }
 
