@@ -44,11 +44,13 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         eprintln!("baseline written: {}", path.display());
     }
     let report = finished.report;
-    let written = report::write_all(&report, &cfg.report_dir)
-        .map_err(|e| Error::Other(format!("writing reports: {e}")))?;
-    let text = report
-        .redactor
-        .text(&report::terminal(&report, color_stdout()));
+    let written = report::write_all(&report, &cfg.report_dir)?;
+    let text = report::to_terminal(
+        &report,
+        &report::Style {
+            color: color_stdout(),
+        },
+    );
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{text}");
     let _ = writeln!(

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use apiparity::config::InputError;
 use apiparity::pipeline::PipelineError;
+use apiparity::report::ReportError;
 
 /// Why a command stopped. Every error exits 2: usage, config and scenario errors (nothing was
 /// sent), and failures around the run (the mock would not start, a report could not be
@@ -16,6 +17,9 @@ pub enum Error {
     /// The pipeline could not run or finish.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A report could not be written.
+    #[error("writing reports: {0}")]
+    Report(#[from] ReportError),
     /// The command was given nothing it can work on (no scenario matches, no target).
     #[error("{0}")]
     Nothing(String),

@@ -4,7 +4,7 @@
 //!
 //! What is replaced, and what is deliberately left visible, is decided by [`Rules`]: one file per
 //! rule kind in `rule/` (`placeholders`, `urls`, `numbers`, `ids`, `relative`, `timestamps`),
-//! each one line in the ordered table of `rules.rs`. The Normalizer itself holds only what every
+//! each one line in the ordered table of `rule/mod.rs`. The Normalizer itself holds only what every
 //! rule builds on: masks (run-specific literals) and each rule's state. The built-in rules are
 //! the `normalize:` section of the repository's `apiparity.yaml`, embedded at build time (owned
 //! by `config::rules_file`), so the file and the defaults cannot drift.
@@ -324,7 +324,7 @@ mod tests {
             assert!(
                 !kinds[..i].contains(k),
                 "rule {} appears twice",
-                rules::TABLE[i].key
+                rule::TABLE[i].key
             );
         }
     }

@@ -1,6 +1,6 @@
-//! The rule table: every normalization rule, in the order it applies, each under the
-//! `normalize:` key that configures it. A rule is one file in `rule/` implementing [`Rule`],
-//! one line in [`TABLE`], and its commented defaults section in `apiparity.yaml`.
+//! Normalization rules: the [`Rule`] trait every rule implements, and [`Rules`], one of each
+//! rule of the table in `rule/mod.rs` (a rule is one file in `rule/`, one line in that table,
+//! and its commented defaults section in `apiparity.yaml`).
 //!
 //! How a value goes through the table: masks first (the Normalizer's own), then every rule in
 //! table order. A rule may rewrite the value and let the next rules see the result
@@ -17,19 +17,9 @@ use crate::input::diag::Diagnostics;
 use crate::input::reader::Reader;
 use crate::input::yaml::Node;
 
-use super::rule;
+use super::rule::TABLE;
 
-/// `normalize:` keys and their rules, in the order the rules apply.
-pub(crate) const TABLE: &[Entry] = &[
-    entry::<rule::placeholders::Placeholders>("placeholders"),
-    entry::<rule::urls::Urls>("urls"),
-    entry::<rule::numbers::InvoiceNumbers>("invoice_numbers"),
-    entry::<rule::ids::Ids>("ids"),
-    entry::<rule::relative::Relative>("relative_timestamps"),
-    entry::<rule::timestamps::Timestamps>("timestamps"),
-];
-
-/// One line of [`TABLE`].
+/// One line of the rule table.
 pub(crate) struct Entry {
     /// The rule's key under `normalize:`.
     pub key: &'static str,
@@ -37,7 +27,9 @@ pub(crate) struct Entry {
     pub new: fn() -> Box<dyn Rule>,
 }
 
-const fn entry<T: Rule + Default + Clone + PartialEq + 'static>(key: &'static str) -> Entry {
+pub(crate) const fn entry<T: Rule + Default + Clone + PartialEq + 'static>(
+    key: &'static str,
+) -> Entry {
     Entry {
         key,
         new: new_rule::<T>,
@@ -103,7 +95,7 @@ impl<T: Rule + Clone + PartialEq + 'static> DynRule for T {
     }
 }
 
-/// Normalization rules: one of each [`TABLE`] entry, in table order. Start from the built-in
+/// Normalization rules: one of each table entry, in table order. Start from the built-in
 /// set (`config::default_rules`, the embedded `apiparity.yaml`) or [`Rules::empty`], then
 /// layer files over it with [`Rules::merged`].
 #[derive(Debug)]

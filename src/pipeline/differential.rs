@@ -24,6 +24,7 @@ use crate::config::RunConfig;
 use crate::diff::{self, DiffKind, DiffOptions, Difference};
 use crate::normalize::{self, NormalizedStep, Rules};
 use crate::pipeline::Planned;
+use crate::report::{display_pointer, value_or_absent};
 use crate::run::{
     self, ExpectFailure, Outcome, ScenarioRun, StepRun, SuiteRun, Target, TargetKind,
 };
@@ -443,20 +444,12 @@ impl Report {
                     let _ = writeln!(o, "            {}", paint(dim, n));
                 }
                 for d in st.differences.iter().take(25) {
-                    let fmt = |v: &Option<Value>| {
-                        v.as_ref()
-                            .map(|v| crate::diff::abbreviate(v, 120))
-                            .unwrap_or_else(|| "(absent)".into())
-                    };
+                    let fmt = |v: &Option<Value>| value_or_absent(v.as_ref(), 120);
                     let _ = writeln!(
                         o,
                         "            {} {}: left {}, right {}",
                         paint(yellow, d.kind.as_str()),
-                        if d.pointer.is_empty() {
-                            "(root)"
-                        } else {
-                            &d.pointer
-                        },
+                        display_pointer(&d.pointer),
                         fmt(&d.expected),
                         fmt(&d.actual)
                     );

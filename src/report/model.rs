@@ -33,6 +33,9 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// The known-deviation baseline applied to this run (`--baseline`), if any.
     pub baseline: Option<BaselineInfo>,
+    /// The policy the verdicts were decided under (`additive` above is its JSON form).
+    #[serde(skip)]
+    pub policy: Policy,
     #[serde(skip)]
     pub redactor: Redactor,
 }
@@ -126,6 +129,14 @@ pub struct StepReport {
     /// The status a baseline accepted when it accepted the whole step (`status` is then
     /// `baselined`).
     pub baselined_status: Option<Status>,
+}
+
+impl StepReport {
+    /// Whether the step is listed with its details (every format lists the same steps): anything
+    /// but a pass or a skip.
+    pub fn is_listed(&self) -> bool {
+        !matches!(self.status, Status::Pass | Status::Skipped)
+    }
 }
 
 /// What the report needs besides the run itself.
@@ -244,6 +255,7 @@ pub fn build(
         scorecard: card,
         scenarios,
         baseline: verdicts.baseline.clone(),
+        policy: ctx.policy,
         redactor: ctx.redactor,
     }
 }

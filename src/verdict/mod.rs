@@ -156,12 +156,13 @@ pub struct BaselineInfo {
 
 impl BaselineInfo {
     /// "`file` (target T): N entries, N accepted difference(s)/failure(s), N stale, N for
-    /// scenarios not run[, N reason(s) still TODO]" — without the trailing period.
-    pub fn sentence(&self, quote: impl Fn(&str) -> String) -> String {
+    /// scenarios not run[, N reason(s) still TODO]" — without the trailing period. `file` and
+    /// `text` format the file name and the baseline's free text for the report at hand.
+    pub fn sentence(&self, file: impl Fn(&str) -> String, text: impl Fn(&str) -> String) -> String {
         format!(
             "{} (target {}): {} entries, {} accepted difference(s)/failure(s), {} stale, {} for scenarios not run{}",
-            quote(&self.file),
-            self.target,
+            file(&self.file),
+            text(&self.target),
             self.entries,
             self.accepted,
             self.stale.len(),
