@@ -480,7 +480,7 @@ fn step_detail(o: &mut String, i: usize, st: &StepReport) {
             let _ = writeln!(
                 o,
                 "<li>expectation failed ({}): {}</li>",
-                esc(&f.what),
+                esc(f.what.as_str()),
                 esc(&f.message)
             );
         }

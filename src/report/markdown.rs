@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::text::display_pointer;
+use super::text::{display_pointer, failure_snippet};
 use super::{Report, ScenarioReport, Status, Style};
 use crate::verdict::Headline;
 
@@ -183,6 +183,13 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
         }
         for f in &st.failures {
             let _ = writeln!(o, "- expectation failed: {}", f.message);
+            if let Some(snippet) = failure_snippet(&sc.file, &sc.source, f, false) {
+                let _ = writeln!(o, "\n  ```text");
+                for line in snippet.trim_end().lines() {
+                    let _ = writeln!(o, "  {line}");
+                }
+                let _ = writeln!(o, "  ```\n");
+            }
         }
         if !st.differences.is_empty() {
             let _ = writeln!(o, "| pointer | kind | expected | actual |");

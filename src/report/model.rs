@@ -97,6 +97,9 @@ pub struct ScenarioReport {
     pub duration_ms: u128,
     pub error: Option<String>,
     pub steps: Vec<StepReport>,
+    /// The scenario file's text, for showing failed expectations against their lines.
+    #[serde(skip)]
+    pub source: std::sync::Arc<str>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -212,6 +215,7 @@ pub fn build(
             duration_ms: srun.duration.as_millis(),
             error: srun.error.clone(),
             steps,
+            source: std::sync::Arc::clone(&srun.scenario.source),
         });
     }
     let mut top: Vec<FrequentDifference> = freq

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::text::{display_pointer, value_or_absent};
+use super::text::{display_pointer, failure_snippet, value_or_absent};
 use super::{Report, Status};
 
 fn paint(color: bool, style: Style, text: &str) -> String {
@@ -69,7 +69,16 @@ pub fn terminal(r: &Report, color: bool) -> String {
                 let _ = writeln!(o, "              target error: {e}");
             }
             for f in &st.failures {
-                let _ = writeln!(o, "              {}", paint(color, red, &f.message));
+                match failure_snippet(&sc.file, &sc.source, f, color) {
+                    Some(snippet) => {
+                        for line in snippet.lines() {
+                            let _ = writeln!(o, "              {line}");
+                        }
+                    }
+                    None => {
+                        let _ = writeln!(o, "              {}", paint(color, red, &f.message));
+                    }
+                }
             }
             for d in st.differences.iter().take(25) {
                 let fmt = |v: &Option<serde_json::Value>| value_or_absent(v.as_ref(), 120);

@@ -21,7 +21,7 @@ use crate::scenario::Scenario;
 use crate::secret::Secret;
 
 pub use encode::encode_params;
-pub use expect::ExpectFailure;
+pub use expect::{ExpectFailure, Expectation};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
 

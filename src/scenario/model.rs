@@ -27,6 +27,8 @@ pub struct Scenario {
     pub vars: Vec<(String, String)>,
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
     pub normalize: Option<crate::input::yaml::Node>,
+    /// The file's text as loaded, so a failure at run time can show its scenario line.
+    pub source: std::sync::Arc<str>,
     pub steps: Vec<Step>,
     /// Steps that always run after `steps`, even when one failed.
     pub teardown: Vec<Step>,
@@ -87,6 +89,8 @@ pub enum Auth {
 #[derive(Clone, Debug)]
 pub struct Expect {
     pub status: Option<u16>,
+    /// Where `status:` is written (`None` when it is not).
+    pub status_span: Option<Span>,
     /// JSON-pointer assertions on the (raw, not normalized) response body.
     pub body: Vec<Assertion>,
     /// Assertions on response headers (name matched case-insensitively).

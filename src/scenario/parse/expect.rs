@@ -19,7 +19,10 @@ impl Cx {
                 "status" => {
                     if let Some(s) = self.r.integer(v, "status") {
                         match u16::try_from(s) {
-                            Ok(s) if (100..=599).contains(&s) => expect.status = Some(s),
+                            Ok(s) if (100..=599).contains(&s) => {
+                                expect.status = Some(s);
+                                expect.status_span = Some(v.span);
+                            }
                             _ => {
                                 let d = self
                                     .r
@@ -239,6 +242,7 @@ impl Cx {
 pub(super) fn default_expect(phase: Phase) -> Expect {
     Expect {
         status: None,
+        status_span: None,
         body: Vec::new(),
         headers: Vec::new(),
         snapshot: phase == Phase::Main,

@@ -108,7 +108,10 @@ pub(crate) fn check_file(file: &Path, key: &str, source: &str) -> Checked {
         }
         return cx.finish(None, None);
     };
-    let scenario = cx.scenario(&root, key);
+    let scenario = cx.scenario(&root, key).map(|s| Scenario {
+        source: source.into(),
+        ..s
+    });
     let name = scenario_name(&root, key);
     cx.resolve_variables();
     cx.finish(scenario, name)
@@ -397,6 +400,7 @@ impl Cx {
             reference,
             vars,
             normalize,
+            source: "".into(),
             steps,
             teardown,
         })

@@ -12,8 +12,8 @@ use apiparity::diff;
 use apiparity::pipeline::Finished;
 use apiparity::report::{self, BuildContext, Report, TargetInfo};
 use apiparity::run::{
-    Body, ExpectFailure, Outcome, Response, ScenarioRun, SentRequest, StepRun, SuiteRun,
-    TargetKind, TransportError,
+    Body, ExpectFailure, Expectation, Outcome, Response, ScenarioRun, SentRequest, StepRun,
+    SuiteRun, TargetKind, TransportError,
 };
 use apiparity::scenario::Scenario;
 use apiparity::secret::Redactor;
@@ -31,6 +31,7 @@ pub fn scenario(key: &str) -> Arc<Scenario> {
         reference: None,
         vars: vec![],
         normalize: None,
+        source: "".into(),
         steps: vec![],
         teardown: vec![],
     })
@@ -183,7 +184,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         index,
                         id,
                         response(*status, body.clone()),
-                        vec![ExpectFailure::new("status", None, *message)],
+                        vec![ExpectFailure::new(Expectation::Status, None, *message)],
                     ));
                     cmps.push(StepComparison {
                         position: pos,
