@@ -71,7 +71,9 @@ impl Default for RequestSettings {
 pub struct Settings {
     /// Scenario files or directories.
     pub paths: Vec<PathBuf>,
+    /// Where the target comes from.
     pub target: TargetSpec,
+    /// How requests are sent.
     pub requests: RequestSettings,
     /// Stripe-Version sent with every request (scenarios may pin their own).
     pub stripe_version: Option<String>,
@@ -113,7 +115,7 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The defaults plus the environment variables that stand for flags ([`env`]), as
+    /// The defaults plus the environment variables that stand for flags ([`mod@env`]), as
     /// `apiparity run` with no flags reads them (used by the `cargo test` harness).
     pub fn from_env() -> Result<Settings, InputError> {
         let var = |name: &str| std::env::var(name).ok();
@@ -147,8 +149,11 @@ fn boolish(v: &str) -> Option<bool> {
 /// How requests are sent, validated.
 #[derive(Clone, Debug)]
 pub struct Requests {
+    /// Per-request timeout.
     pub timeout: Duration,
+    /// Scenarios run at the same time.
     pub jobs: usize,
+    /// Transport retries (connection errors, timeouts, 409, 429, 5xx).
     pub retry: RetryPolicy,
     /// A checked `--rate`; `None`: the target's default.
     pub rate: Option<f64>,
@@ -190,20 +195,31 @@ impl Requests {
 /// Everything a run reads, validated.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
+    /// Scenario files or directories.
     pub paths: Vec<PathBuf>,
     /// Scenario keys are relative to this directory.
     pub scenarios_root: PathBuf,
+    /// What to run against.
     pub target: TargetChoice,
     /// STRIPE_API_KEY (a test-mode key: live keys are refused here).
     pub api_key: Option<Secret>,
+    /// How requests are sent.
     pub requests: Requests,
+    /// The Stripe-Version requests carry (scenarios may pin their own).
     pub stripe_version: String,
+    /// The snapshot tree compared against (`snapshots/`, or `snapshots/@<version>/`).
     pub snapshot_dir: PathBuf,
+    /// Compare, compare without writing (CI), or update.
     pub snapshot_mode: snapshot::Mode,
+    /// Where the reports go.
     pub report_dir: PathBuf,
+    /// apiparity.yaml's normalization rules over the built-in ones.
     pub rules: Arc<Rules>,
+    /// apiparity.yaml's diff settings over the built-in ones.
     pub diff: DiffOptions,
+    /// Only scenarios with one of these tags.
     pub tags: Vec<String>,
+    /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
     /// What counts as failure.
     pub policy: Policy,
@@ -212,9 +228,11 @@ pub struct RunConfig {
 /// What one run against one target needs, built once by the config.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// The runner's options, with the target and its rate limit.
     pub run: RunOptions,
     /// Scrubs the keys in play from everything written or printed.
     pub redactor: Redactor,
+    /// Where snapshots are, and what newly recorded ones say about their source.
     pub snapshots: snapshot::Options,
     /// The target as the report names it.
     pub target: TargetInfo,

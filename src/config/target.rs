@@ -21,7 +21,12 @@ pub enum TargetSpec {
     /// embedded mock (`run`, `sweep`, `cargo test`).
     Auto(Option<String>),
     /// A URL given to `flag`, or the embedded mock when it is `embedded` (`diff --left`).
-    Url { flag: &'static str, url: String },
+    Url {
+        /// The flag it was given to, for messages.
+        flag: &'static str,
+        /// The URL, or `embedded`.
+        url: String,
+    },
     /// The embedded mock, whatever the environment says.
     EmbeddedMock,
 }

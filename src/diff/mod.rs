@@ -19,18 +19,26 @@ use crate::pointer::{self, Selector};
 
 pub use unified::unified;
 
+/// What kind of difference (Stripe's versioning policy calls only `unexpected` additive).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffKind {
+    /// A field the snapshot has and the response lacks.
     Missing,
+    /// A field the response has and the snapshot lacks.
     Unexpected,
+    /// The same field with another JSON type.
     TypeChanged,
+    /// The same field with another value.
     ValueChanged,
+    /// The same keyed elements in another order.
     OrderChanged,
+    /// Another HTTP status.
     StatusChanged,
 }
 
 impl DiffKind {
+    /// The kind as reports and baselines write it (`missing`, `type_changed`, …).
     pub fn as_str(&self) -> &'static str {
         match self {
             DiffKind::Missing => "missing",
@@ -49,11 +57,16 @@ impl std::fmt::Display for DiffKind {
     }
 }
 
+/// One difference between a snapshot (expected) and a response (actual).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Difference {
+    /// RFC 6901 pointer (into the expected document where the place exists there).
     pub pointer: String,
+    /// What kind of difference.
     pub kind: DiffKind,
+    /// The snapshot's value (`None`: absent there).
     pub expected: Option<Value>,
+    /// The response's value (`None`: absent there).
     pub actual: Option<Value>,
 }
 
@@ -65,6 +78,7 @@ impl Difference {
     }
 }
 
+/// How responses are compared (the `diff:` section of apiparity.yaml).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiffOptions {
     /// Arrays whose pointer matches the selector compare elements by that key.

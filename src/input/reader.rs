@@ -4,9 +4,9 @@
 //!
 //! One wording, rustc's:
 //! - a wrong type reads "expected a mapping, found a sequence", labelled with the setting;
-//! - an unknown key reads "unknown key `x` in <place>", with "did you mean" when a known key is
+//! - an unknown key reads "unknown key `x` in `<place>`", with "did you mean" when a known key is
 //!   close, else a place-specific hint, else the list of known keys;
-//! - a missing key reads "missing required key `x` in <place>".
+//! - a missing key reads "missing required key `x` in `<place>`".
 //!
 //! Merge semantics of rule settings (`normalize:`, `diff:`), the same for every rule kind:
 //! - a scalar setting replaces the inherited one;
@@ -101,7 +101,7 @@ impl Reader {
         self.push(d);
     }
 
-    /// Reads the file as text; a failure is recorded as "cannot read <what>: …".
+    /// Reads the file as text; a failure is recorded as "cannot read `<what>`: …".
     pub fn read(&mut self, what: &str) -> Option<String> {
         match std::fs::read_to_string(&self.file) {
             Ok(text) => Some(text),
@@ -254,7 +254,7 @@ impl Reader {
         }
     }
 
-    /// "unknown key `x` in <place>": did-you-mean, else `hint`, else the known keys.
+    /// "unknown key `x` in `<place>`": did-you-mean, else `hint`, else the known keys.
     pub fn unknown_key(&mut self, key: &Key, place: &str, known: &[&str], hint: Option<String>) {
         let d = self
             .diag(key.span, format!("unknown key `{}` in {place}", key.name))

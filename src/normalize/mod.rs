@@ -57,6 +57,7 @@ pub struct Normalizer {
 }
 
 impl Normalizer {
+    /// A Normalizer for one scenario run with these rules.
     pub fn new(rules: Arc<Rules>) -> Normalizer {
         let states = rules.iter().map(|r| r.new_state()).collect();
         Normalizer {
@@ -200,6 +201,7 @@ impl Normalizer {
 
 // ---- the stage's entry point: one scenario run ----
 
+/// One step of a scenario run, normalized.
 #[derive(Clone, Debug)]
 pub struct NormalizedStep {
     /// Index into `ScenarioRun::steps`.
@@ -208,11 +210,14 @@ pub struct NormalizedStep {
     pub request: Value,
     /// `None` when no response arrived (skipped step, transport error).
     pub status: Option<u16>,
+    /// The response body, normalized (`null` without a response).
     pub body: Value,
 }
 
+/// A scenario run, normalized.
 #[derive(Clone, Debug)]
 pub struct NormalizedScenario {
+    /// One per step run, in order.
     pub steps: Vec<NormalizedStep>,
 }
 

@@ -31,12 +31,18 @@ use crate::run::{
 use crate::scenario::Scenario;
 use crate::secret::Redactor;
 
+/// `apiparity diff`: the same scenarios on two targets, compared step by step.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// `apiparity <version>`.
     pub tool: String,
+    /// The left target (read as `expected`).
     pub left: Side,
+    /// The right target (read as `actual`).
     pub right: Side,
+    /// The counts and the exit code.
     pub summary: Summary,
+    /// One per planned scenario.
     pub scenarios: Vec<ScenarioPair>,
     /// Scrubs the targets' keys from everything rendered (failure messages quote raw bodies).
     #[serde(skip)]
@@ -46,21 +52,32 @@ pub struct Report {
 /// One target of the comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Side {
+    /// The side's base URL.
     pub base_url: String,
+    /// Stripe, the embedded mock, or another URL.
     pub kind: TargetKind,
+    /// The side's run id.
     pub run_id: String,
+    /// How long the side's run took.
     pub duration_ms: u128,
 }
 
+/// The counts of a differential run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
+    /// Scenarios compared.
     pub scenarios: usize,
+    /// Scenarios identical on both sides.
     pub scenarios_identical: usize,
+    /// Scenarios with differences.
     pub scenarios_differ: usize,
+    /// Scenarios with target errors.
     pub scenarios_error: usize,
     /// Steps with a response on both sides.
     pub steps_compared: usize,
+    /// Compared steps without a difference.
     pub steps_identical: usize,
+    /// Differences across every step.
     pub differences: usize,
     /// Steps without a response on a side, and scenarios that could not run.
     pub target_errors: usize,
@@ -68,10 +85,13 @@ pub struct Summary {
     pub exit_code: i32,
 }
 
+/// A scenario's or step's outcome in a differential run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// The same on both sides after normalization.
     Identical,
+    /// Different on the two sides.
     Differ,
     /// No response on a side (or the scenario could not run there).
     Error,
@@ -80,6 +100,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as the JSON writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Identical => "identical",
@@ -90,27 +111,41 @@ impl Status {
     }
 }
 
+/// One scenario on both sides.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioPair {
+    /// The scenario key.
     pub key: String,
+    /// Its name.
     pub name: String,
+    /// Its outcome.
     pub status: Status,
     /// Scenario-level errors, prefixed with the side (`left: internal error …`).
     pub errors: Vec<String>,
+    /// Its steps, on both sides.
     pub steps: Vec<StepPair>,
 }
 
+/// One step on both sides.
 #[derive(Clone, Debug, Serialize)]
 pub struct StepPair {
+    /// 1-based position across steps and teardown.
     pub index: usize,
+    /// The step id.
     pub id: String,
+    /// Whether it is a teardown step.
     pub teardown: bool,
+    /// The HTTP method.
     pub method: String,
+    /// The path as sent on the left.
     pub path: String,
     /// Whether the bodies were compared (the step's `expect.snapshot`).
     pub bodies_compared: bool,
+    /// Its outcome.
     pub status: Status,
+    /// What happened on the left.
     pub left: SideStep,
+    /// What happened on the right.
     pub right: SideStep,
     /// Left = expected, right = actual.
     pub differences: Vec<Difference>,
@@ -126,6 +161,7 @@ pub struct StepPair {
 pub struct SideStep {
     /// `response`, `transport_error`, `skipped`, or `absent` (the scenario did not run).
     pub outcome: String,
+    /// The response status, when a response arrived.
     pub http_status: Option<u16>,
     /// The transport error or the reason it was skipped.
     pub detail: Option<String>,
@@ -379,6 +415,7 @@ fn compare_step(
 }
 
 impl Report {
+    /// 0 identical, 1 differences, 2 target errors.
     pub fn exit_code(&self) -> i32 {
         self.summary.exit_code
     }

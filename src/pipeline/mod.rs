@@ -25,18 +25,25 @@ use crate::verdict::{self, baseline, Baseline, Verdicts};
 /// A scenario ready to run: with its own rules (apiparity.yaml merged with its `normalize:`).
 #[derive(Clone, Debug)]
 pub struct Planned {
+    /// The scenario, validated.
     pub scenario: Arc<Scenario>,
+    /// apiparity.yaml's rules merged with the scenario's own `normalize:`.
     pub rules: Arc<Rules>,
 }
 
+/// Why a run could not be carried out to its report.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// Flags, settings or user files.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The embedded mock could not listen.
     #[error("could not start the embedded mock: {0}")]
     Mock(std::io::Error),
+    /// A snapshot could not be read or written.
     #[error(transparent)]
     Snapshot(#[from] snapshot::SnapshotError),
+    /// A report could not be written.
     #[error(transparent)]
     Report(#[from] report::ReportError),
 }
@@ -45,7 +52,9 @@ pub enum PipelineError {
 /// (a baseline is checked against all of them, not just the selected ones).
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// The scenarios to run, in file order, each with its rules.
     pub selected: Vec<Planned>,
+    /// Every scenario key of the suite, selected or not.
     pub all_keys: Vec<String>,
 }
 
@@ -130,8 +139,11 @@ pub fn scenarios(planned: &[Planned]) -> Vec<Arc<Scenario>> {
 /// A finished run: what happened, what was decided about it, and the report that shows both.
 #[derive(Clone, Debug)]
 pub struct Finished {
+    /// What happened, step by step.
     pub run: SuiteRun,
+    /// What was decided about it.
     pub verdicts: Verdicts,
+    /// What every format renders.
     pub report: Report,
 }
 

@@ -33,10 +33,14 @@ use crate::secret::Redactor;
 const TS_MIN: i64 = 946_684_800;
 const TS_MAX: i64 = 4_102_444_800;
 
+/// `apiparity learn-noise`: what stays different between honest runs after normalization.
 #[derive(Clone, Debug, Serialize)]
 pub struct NoiseReport {
+    /// The target's base URL.
     pub target: String,
+    /// How many runs were compared.
     pub runs: usize,
+    /// Scenarios per run.
     pub scenarios: usize,
     /// Steps compared across every run.
     pub steps_compared: usize,
@@ -51,10 +55,12 @@ pub struct NoiseReport {
     pub redactor: Redactor,
 }
 
+/// A place whose normalized value changed between runs.
 #[derive(Clone, Debug, Serialize)]
 pub struct NoisyField {
     /// A selector (JSON pointer with `*` for array indices), as apiparity.yaml takes it.
     pub selector: String,
+    /// The rule that would make it stable.
     pub suggestion: Suggestion,
     /// The kinds of difference seen (`value_changed`, `missing`, …).
     pub kinds: Vec<DiffKind>,
@@ -64,6 +70,7 @@ pub struct NoisyField {
     pub examples: Vec<Value>,
 }
 
+/// A rule for apiparity.yaml.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", content = "value", rename_all = "snake_case")]
 pub enum Suggestion {
@@ -75,10 +82,14 @@ pub enum Suggestion {
     Ignore,
 }
 
+/// A step that could not be learned from.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnstableStep {
+    /// The scenario key.
     pub scenario: String,
+    /// The step id.
     pub step: String,
+    /// Why.
     pub why: String,
 }
 
@@ -145,7 +156,7 @@ pub fn noise_from_runs(
         let rules = &plan.rules;
         let normalized: Vec<_> = sruns
             .iter()
-            .map(|s| normalize::normalize_run(s, Arc::clone(&rules), redactor).steps)
+            .map(|s| normalize::normalize_run(s, Arc::clone(rules), redactor).steps)
             .collect();
         for (pos, step) in first.steps.iter().enumerate() {
             if !step.compare {
@@ -337,6 +348,7 @@ impl NoiseReport {
         }
     }
 
+    /// The report as JSON, secrets scrubbed.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));

@@ -44,7 +44,9 @@ pub enum Output {
 pub struct Format {
     /// The format's module name (`json`, `html`, …).
     pub name: &'static str,
+    /// Printed, or written as a file.
     pub output: Output,
+    /// The format's renderer.
     pub render: Render,
 }
 
@@ -70,15 +72,23 @@ formats! {
     html => Output::File("report.html"),
 }
 
+/// Why the reports could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A format could not render the report.
     #[error("{path}: {message}")]
-    Render { path: PathBuf, message: String },
+    Render {
+        /// The file it was for.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// A report file or its directory could not be written.
     #[error("{path}: {source}")]
     Write {
+        /// The file or directory.
         path: PathBuf,
+        /// What the file system said.
         #[source]
         source: std::io::Error,
     },

@@ -15,43 +15,60 @@ use crate::verdict::{
     self, BaselineInfo, BaselinedItem, Policy, Status, StepVerdict, Summary, Verdicts,
 };
 
+/// Everything a reader of any format needs about one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// `apiparity <version>`.
     pub tool: String,
+    /// What was run against.
     pub target: TargetInfo,
     /// The Stripe-Version requests carried (scenarios may pin their own).
     pub stripe_version: String,
     /// The snapshot tree compared against.
     pub snapshots: String,
+    /// The run id every object created was tagged with.
     pub run_id: String,
+    /// When the run started (RFC 3339, seconds).
     pub started_at: String,
+    /// How long the run took.
     pub duration_ms: u128,
     /// `fail` or `warn`: whether additive differences (new fields) fail the run.
     pub additive: String,
+    /// The counts and the exit code (decided by the verdict stage).
     pub summary: Summary,
+    /// How close the target is to the references.
     pub scorecard: Scorecard,
+    /// One per scenario run, in order.
     pub scenarios: Vec<ScenarioReport>,
     /// The known-deviation baseline applied to this run (`--baseline`), if any.
     pub baseline: Option<BaselineInfo>,
     /// The policy the verdicts were decided under (`additive` above is its JSON form).
     #[serde(skip)]
     pub policy: Policy,
+    /// Scrubs the keys in play from everything rendered.
     #[serde(skip)]
     pub redactor: Redactor,
 }
 
+/// The target as the report names it.
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetInfo {
+    /// Stripe, the embedded mock, or another URL.
     pub kind: TargetKind,
+    /// The base URL requests went to.
     pub base_url: String,
 }
 
 /// Parity figures for the whole run (how close the target is to the references).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Scorecard {
+    /// Steps compared with a snapshot (or refused by the target).
     pub steps_compared: usize,
+    /// Compared steps without any difference.
     pub steps_matching: usize,
+    /// Leaf fields compared (the union of both sides).
     pub fields_compared: usize,
+    /// Compared leaf fields without a difference.
     pub fields_matching: usize,
     /// Steps the target refused or does not support (unknown route, 5xx, non-JSON).
     pub steps_unsupported: usize,
@@ -63,9 +80,11 @@ pub struct Scorecard {
 }
 
 impl Scorecard {
+    /// Steps matching over steps compared (1.0 when nothing was compared).
     pub fn step_parity(&self) -> f64 {
         ratio(self.steps_matching, self.steps_compared)
     }
+    /// Fields matching over fields compared (1.0 when nothing was compared).
     pub fn field_parity(&self) -> f64 {
         ratio(self.fields_matching, self.fields_compared)
     }
@@ -79,53 +98,87 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// A difference and how often it occurred across the suite.
 #[derive(Clone, Debug, Serialize)]
 pub struct FrequentDifference {
+    /// Where (array indices folded to `*` in field changes).
     pub pointer: String,
+    /// What kind of difference.
     pub kind: DiffKind,
+    /// In how many responses.
     pub count: usize,
 }
 
+/// One scenario of the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
+    /// The scenario key (`finalize/zero-amount`).
     pub key: String,
+    /// Its name (the key unless the file names it).
     pub name: String,
+    /// The scenario file.
     pub file: PathBuf,
+    /// Its description.
     pub description: String,
+    /// The Stripe-Version its requests carried.
     pub stripe_version: String,
+    /// Its status: the worst of its steps'.
     pub status: Status,
+    /// How long it took.
     pub duration_ms: u128,
+    /// Set when the scenario could not run at all.
     pub error: Option<String>,
+    /// Main steps then teardown steps, in execution order.
     pub steps: Vec<StepReport>,
     /// The scenario file's text, for showing failed expectations against their lines.
     #[serde(skip)]
     pub source: std::sync::Arc<str>,
 }
 
+/// One step of a scenario.
 #[derive(Clone, Debug, Serialize)]
 pub struct StepReport {
+    /// 1-based position across steps and teardown.
     pub index: usize,
+    /// The step id.
     pub id: String,
+    /// Whether it is a teardown step.
     pub teardown: bool,
+    /// Its status (decided by the verdict stage).
     pub status: Status,
+    /// The HTTP method.
     pub method: String,
+    /// The path as sent (normalized ids are not applied here).
     pub path: String,
+    /// The response status, when a response arrived.
     pub http_status: Option<u16>,
+    /// HTTP attempts made.
     pub attempts: u32,
+    /// How long it took.
     pub duration_ms: u128,
+    /// Failed expectations, captures and template errors.
     pub failures: Vec<ExpectFailure>,
+    /// Differences from the snapshot that still count (accepted ones are in `baselined`).
     pub differences: Vec<Difference>,
     /// The same differences as RFC 6902 operations turning the snapshot into the response.
     pub patch: Value,
     /// Unified diff of the pretty JSON (plain text).
     pub unified: Option<String>,
+    /// The snapshot compared against.
     pub snapshot: Option<PathBuf>,
+    /// The comparison's outcome.
     pub verdict: Option<Verdict>,
+    /// The snapshot's provenance.
     pub provenance: Option<Meta>,
+    /// The `.json.new` written for review, if any.
     pub pending: Option<PathBuf>,
+    /// Why no response arrived, if none did.
     pub transport_error: Option<String>,
+    /// Why the step was not sent, if it was not.
     pub skipped: Option<String>,
+    /// Leaf fields compared.
     pub fields_compared: usize,
+    /// Compared leaf fields without a difference.
     pub fields_matching: usize,
     /// Differences and failures a baseline accepted (moved out of `differences`).
     pub baselined: Vec<BaselinedItem>,
@@ -144,13 +197,19 @@ impl StepReport {
 
 /// What the report needs besides the run itself.
 pub struct BuildContext<'a> {
+    /// The target as the report names it.
     pub target: TargetInfo,
+    /// The Stripe-Version requests carried.
     pub stripe_version: &'a str,
+    /// The snapshot tree compared against.
     pub snapshots: &'a str,
+    /// The run id.
     pub run_id: &'a str,
+    /// When the run started.
     pub started_at: String,
     /// The policy the verdicts were decided under (shown, not applied, here).
     pub policy: Policy,
+    /// Scrubs the keys in play from everything rendered.
     pub redactor: Redactor,
 }
 

@@ -30,6 +30,7 @@ pub enum Expectation {
 }
 
 impl Expectation {
+    /// The kind as the JSON writes it (`status`, `body`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Expectation::Status => "status",
@@ -52,11 +53,15 @@ impl std::fmt::Display for Expectation {
 /// One thing about a step that did not hold.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExpectFailure {
+    /// What kind of expectation failed.
     pub what: Expectation,
     /// JSON pointer or header name, when there is one.
     pub at: Option<String>,
+    /// What failed, in one sentence.
     pub message: String,
+    /// The expected value, when there is one.
     pub expected: Option<Value>,
+    /// The actual value, when there is one.
     pub actual: Option<Value>,
     /// Where in the scenario file the failed expectation is written (the assertion's key, the
     /// `status:` value, the capture, or the step), so it renders against its line.
@@ -65,6 +70,7 @@ pub struct ExpectFailure {
 }
 
 impl ExpectFailure {
+    /// A failure without values or position.
     pub fn new(what: Expectation, at: Option<String>, message: impl Into<String>) -> ExpectFailure {
         ExpectFailure {
             what,

@@ -22,14 +22,19 @@ const PAGE: usize = 100;
 /// Stops paging a target that never ends its list (a broken mock must not loop forever).
 const MAX_PAGES: usize = 1000;
 
+/// How a sweep runs.
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
     /// Only customers created at least this long before `now` are touched, so a sweep never
     /// pulls objects out from under a run that is still going.
     pub older_than: Duration,
+    /// Now, for the age cutoff.
     pub now: SystemTime,
+    /// Per-request timeout.
     pub timeout: Duration,
+    /// Transport retries.
     pub retry: RetryPolicy,
+    /// Requests per second (`None`: unlimited).
     pub rate_limit: Option<RateLimit>,
     /// List what would be removed; send no DELETE or POST.
     pub dry_run: bool,
@@ -64,28 +69,39 @@ pub struct SweepReport {
     pub errors: Vec<String>,
 }
 
+/// A tagged customer old enough to sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomerSweep {
+    /// The customer id.
     pub id: String,
     /// The `apiparity_run` value: which run left it.
     pub run_id: String,
+    /// When it was created (Unix seconds).
     pub created: i64,
+    /// Its invoices and what happened to each.
     pub invoices: Vec<InvoiceSweep>,
+    /// What happened to the customer.
     pub action: Action,
 }
 
+/// An invoice of a swept customer.
 #[derive(Clone, Debug, Serialize)]
 pub struct InvoiceSweep {
+    /// The invoice id.
     pub id: String,
     /// The status it was found in.
     pub status: String,
+    /// What happened to it.
     pub action: Action,
 }
 
+/// What a sweep did to an object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", content = "detail", rename_all = "snake_case")]
 pub enum Action {
+    /// Deleted (drafts, customers).
     Deleted,
+    /// Voided (open invoices).
     Voided,
     /// Already gone when we got to it (404): someone else cleaned up.
     Gone,
@@ -93,7 +109,9 @@ pub enum Action {
     Kept(String),
     /// `dry_run`: what would have been done.
     WouldDelete,
+    /// `dry_run`: would have voided it.
     WouldVoid,
+    /// The request failed, with why.
     Failed(String),
 }
 
@@ -104,12 +122,15 @@ impl Action {
 }
 
 impl SweepReport {
+    /// Customers removed (or already gone).
     pub fn customers_deleted(&self) -> usize {
         self.count(|c| matches!(c.action, Action::Deleted | Action::Gone))
     }
+    /// Draft invoices removed (or already gone).
     pub fn invoices_deleted(&self) -> usize {
         self.invoices(|a| matches!(a, Action::Deleted | Action::Gone))
     }
+    /// Open invoices voided.
     pub fn invoices_voided(&self) -> usize {
         self.invoices(|a| *a == Action::Voided)
     }

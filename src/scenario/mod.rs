@@ -8,7 +8,10 @@ mod model;
 mod parse;
 mod template;
 
-pub use model::*;
+pub use model::{
+    seed_applies, AssertOp, Assertion, Auth, Capture, CaptureSource, Expect, HeaderAssertion,
+    Param, RequestSpec, Retry, Scenario, Step, BUILTIN_VARS, ENV_VAR_PREFIX,
+};
 pub use parse::keywords;
 
 use std::path::Path;
@@ -104,10 +107,13 @@ pub fn render_template(
     Ok(out)
 }
 
+/// Why a template could not be rendered.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
+    /// A variable with no value (never captured, not defined).
     #[error("undefined variable `{0}`")]
     Undefined(String),
+    /// Not a template (the template, and why).
     #[error("malformed template `{0}`: {1}")]
     Malformed(String, String),
 }

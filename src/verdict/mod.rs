@@ -34,9 +34,11 @@ pub struct Policy {
     pub additive_fails: bool,
 }
 
+/// A step's or a scenario's status (see the module docs for their precedence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Matches its snapshot and every expectation holds.
     Pass,
     /// Only additive differences, and the policy says warn.
     Warn,
@@ -55,6 +57,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as reports write it (`pass`, `differ`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -67,6 +70,7 @@ impl Status {
             Status::Baselined => "baselined",
         }
     }
+    /// Whether it fails the run.
     pub fn is_failure(self) -> bool {
         !matches!(
             self,
@@ -78,15 +82,25 @@ impl Status {
 /// The counts and the exit code of a run.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
+    /// Scenarios run.
     pub scenarios: usize,
+    /// Scenarios that did not fail.
     pub scenarios_passed: usize,
+    /// Scenarios that failed.
     pub scenarios_failed: usize,
+    /// Steps run (main and teardown).
     pub steps: usize,
+    /// Differences that count (not accepted by a baseline).
     pub differences: usize,
+    /// Breaking differences among them (everything but new fields).
     pub breaking: usize,
+    /// Additive differences among them (new fields).
     pub additive: usize,
+    /// Failed expectations (not in steps a baseline accepted as a whole).
     pub expectation_failures: usize,
+    /// Steps without a response.
     pub target_errors: usize,
+    /// `.json.new` files written for review.
     pub pending_snapshots: usize,
     /// Differences and step failures a baseline accepted (not counted above).
     pub baselined: usize,
@@ -100,12 +114,15 @@ pub struct Summary {
 /// The run's outcome in one line, the same words in every report format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Headline {
+    /// Everything matches.
     AllMatch,
     /// Every difference is a known deviation the baseline accepts.
     NoNewDifferences,
     /// Nothing differs, but baseline entries matched nothing.
     StaleBaseline,
+    /// Differences or failed expectations.
     Differences,
+    /// Steps without a response, or scenarios that could not run.
     TargetErrors,
 }
 
@@ -140,9 +157,11 @@ impl Summary {
 /// What a baseline (`mocks/<name>.yaml`) did to this run. See [`baseline`].
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct BaselineInfo {
+    /// The baseline file.
     pub file: String,
     /// The baseline's free-text `target`.
     pub target: String,
+    /// How many entries it has.
     pub entries: usize,
     /// Differences and step failures the baseline accepted.
     pub accepted: usize,
@@ -181,10 +200,15 @@ impl BaselineInfo {
 pub struct StaleEntry {
     /// `file:line` of the entry.
     pub location: String,
+    /// The entry's scenario key (or `*`).
     pub scenario: String,
+    /// The entry's step id (or `*`).
     pub step: String,
+    /// The entry's pointer, if it has one.
     pub pointer: Option<String>,
+    /// The entry's kind, if it has one.
     pub kind: Option<String>,
+    /// Why the deviation was accepted.
     pub reason: String,
 }
 
@@ -195,6 +219,7 @@ pub struct BaselinedItem {
     pub difference: Option<Difference>,
     /// The step status the entry accepted (`unsupported`, `fail`, `error`), for status entries.
     pub status: Option<Status>,
+    /// Why the baseline accepts it.
     pub reason: String,
     /// `file:line` of the entry that accepted it.
     pub location: String,
@@ -205,20 +230,25 @@ pub struct BaselinedItem {
 pub struct Verdicts {
     /// One per scenario run, in order.
     pub scenarios: Vec<ScenarioVerdict>,
+    /// The counts and the exit code.
     pub summary: Summary,
     /// What the baseline did, when one was given.
     pub baseline: Option<BaselineInfo>,
 }
 
+/// What was decided about one scenario.
 #[derive(Clone, Debug)]
 pub struct ScenarioVerdict {
+    /// The worst of its steps' statuses (or `error` when it could not run).
     pub status: Status,
     /// One per step run, in order.
     pub steps: Vec<StepVerdict>,
 }
 
+/// What was decided about one step.
 #[derive(Clone, Debug)]
 pub struct StepVerdict {
+    /// Its final status.
     pub status: Status,
     /// The status before a baseline accepted anything: what the target did (the scorecard
     /// measures this).

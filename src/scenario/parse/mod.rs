@@ -22,6 +22,7 @@ use keywords::*;
 /// The scenario grammar's words, for messages and for the fuzzers (a new keyword is fuzzed
 /// as soon as it is accepted).
 pub mod keywords {
+    /// Keys of a scenario file's top level.
     pub const TOP_KEYS: &[&str] = &[
         "name",
         "description",
@@ -33,12 +34,19 @@ pub mod keywords {
         "steps",
         "teardown",
     ];
+    /// Keys of a step.
     pub const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry", "seed"];
+    /// Keys of a request.
     pub const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
+    /// Keys of `expect`.
     pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot"];
+    /// Keys of `retry`.
     pub const RETRY_KEYS: &[&str] = &["interval", "timeout"];
+    /// Keys of an `auth` mapping.
     pub const AUTH_KEYS: &[&str] = &["bearer", "basic"];
+    /// Words `auth` may be.
     pub const AUTH_WORDS: &[&str] = &["default", "none"];
+    /// Assertion operators.
     pub const OPERATORS: &[&str] = &[
         "eq",
         "ne",
@@ -56,9 +64,11 @@ pub mod keywords {
     ];
     /// Keys that go with an operator (`{offset_from: /created, seconds: 604800}`).
     pub const OPERATOR_COMPANIONS: &[&str] = &["seconds"];
+    /// JSON type names `type` takes.
     pub const TYPE_NAMES: &[&str] = &[
         "string", "number", "integer", "boolean", "object", "array", "null",
     ];
+    /// HTTP methods a step may use.
     pub const METHODS: &[&str] = &["GET", "POST", "DELETE"];
 
     /// Every word above, once.

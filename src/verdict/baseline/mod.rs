@@ -1,6 +1,6 @@
 //! Known-deviation baselines: `mocks/<name>.yaml` lists the differences a third-party mock is
 //! known to have from Stripe, so a run against it fails only on NEW differences. Entry points:
-//! [`load`] (or [`parse`]) here, [`apply`] (called by [`super::decide`] before any status is
+//! [`load`] (or [`parse`]) here, `apply` (called by [`super::decide`] before any status is
 //! final), and [`write()`] for a starting baseline.
 //!
 //! ```yaml
@@ -63,9 +63,11 @@ const KINDS: &[&str] = &[
 /// A parsed baseline file.
 #[derive(Clone, Debug)]
 pub struct Baseline {
+    /// The baseline file.
     pub file: PathBuf,
     /// Free text naming the target (`localstripe`, `stripe-mock 0.19`).
     pub target: String,
+    /// The accepted deviations, in file order.
     pub deviations: Vec<Deviation>,
 }
 
@@ -79,6 +81,7 @@ impl Baseline {
     }
 }
 
+/// One accepted deviation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Deviation {
     /// Scenario key, or `*` for every scenario.
@@ -87,21 +90,26 @@ pub struct Deviation {
     pub step: String,
     /// The pointer as written; `None` matches any pointer.
     pub pointer: Option<String>,
+    /// A difference kind or a step status; `None` matches any.
     pub kind: Option<EntryKind>,
+    /// Why it is accepted.
     pub reason: String,
     /// Where the entry starts in the file.
     pub span: Span,
     matcher: Option<PointerMatch>,
 }
 
+/// What an entry's `kind` names.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EntryKind {
+    /// A difference kind.
     Diff(DiffKind),
     /// A step status: `Unsupported`, `Fail` or `Error`.
     Step(Status),
 }
 
 impl EntryKind {
+    /// The kind as the file writes it.
     pub fn as_str(&self) -> &'static str {
         match self {
             EntryKind::Diff(k) => k.as_str(),

@@ -14,8 +14,11 @@ use super::TODO_REASON;
 pub struct Header<'a> {
     /// The baseline's free-text `target` (the file's stem by default).
     pub target: &'a str,
+    /// The target's base URL.
     pub base_url: &'a str,
+    /// The Stripe-Version of the run.
     pub stripe_version: &'a str,
+    /// The run id.
     pub run_id: &'a str,
 }
 

@@ -50,7 +50,7 @@ async fn record_deviate_write_baseline_apply() {
     let finished = run(&scenarios, &snaps, &mock, Mode::CompareReadOnly, None).await;
     let r = &finished.report;
     assert_eq!(r.summary.exit_code, 1);
-    assert_eq!(r.summary.differences, 2, "{}", report::terminal(&r, false));
+    assert_eq!(r.summary.differences, 2, "{}", report::terminal(r, false));
 
     // --write-baseline FILE, then --baseline FILE: exit 0.
     let file = dir.path().join("mocks/test-mock.yaml");
