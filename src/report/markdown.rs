@@ -181,9 +181,12 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
         if let Some(e) = &st.transport_error {
             let _ = writeln!(o, "- target error: {e} (after {} attempts)", st.attempts);
         }
-        for f in &st.failures {
+        for (i, f) in st.failures.iter().enumerate() {
             let _ = writeln!(o, "- expectation failed: {}", f.message);
-            if let Some(snippet) = failure_snippet(&sc.file, &sc.source, f, false) {
+            let snippet = (i < super::terminal::SNIPPETS)
+                .then(|| failure_snippet(&sc.file, &sc.source, f, false))
+                .flatten();
+            if let Some(snippet) = snippet {
                 let _ = writeln!(o, "\n  ```text");
                 for line in snippet.trim_end().lines() {
                     let _ = writeln!(o, "  {line}");

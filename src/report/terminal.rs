@@ -15,6 +15,9 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
+/// Failed expectations per step shown against their scenario lines (the rest take one line).
+pub(super) const SNIPPETS: usize = 5;
+
 /// The terminal format (see [`terminal`]).
 pub fn render(r: &Report, style: &super::Style) -> Result<String, String> {
     Ok(terminal(r, style.color))
@@ -68,8 +71,12 @@ pub fn terminal(r: &Report, color: bool) -> String {
             if let Some(e) = &st.transport_error {
                 let _ = writeln!(o, "              target error: {e}");
             }
-            for f in &st.failures {
-                match failure_snippet(&sc.file, &sc.source, f, color) {
+            for (i, f) in st.failures.iter().enumerate() {
+                // The first few against their lines; past them, one line each.
+                let snippet = (i < SNIPPETS)
+                    .then(|| failure_snippet(&sc.file, &sc.source, f, color))
+                    .flatten();
+                match snippet {
                     Some(snippet) => {
                         for line in snippet.lines() {
                             let _ = writeln!(o, "              {line}");

@@ -73,3 +73,35 @@ async fn failed_assertions_point_at_their_scenario_lines() {
         (Some("status"), Some(6))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_five_failures_a_step_lists_the_rest_in_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = dir.path().join("scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    let mut src = String::from(
+        "steps:\n  - id: list\n    request: {method: GET, path: /v1/invoices, auth: none}\n    expect:\n      body:\n",
+    );
+    for i in 0..7 {
+        src.push_str(&format!("        /nope{i}: 1\n"));
+    }
+    std::fs::write(scenarios.join("many.yaml"), src).unwrap();
+    let mut cfg = RunConfig::new(Settings {
+        paths: vec![scenarios.clone()],
+        target: TargetSpec::EmbeddedMock,
+        snapshots: dir.path().join("snapshots"),
+        ..Settings::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    cfg.snapshot_mode = Mode::CompareReadOnly;
+    let plan = pipeline::plan(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let finished = pipeline::execute(&cfg, &plan.selected, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let term = report::to_terminal(&finished.report, &Style::default());
+    assert_eq!(term.matches(" --> ").count(), 5, "{term}");
+    assert!(
+        term.contains("              /nope6: expected 1, but it is not present\n"),
+        "{term}"
+    );
+}
