@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use apiparity::diff::{self, DiffOptions};
-use apiparity::normalize::{Normalizer, Rules};
+use apiparity::diff;
+use apiparity::normalize::Normalizer;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -417,7 +417,7 @@ async fn replay_cassette(
     let mut map: HashMap<String, String> = HashMap::new();
     // Ids the replay has seen introduced (by a response of an exchange sent to the mock).
     let mut introduced: Vec<String> = Vec::new();
-    let rules = Arc::new(Rules::defaults());
+    let rules = Arc::new(apiparity::config::default_rules());
     let mut n_rec = Normalizer::new(Arc::clone(&rules));
     let mut n_got = Normalizer::new(Arc::clone(&rules));
     // Each exchange's account: its own ids, else the next (or previous) exchange's.
@@ -679,7 +679,7 @@ async fn replay_cassette(
             &rec_n,
             r.status,
             &got_n,
-            &DiffOptions::defaults(),
+            &apiparity::config::default_diff_options(),
         );
         let note = if stand_ins > 0 {
             "stand-in customer"
