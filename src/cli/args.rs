@@ -215,6 +215,25 @@ pub struct MockArgs {
     /// Fixed delay per response, in milliseconds (imitates Stripe's round trip).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency: u64,
+    /// The day the answers describe (Stripe as of that date; additive fields shipped later are
+    /// left out). Default: the newest date the version model knows. A request's
+    /// `Apiparity-As-Of` header overrides it.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = apiparity::mock::AsOf::parse)]
+    pub as_of: Option<apiparity::mock::AsOf>,
+    /// The account has webhook endpoints: invoices keep `webhooks_delivered_at: null`.
+    #[arg(long)]
+    pub webhook_endpoints: bool,
+    /// The account's country, as invoices show it in `account_country`.
+    #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
+    pub account_country: String,
+}
+
+fn parse_country(s: &str) -> Result<String, String> {
+    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(s.to_string())
+    } else {
+        Err("expected a two-letter ISO country code in capitals, e.g. US".to_string())
+    }
 }
 
 #[derive(Debug, Clone, Args)]

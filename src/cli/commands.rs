@@ -179,6 +179,9 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         host: args.host,
         port: args.port,
         latency: std::time::Duration::from_millis(args.latency),
+        as_of: args.as_of,
+        webhook_endpoints: args.webhook_endpoints,
+        account_country: args.account_country.clone(),
     };
     eprintln!(
         "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",

@@ -1,5 +1,5 @@
-//! Authentication (reference §1.2) and the `Stripe-Version` check (§1.7): the first two gates
-//! every request passes, before routing.
+//! Authentication (reference §1.2): the first gate every request passes, before the
+//! `Stripe-Version` check (`versions.rs`) and routing.
 
 use axum::http::HeaderMap;
 use base64::Engine;
@@ -79,48 +79,6 @@ pub fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// First day of each named release (reference §0.2); a name must match its date range.
-const RELEASES: &[(&str, &str)] = &[
-    ("acacia", "2024-09-30"),
-    ("basil", "2025-03-31"),
-    ("clover", "2025-09-30"),
-    ("dahlia", "2026-03-25"),
-];
-
-/// `YYYY-MM-DD` or `YYYY-MM-DD.release`. Known release names must fit their date range;
-/// unknown (newer) names are accepted from the last known release on, so newer SDKs work.
-pub fn check_version(v: &str) -> Result<(), ApiError> {
-    let bad = || ApiError::invalid(format!("Invalid Stripe API version: {v}"));
-    let date = crate::version::version_date(v).ok_or_else(bad)?;
-    let month: u32 = date[5..7].parse().map_err(|_| bad())?;
-    let day: u32 = date[8..10].parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || date < "2011-01-01" {
-        return Err(bad());
-    }
-    match v.get(10..) {
-        None | Some("") => Ok(()),
-        Some(rest) => {
-            let name = rest.strip_prefix('.').ok_or_else(bad)?;
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
-                return Err(bad());
-            }
-            match RELEASES.iter().position(|(n, _)| *n == name) {
-                Some(i) => {
-                    let start = RELEASES[i].1;
-                    let end = RELEASES.get(i + 1).map(|r| r.1);
-                    if date >= start && end.is_none_or(|e| date < e) {
-                        Ok(())
-                    } else {
-                        Err(bad())
-                    }
-                }
-                None if RELEASES.last().is_some_and(|(_, d)| date >= *d) => Ok(()),
-                None => Err(bad()),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,22 +89,5 @@ mod tests {
         assert_eq!(mask_key("pk_test_123"), "pk_test_***");
         assert_eq!(mask_key("garbage"), "***bage");
         assert_eq!(mask_key("ab"), "**");
-    }
-
-    #[test]
-    fn versions() {
-        assert!(check_version("2025-03-31.basil").is_ok());
-        assert!(check_version("2023-10-16").is_ok());
-        assert!(check_version("2026-10-28.endive").is_ok());
-        assert!(check_version("2026-06-24.dahlia").is_ok());
-        assert!(check_version("2023-10-16.basil").is_err());
-        assert!(check_version("2025-13-01").is_err());
-        assert!(check_version("basil").is_err());
-        assert!(check_version("2025-03-31.").is_err());
-        assert!(check_version("2025-03-31x").is_err());
-        assert_eq!(
-            check_version("nope").unwrap_err().message,
-            "Invalid Stripe API version: nope"
-        );
     }
 }

@@ -5,10 +5,11 @@
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
+use super::catalog::{self, Owner};
 use super::error::ApiError;
 use super::ids;
 use super::list::{self, paginate};
-use super::params::{apply_metadata, P};
+use super::params::{apply_metadata, unsupported, P};
 use super::render;
 use super::store::{Ctx, SortKey, Store};
 
@@ -38,6 +39,95 @@ pub struct Customer {
     pub shipping: Option<Value>,
     pub tax_exempt: String,
     pub tax_ids: Vec<(String, String)>,
+    pub business_name: Option<String>,
+    pub individual_name: Option<String>,
+    /// `cash_balance[settings][reconciliation_mode]`, rendered with `expand[]=cash_balance`.
+    pub cash_balance_mode: Option<String>,
+    /// `tax[ip_address]`, rendered with `expand[]=tax`.
+    pub tax_ip_address: Option<String>,
+    /// A card or source id (`source=tok_…` mints a card).
+    pub default_source: Option<String>,
+    pub custom_fields: Option<Vec<(String, String)>>,
+    /// `invoice_settings[rendering_options]` as given (`{amount_tax_display, template}`).
+    pub rendering_options: Option<Value>,
+    /// Pre-basil `coupon`: the customer's discount (`di_…`).
+    pub discount: Option<String>,
+}
+
+/// Parameters customer create and update model; the rest are refused by name.
+pub const CREATE_PARAMS: &[&str] = &[
+    "address",
+    "balance",
+    "business_name",
+    "cash_balance",
+    "coupon",
+    "description",
+    "email",
+    "expand",
+    "individual_name",
+    "invoice_prefix",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "next_invoice_sequence",
+    "payment_method",
+    "phone",
+    "preferred_locales",
+    "shipping",
+    "source",
+    "tax",
+    "tax_exempt",
+    "tax_id_data",
+    "test_clock",
+    "validate",
+];
+
+pub const UPDATE_PARAMS: &[&str] = &[
+    "address",
+    "balance",
+    "business_name",
+    "cash_balance",
+    "coupon",
+    "default_source",
+    "description",
+    "email",
+    "expand",
+    "individual_name",
+    "invoice_prefix",
+    "invoice_settings",
+    "metadata",
+    "name",
+    "next_invoice_sequence",
+    "phone",
+    "preferred_locales",
+    "shipping",
+    "source",
+    "tax",
+    "tax_exempt",
+    "validate",
+];
+
+/// Parses `custom_fields` (`[{name, value}]`, at most 4; `''` unsets).
+pub fn custom_fields(v: &Value, param: &str) -> Result<Option<Vec<(String, String)>>, ApiError> {
+    let Some(a) = v.as_array() else {
+        return Ok(None);
+    };
+    if a.len() > 4 {
+        return Err(ApiError::invalid("You can have at most 4 custom fields.").param(param));
+    }
+    Ok(Some(
+        a.iter()
+            .map(|x| {
+                let s = |k: &str| {
+                    x.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (s("name"), s("value"))
+            })
+            .collect(),
+    ))
 }
 
 impl Customer {
@@ -49,13 +139,27 @@ impl Customer {
 /// Payment methods are not stored objects in the mock: any id shaped like a Stripe payment
 /// method, card, source or token is accepted (test tokens such as `pm_card_visa` included).
 pub fn check_payment_method(id: &str, param: &str) -> Result<(), ApiError> {
-    let known = ["pm_", "card_", "src_", "tok_", "ba_"]
+    check_ref(
+        id,
+        param,
+        &["pm_", "card_", "src_", "tok_", "ba_"],
+        "PaymentMethod",
+    )
+}
+
+/// Sources (`default_source`, `source`): cards, bank accounts, sources and tokens, by shape.
+pub fn check_source(id: &str, param: &str) -> Result<(), ApiError> {
+    check_ref(id, param, &["card_", "src_", "ba_", "tok_"], "source")
+}
+
+fn check_ref(id: &str, param: &str, prefixes: &[&str], kind: &str) -> Result<(), ApiError> {
+    let known = prefixes
         .iter()
         .any(|p| id.len() > p.len() && id.starts_with(p));
     if known {
         Ok(())
     } else {
-        Err(ApiError::no_such("PaymentMethod", id, param).status(400))
+        Err(ApiError::no_such(kind, id, param).status(400))
     }
 }
 
@@ -88,7 +192,7 @@ fn address(v: &Value) -> Value {
     })
 }
 
-fn shipping(v: &Value) -> Value {
+pub fn shipping(v: &Value) -> Value {
     json!({
         "address": address(v.get("address").unwrap_or(&Value::Null)),
         "name": v.get("name").cloned().unwrap_or(Value::Null),
@@ -97,7 +201,7 @@ fn shipping(v: &Value) -> Value {
 }
 
 /// Applies the fields create and update share.
-fn apply(c: &mut Customer, p: &P) -> Result<(), ApiError> {
+fn apply(store: &mut Store, c: &mut Customer, p: &P, ctx: &Ctx) -> Result<(), ApiError> {
     let set = |dst: &mut Option<String>, k: &str| {
         if let Some(v) = p.tri_str(k) {
             *dst = v;
@@ -142,7 +246,76 @@ fn apply(c: &mut Customer, p: &P) -> Result<(), ApiError> {
             })
             .unwrap_or_default();
     }
+    for (k, dst) in [
+        ("business_name", &mut c.business_name),
+        ("individual_name", &mut c.individual_name),
+    ] {
+        if let Some(v) = p.tri_str(k) {
+            *dst = v;
+        }
+    }
+    if let Some(cb) = p.get("cash_balance") {
+        if let Some(m) = cb
+            .pointer("/settings/reconciliation_mode")
+            .and_then(Value::as_str)
+        {
+            c.cash_balance_mode = Some(m.to_string());
+        }
+    }
+    if let Some(t) = p.get("tax") {
+        if let Some(ip) = t.get("ip_address") {
+            c.tax_ip_address = ip.as_str().map(str::to_string);
+        }
+    }
+    if p.has("test_clock") {
+        let clock = p.str("test_clock").unwrap_or_default();
+        // Test clocks are not modelled, so none exists.
+        return Err(ApiError::no_such("test clock", clock, "test_clock").status(400));
+    }
+    if p.has("promotion_code") {
+        return Err(unsupported("promotion_code"));
+    }
+    for k in ["source", "default_source"] {
+        if let Some(v) = p.get(k) {
+            match v.as_str() {
+                Some(src) => {
+                    check_source(src, k)?;
+                    // A token becomes a card on the customer.
+                    c.default_source = Some(if src.starts_with("tok_") {
+                        ids::object_id("card", ctx.now)
+                    } else {
+                        src.to_string()
+                    });
+                }
+                None => c.default_source = None,
+            }
+        }
+    }
+    if let Some(v) = p.get("coupon") {
+        c.discount = match v.as_str() {
+            Some(coupon) => catalog::apply_discounts(
+                store,
+                &serde_json::json!([{ "coupon": coupon }]),
+                "coupon",
+                &Owner {
+                    customer: &c.id,
+                    invoice: None,
+                    invoice_item: None,
+                },
+                ctx.now,
+            )
+            .map_err(|e| e.param("coupon"))?
+            .pop(),
+            None => None,
+        };
+    }
     if let Some(Value::Object(s)) = p.get("invoice_settings") {
+        if let Some(v) = s.get("custom_fields") {
+            c.custom_fields = custom_fields(v, "invoice_settings[custom_fields]")?;
+        }
+        if let Some(v) = s.get("rendering_options") {
+            c.rendering_options = (!v.is_null()).then(|| v.clone());
+        }
         if let Some(v) = s.get("default_payment_method") {
             match v.as_str() {
                 Some(pm) => {
@@ -159,7 +332,7 @@ fn apply(c: &mut Customer, p: &P) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
+pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
     let seq = store.next_seq();
     let mut c = Customer {
         id: ids::short_id("cus"),
@@ -183,8 +356,16 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
         shipping: None,
         tax_exempt: "none".to_string(),
         tax_ids: Vec::new(),
+        business_name: None,
+        individual_name: None,
+        cash_balance_mode: None,
+        tax_ip_address: None,
+        default_source: None,
+        custom_fields: None,
+        rendering_options: None,
+        discount: None,
     };
-    apply(&mut c, p)?;
+    apply(store, &mut c, p, ctx)?;
     if let Some(pm) = p.str("payment_method") {
         check_payment_method(pm, "payment_method")?;
         c.payment_methods.push(pm.to_string());
@@ -196,9 +377,9 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
             c.tax_ids.push((ty.to_string(), val.to_string()));
         }
     }
-    let body = render::customer(&c);
-    store.customers.insert(c.id.clone(), c);
-    Ok(body)
+    let id = c.id.clone();
+    store.customers.insert(id.clone(), c);
+    Ok(id)
 }
 
 /// The live (not deleted) customer, or 404 `No such customer` with `param` = `param`.
@@ -209,25 +390,31 @@ pub fn live<'a>(store: &'a Store, id: &str, param: &str) -> Result<&'a Customer,
     }
 }
 
-pub fn retrieve(store: &Store, id: &str) -> Result<Value, ApiError> {
+/// The customer, deleted or not (list filters accept deleted customers).
+pub fn exists(store: &Store, id: &str, param: &str) -> Result<(), ApiError> {
+    if store.customers.contains_key(id) {
+        Ok(())
+    } else {
+        Err(ApiError::no_such("customer", id, param).status(400))
+    }
+}
+
+pub fn retrieve(store: &Store, id: &str, ctx: &Ctx) -> Result<Value, ApiError> {
     match store.customers.get(id) {
         // Stripe answers a retrieve of a deleted customer with its deleted stub.
         Some(c) if c.deleted => Ok(render::deleted(&c.id, "customer")),
-        Some(c) => Ok(render::customer(c)),
+        Some(c) => Ok(render::customer(store, c, ctx)),
         None => Err(ApiError::no_such("customer", id, "id")),
     }
 }
 
-pub fn update(store: &mut Store, id: &str, p: &P) -> Result<Value, ApiError> {
-    live(store, id, "id")?;
-    let Some(c) = store.customers.get_mut(id) else {
-        return Err(ApiError::no_such("customer", id, "id"));
-    };
+pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError> {
+    let current = live(store, id, "id")?.clone();
     // Validate on a copy so a refused update changes nothing.
-    let mut next = c.clone();
-    apply(&mut next, p)?;
-    *c = next;
-    Ok(render::customer(c))
+    let mut next = current;
+    apply(store, &mut next, p, ctx)?;
+    store.customers.insert(id.to_string(), next);
+    Ok(())
 }
 
 pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
@@ -240,7 +427,7 @@ pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
     }
 }
 
-pub fn list(store: &Store, p: &P) -> Result<Value, ApiError> {
+pub fn list(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     let after = p.str("starting_after");
     let before = p.str("ending_before");
     list::check_cursors(after, before)?;
@@ -263,7 +450,11 @@ pub fn list(store: &Store, p: &P) -> Result<Value, ApiError> {
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let limit = p.int("limit").unwrap_or(10) as usize;
     let page = paginate(rows, limit, after, before);
-    let data = page.items.into_iter().map(render::customer).collect();
+    let data = page
+        .items
+        .into_iter()
+        .map(|c| render::customer(store, c, ctx))
+        .collect();
     Ok(list::list_body(data, page.has_more, "/v1/customers"))
 }
 

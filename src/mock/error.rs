@@ -110,6 +110,10 @@ impl ApiError {
     pub fn body(&self, request_id: &str, now: i64) -> Value {
         let mut e = Map::new();
         if let Some(d) = &self.decline {
+            // Recorded (zulip, 2025-11-17.clover): a generic decline advises a retry later and
+            // carries the network's code. The recorded body also embeds the PaymentIntent and
+            // PaymentMethod objects, which the mock does not model.
+            e.insert("advice_code".into(), json!("try_again_later"));
             e.insert("charge".into(), json!(d.charge));
         }
         if let Some(c) = self.code {
@@ -128,6 +132,9 @@ impl ApiError {
             );
         }
         e.insert("message".into(), json!(self.message));
+        if self.decline.is_some() {
+            e.insert("network_decline_code".into(), json!("01"));
+        }
         if let Some(p) = &self.param {
             e.insert("param".into(), json!(p));
         }
@@ -185,5 +192,21 @@ mod tests {
         );
         let b = ApiError::unauthorized("x").body("req_1", 7);
         assert!(b["error"].get("request_log_url").is_none());
+        let b = ApiError::card_declined("ch_1".into()).body("req_1", 7);
+        let keys: Vec<_> = b["error"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "advice_code",
+                "charge",
+                "code",
+                "decline_code",
+                "doc_url",
+                "message",
+                "network_decline_code",
+                "request_log_url",
+                "type"
+            ]
+        );
     }
 }

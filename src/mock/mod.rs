@@ -1,15 +1,22 @@
 //! The embedded reference mock of Stripe's invoice API. Entry points: [`spawn`] (in-process, on
 //! an ephemeral loopback port) and [`serve`] (the `apiparity mock` command).
 //!
-//! Everything else is private: the surface is [`spawn`], [`serve`], [`MockOptions`] and
-//! [`MockServer`]. It is stateful: customers, invoice items and invoices live in memory and follow Stripe's
-//! invoice state machine, money arithmetic, errors and idempotency as the team reference
-//! (`shared/reference/stripe-invoices.md`) describes them. `docs/mock.md` lists every choice made
-//! where the reference is unverified.
+//! Everything else is private: the surface is [`spawn`], [`serve`], [`MockOptions`] (with
+//! [`AsOf`]) and [`MockServer`]. It is stateful: customers, invoice items, invoices and their
+//! payments live in memory and follow Stripe's invoice state machine, money arithmetic, errors
+//! and idempotency as the team reference (`shared/reference/stripe-invoices.md`) and the real
+//! recordings describe them, rendered per `(Stripe-Version, as-of date)` (`versions.rs`).
+//! `docs/mock.md` lists the modelled versions and every choice made where sources disagree.
+//!
+//! A request flows through `server.rs` (the gates), `auth.rs`, `versions.rs`, `routes.rs` (the
+//! route table), `params.rs` (the version's SDK parameter tree), `idempotency.rs`, a handler
+//! (`customer.rs`, `invoice_item.rs`, `invoice/`, `catalog.rs`), `render/` and `expand.rs`.
 
 mod auth;
+mod catalog;
 mod customer;
 mod error;
+mod expand;
 mod idempotency;
 mod ids;
 mod invoice;
@@ -20,6 +27,7 @@ mod render;
 mod routes;
 mod server;
 mod store;
+mod versions;
 
 // The two parsers every request goes through, public only for the fuzz tests
 // (tests/it/mock/fuzz.rs); not part of the mock's API.
@@ -34,12 +42,35 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use versions::AsOf;
+
+/// The version model's fact table `(fact, gate, date, evidence)`, for the docs test.
+#[doc(hidden)]
+pub fn version_facts() -> Vec<(String, &'static str, String, &'static str)> {
+    versions::table()
+}
+
+/// The modelled versions, oldest first.
+pub fn modelled_versions() -> Vec<&'static str> {
+    versions::VERSIONS.iter().map(|v| v.name).collect()
+}
+
 #[derive(Clone, Debug)]
 pub struct MockOptions {
     pub host: IpAddr,
     pub port: u16,
     /// Added to every routed request before it executes (outside any lock).
     pub latency: Duration,
+    /// The day responses describe ("Stripe as of"): additive fields shipped after it are left
+    /// out, and a request without `Stripe-Version` gets the newest version released by then.
+    /// `None`: the newest date the version model knows. Per request, the
+    /// `Apiparity-As-Of: YYYY-MM-DD` header overrides it.
+    pub as_of: Option<AsOf>,
+    /// The account has webhook endpoints, so `webhooks_delivered_at` stays null; without them
+    /// (the default, reference §3.4) Stripe sets it at creation.
+    pub webhook_endpoints: bool,
+    /// The account's country (`account_country` on invoices), ISO 3166-1 alpha-2.
+    pub account_country: String,
 }
 
 impl Default for MockOptions {
@@ -48,6 +79,9 @@ impl Default for MockOptions {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             latency: Duration::ZERO,
+            as_of: None,
+            webhook_endpoints: false,
+            account_country: "US".to_string(),
         }
     }
 }
@@ -92,7 +126,12 @@ impl Drop for MockServer {
 pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
     let listener = tokio::net::TcpListener::bind((opts.host, opts.port)).await?;
     let addr = listener.local_addr()?;
-    let app = server::router(opts.latency);
+    let app = server::router(server::Settings {
+        latency: opts.latency,
+        as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
+        webhook_endpoints: opts.webhook_endpoints,
+        account_country: opts.account_country.as_str().into(),
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

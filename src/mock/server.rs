@@ -13,22 +13,32 @@ use axum::response::Response;
 use axum::Router;
 use serde_json::Value;
 
-use super::auth::{check_auth, check_version};
+use super::auth::check_auth;
 use super::error::ApiError;
 use super::form;
 use super::idempotency::{Begin, Keys, Stored};
 use super::ids;
-use super::routes::{execute, route, validate};
+use super::routes::{execute, route, served, validate};
 use super::store::{Ctx, Store};
-use crate::version::DEFAULT_STRIPE_VERSION;
+use super::versions::{self, Day};
 
 /// Largest request body accepted; Stripe's own limits are far below this for form bodies.
 const MAX_BODY: usize = 1 << 20;
 
+/// What `MockOptions` configures for every request.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub latency: Duration,
+    /// The date responses describe unless `Apiparity-As-Of` says otherwise.
+    pub as_of: Day,
+    pub webhook_endpoints: bool,
+    pub account_country: Arc<str>,
+}
+
 pub struct App {
     store: Mutex<Store>,
     keys: Arc<Keys>,
-    latency: Duration,
+    settings: Settings,
 }
 
 /// A poisoned lock only means another request panicked mid-way; the data is still the last
@@ -37,11 +47,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn router(latency: Duration) -> Router {
+pub fn router(settings: Settings) -> Router {
     let app = Arc::new(App {
         store: Mutex::new(Store::default()),
         keys: Keys::new(),
-        latency,
+        settings,
     });
     Router::new().fallback(handle).with_state(app)
 }
@@ -109,36 +119,43 @@ async fn process(
 ) -> Reply {
     let now = unix_now();
     let fail = |e: ApiError, version: &str| error_reply(&e, rid, now, version);
+    let newest = versions::newest().name;
     if let Err(e) = check_auth(headers) {
-        return fail(e, DEFAULT_STRIPE_VERSION);
+        return fail(e, newest);
     }
-    let version = match headers.get("stripe-version") {
-        None => DEFAULT_STRIPE_VERSION.to_string(),
-        Some(v) => {
-            let v = String::from_utf8_lossy(v.as_bytes()).trim().to_string();
-            if let Err(e) = check_version(&v) {
-                return fail(e, DEFAULT_STRIPE_VERSION);
-            }
-            v
-        }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
     };
-    let ctx = Ctx::new(&version, now);
+    let (version, as_of) = match versions::resolve(
+        header("stripe-version").as_deref(),
+        header("apiparity-as-of").as_deref(),
+        app.settings.as_of,
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e, newest),
+    };
+    let mut ctx = Ctx::new(version, as_of, now);
+    ctx.webhook_endpoints = app.settings.webhook_endpoints;
+    ctx.account_country = Arc::clone(&app.settings.account_country);
+    let version = version.name;
     let path = uri.path().to_string();
-    let Some(route) = route(&method, &path) else {
+    let Some(route) = route(&method, &path).filter(|r| served(*r, &ctx)) else {
         let e = ApiError::invalid(format!(
             "Unrecognized request URL ({}: {path}). Please see https://stripe.com/docs or we \
              can help at https://support.stripe.com/.",
             method.as_str()
         ))
         .status(404);
-        return fail(e, &version);
+        return fail(e, version);
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
             return fail(
                 ApiError::invalid(format!("The request body is larger than {MAX_BODY} bytes.")),
-                &version,
+                version,
             )
         }
     };
@@ -149,7 +166,7 @@ async fn process(
     };
     let tree = match form::parse(raw) {
         Ok(t) => t,
-        Err(e) => return fail(ApiError::invalid(e.message).param(e.param), &version),
+        Err(e) => return fail(ApiError::invalid(e.message).param(e.param), version),
     };
 
     // Idempotency (§1.6): POST only. Claim the key before validating so a concurrent duplicate
@@ -168,32 +185,32 @@ async fn process(
                         replayed: true,
                     }
                 }
-                Begin::Refused(e) => return fail(e, &version),
+                Begin::Refused(e) => return fail(e, version),
                 Begin::Claimed(c) => claim = Some(c),
             }
         }
     }
 
-    let (p, expand) = match validate(route, &tree, &ctx) {
+    let valid = match validate(route, &tree, &ctx) {
         Ok(v) => v,
         // Dropping the claim releases the key.
-        Err(e) => return fail(e, &version),
+        Err(e) => return fail(e, version),
     };
-    if !app.latency.is_zero() {
-        tokio::time::sleep(app.latency).await;
+    if !app.settings.latency.is_zero() {
+        tokio::time::sleep(app.settings.latency).await;
     }
     let result = {
         let mut store = lock(&app.store);
-        execute(&mut store, route, &p, &ctx, &expand)
+        execute(&mut store, route, &valid, &ctx)
     };
     let reply = match result {
         Ok(v) => Reply {
             status: 200,
             body: json_bytes(&v),
-            version: version.clone(),
+            version: version.to_string(),
             replayed: false,
         },
-        Err(e) => fail(e, &version),
+        Err(e) => fail(e, version),
     };
     if let Some(c) = claim {
         c.complete(Stored {

@@ -1,83 +1,87 @@
-//! The `/v1/invoices` endpoints: create (with the pending-item sweep), retrieve, update, list,
-//! search and the line list. State transitions live in `transitions.rs`.
+//! The `/v1/invoices` endpoints: create (with the pending-item sweep and revisions), retrieve,
+//! update, list and search. State transitions live in `transitions.rs`, line edits in
+//! `lines.rs`.
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 use indexmap::IndexMap;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{self as invoice, get, money, Invoice, Status};
-use crate::mock::customer;
+use super::{get, money, Invoice, Rendering, Shipping, Status};
+use crate::mock::catalog::{self, check_currency, Owner};
+use crate::mock::customer::{self, check_payment_method, check_source, custom_fields};
 use crate::mock::error::ApiError;
 use crate::mock::ids;
 use crate::mock::list::{self, paginate};
-use crate::mock::params::{apply_metadata, P};
+use crate::mock::params::{apply_metadata, unsupported, P};
 use crate::mock::render::{self, Expand};
 use crate::mock::search::{self, Doc};
 use crate::mock::store::{Ctx, SortKey, Store};
+use crate::mock::versions::F;
 
-/// Expandable paths of one invoice for the request's version.
-pub fn invoice_expands(ctx: &Ctx) -> Vec<String> {
-    let line_price = if ctx.basil {
-        "lines.data.pricing.price_details.price"
-    } else {
-        "lines.data.price.product"
-    };
-    vec!["customer".into(), line_price.into()]
-}
+/// Parameters of `POST /v1/invoices` the mock models (the rest are refused by name).
+pub const CREATE_PARAMS: &[&str] = &[
+    "account_tax_ids",
+    "auto_advance",
+    "automatic_tax",
+    "automatically_finalizes_at",
+    "collection_method",
+    "currency",
+    "custom_fields",
+    "customer",
+    "customer_account",
+    "days_until_due",
+    "default_payment_method",
+    "default_source",
+    "default_tax_rates",
+    "description",
+    "discounts",
+    "due_date",
+    "effective_at",
+    "expand",
+    "footer",
+    "from_invoice",
+    "issuer",
+    "metadata",
+    "number",
+    "payment_settings",
+    "pending_invoice_items_behavior",
+    "rendering",
+    "rendering_options",
+    "shipping_cost",
+    "shipping_details",
+    "statement_descriptor",
+];
 
-/// Expandable paths on the invoice list and search (`data.` prefixed; search adds `total_count`).
-pub fn list_expands(ctx: &Ctx, search: bool) -> Vec<String> {
-    let mut v: Vec<String> = invoice_expands(ctx)
-        .into_iter()
-        .map(|p| format!("data.{p}"))
-        .collect();
-    if search {
-        v.push("total_count".into());
-    }
-    v
-}
-
-pub fn lines_expands(ctx: &Ctx) -> Vec<String> {
-    vec![if ctx.basil {
-        "data.pricing.price_details.price".into()
-    } else {
-        "data.price.product".into()
-    }]
-}
-
-pub fn item_expands(ctx: &Ctx) -> Vec<String> {
-    vec![
-        "customer".into(),
-        if ctx.basil {
-            "pricing.price_details.price".into()
-        } else {
-            "price.product".into()
-        },
-    ]
-}
-
-/// The values `pending_invoice_items_behavior` takes at the request's version (§5.2).
-fn pending_behaviors(ctx: &Ctx) -> &'static [&'static str] {
-    if ctx.legacy_pending_items {
-        &["exclude", "include", "include_and_require"]
-    } else {
-        &["exclude", "include"]
-    }
-}
-
-/// Version-dependent parameter checks that belong to validation (nothing stored for idempotency).
-pub fn check_create(p: &P, ctx: &Ctx) -> Result<(), ApiError> {
-    if let Some(v) = p.str("pending_invoice_items_behavior") {
-        let allowed = pending_behaviors(ctx);
-        if !allowed.contains(&v) {
-            return Err(ApiError::bad_enum(
-                "pending_invoice_items_behavior",
-                allowed,
-            ));
-        }
-    }
-    Ok(())
-}
+/// Parameters of `POST /v1/invoices/:id`.
+pub const UPDATE_PARAMS: &[&str] = &[
+    "account_tax_ids",
+    "auto_advance",
+    "automatic_tax",
+    "automatically_finalizes_at",
+    "collection_method",
+    "custom_fields",
+    "days_until_due",
+    "default_payment_method",
+    "default_source",
+    "default_tax_rates",
+    "description",
+    "discounts",
+    "due_date",
+    "effective_at",
+    "expand",
+    "footer",
+    "issuer",
+    "metadata",
+    "number",
+    "payment_settings",
+    "rendering",
+    "rendering_options",
+    "shipping_cost",
+    "shipping_details",
+    "statement_descriptor",
+];
 
 fn check_collection(method: &str, days: Option<i64>, due: Option<i64>) -> Result<(), ApiError> {
     if method == "send_invoice" && days.is_none() && due.is_none() {
@@ -95,108 +99,317 @@ fn check_collection(method: &str, days: Option<i64>, due: Option<i64>) -> Result
     Ok(())
 }
 
-fn custom_fields(v: &Value) -> Option<Vec<(String, String)>> {
-    v.as_array().map(|a| {
-        a.iter()
-            .map(|x| {
-                let s = |k: &str| {
-                    x.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                (s("name"), s("value"))
-            })
-            .collect()
-    })
+/// Does the customer have the location automatic tax needs (country and postal code)?
+pub fn has_tax_location(store: &Store, customer: &str) -> bool {
+    store
+        .customers
+        .get(customer)
+        .and_then(|c| c.address.as_ref())
+        .is_some_and(|a| {
+            a.get("country").and_then(Value::as_str).is_some()
+                && a.get("postal_code").and_then(Value::as_str).is_some()
+        })
 }
 
-fn check_custom_fields(v: Option<&Value>) -> Result<(), ApiError> {
-    if v.and_then(Value::as_array).is_some_and(|a| a.len() > 4) {
-        return Err(
-            ApiError::invalid("You can have at most 4 custom fields.").param("custom_fields")
-        );
+/// `issuer` / `automatic_tax[liability]`: `{type: self}`; `account` needs Connect, which the
+/// mock does not model.
+fn self_only(v: &Value, param: &str) -> Result<Value, ApiError> {
+    match v.get("type").and_then(Value::as_str) {
+        Some("self") => Ok(json!({ "type": "self" })),
+        _ => Err(unsupported(&format!("{param}[account]"))),
+    }
+}
+
+/// Renders given `payment_method_options` over the version's option keys (each `null` unless
+/// given; the newer keys arrive by date like any additive field).
+pub fn payment_method_options(given: &Value, ctx: &Ctx) -> Value {
+    let mut keys: BTreeMap<String, Value> = [
+        "acss_debit",
+        "bancontact",
+        "card",
+        "customer_balance",
+        "konbini",
+        "sepa_debit",
+        "us_bank_account",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), Value::Null))
+    .collect();
+    if ctx.has(F::PmoPayto) {
+        keys.insert("payto".into(), Value::Null);
+    }
+    if ctx.has(F::PmoPixUpi) {
+        keys.insert("pix".into(), Value::Null);
+        keys.insert("upi".into(), Value::Null);
+    }
+    if let Some(m) = given.as_object() {
+        for (k, v) in m {
+            keys.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(keys.into_iter().collect())
+}
+
+/// The settings create and update share, applied to `inv` (a copy: nothing is stored until
+/// the caller does). Order follows the parameters' dependencies, not the request.
+fn apply_settings(
+    store: &mut Store,
+    inv: &mut Invoice,
+    p: &P,
+    ctx: &Ctx,
+    creating: bool,
+) -> Result<(), ApiError> {
+    apply_metadata(&mut inv.metadata, p.get("metadata"))?;
+    if let Some(a) = p.bool("auto_advance") {
+        inv.auto_advance = a;
+    }
+    if let Some(m) = p.str("collection_method") {
+        inv.collection_method = m.to_string();
+        if m == "charge_automatically" && !creating {
+            // Automatic collection has no due date.
+            inv.days_until_due = None;
+            inv.due_date = None;
+        }
+    }
+    let days = p.int("days_until_due");
+    let due = p.int("due_date");
+    if inv.charge_automatically() {
+        check_collection(&inv.collection_method, days, due)?;
+    } else {
+        if let Some(d) = days {
+            inv.days_until_due = Some(d);
+            inv.due_date = Some(inv.created + d * 86_400);
+        }
+        if let Some(d) = due {
+            inv.due_date = Some(d);
+        }
+        check_collection(&inv.collection_method, inv.days_until_due, inv.due_date)?;
+    }
+    if let Some(v) = p.get("custom_fields") {
+        inv.custom_fields = custom_fields(v, "custom_fields")?;
+    }
+    if let Some(v) = p.tri_int("automatically_finalizes_at") {
+        inv.automatically_finalizes_at = v;
+    }
+    if let Some(v) = p.tri_int("effective_at") {
+        inv.effective_at = v;
+    }
+    if let Some(v) = p.tri_str("default_payment_method") {
+        if let Some(pm) = &v {
+            check_payment_method(pm, "default_payment_method")?;
+        }
+        inv.default_payment_method = v;
+    }
+    if let Some(v) = p.tri_str("default_source") {
+        if let Some(s) = &v {
+            check_source(s, "default_source")?;
+        }
+        inv.default_source = v;
+    }
+    for (k, dst) in [
+        ("description", &mut inv.description),
+        ("footer", &mut inv.footer),
+        ("number", &mut inv.number),
+        ("statement_descriptor", &mut inv.statement_descriptor),
+    ] {
+        if let Some(v) = p.tri_str(k) {
+            *dst = v;
+        }
+    }
+    if let Some(v) = p.get("account_tax_ids") {
+        inv.account_tax_ids = match v.as_array() {
+            Some(a) => {
+                let mut out = Vec::new();
+                for (i, x) in a.iter().enumerate() {
+                    let id = x.as_str().unwrap_or_default();
+                    // Account tax ids are not stored objects: any `txi_` id is accepted.
+                    if !(id.starts_with("txi_") && id.len() > 4) {
+                        return Err(ApiError::no_such(
+                            "tax ID",
+                            id,
+                            &format!("account_tax_ids[{i}]"),
+                        )
+                        .status(400));
+                    }
+                    out.push(id.to_string());
+                }
+                Some(out)
+            }
+            None => None,
+        };
+    }
+    if let Some(v) = p.get("default_tax_rates") {
+        inv.default_tax_rates = catalog::check_tax_rates(store, v, "default_tax_rates")?;
+    }
+    if let Some(v) = p.get("automatic_tax") {
+        inv.automatic_tax = v.get("enabled").and_then(Value::as_bool).unwrap_or(false);
+        if let Some(l) = v.get("liability") {
+            self_only(l, "automatic_tax[liability]")?;
+        }
+    }
+    if let Some(v) = p.get("issuer") {
+        inv.issuer = self_only(v, "issuer")?;
+    }
+    if let Some(v) = p.get("payment_settings") {
+        let cur = inv.payment_settings.clone();
+        let pick = |k: &str| v.get(k).cloned().unwrap_or_else(|| cur[k].clone());
+        let pmo = match v.get("payment_method_options") {
+            Some(Value::Null) => Value::Null,
+            Some(o) => payment_method_options(o, ctx),
+            None => cur["payment_method_options"].clone(),
+        };
+        inv.payment_settings = json!({
+            "default_mandate": pick("default_mandate"),
+            "payment_method_options": pmo,
+            "payment_method_types": pick("payment_method_types"),
+        });
+    }
+    if let Some(v) = p.get("rendering") {
+        let mut r = inv.rendering.clone();
+        if v.is_null() {
+            r = Rendering::default();
+        }
+        if let Some(x) = v.get("amount_tax_display") {
+            r.amount_tax_display = x.as_str().map(str::to_string);
+        }
+        if let Some(x) = v.pointer("/pdf/page_size") {
+            r.page_size = x.as_str().map(str::to_string);
+        }
+        if let Some(x) = v.get("template") {
+            r.template = x.as_str().map(str::to_string);
+        }
+        if let Some(x) = v.get("template_version") {
+            r.template_version = x.as_i64();
+        }
+        inv.rendering = r;
+    }
+    if let Some(v) = p.get("rendering_options") {
+        inv.rendering_options = (!v.is_null()).then(|| {
+            json!({ "amount_tax_display": v.get("amount_tax_display").cloned().unwrap_or(Value::Null) })
+        });
+    }
+    if let Some(v) = p.get("shipping_details") {
+        inv.shipping_details = (!v.is_null()).then(|| customer::shipping(v));
+    }
+    if let Some(v) = p.get("shipping_cost") {
+        inv.shipping_cost = match (v.get("shipping_rate"), v.get("shipping_rate_data")) {
+            (Some(rate), _) => {
+                // Shipping rates are not stored objects, so no id exists.
+                let id = rate.as_str().unwrap_or_default();
+                return Err(
+                    ApiError::no_such("shipping rate", id, "shipping_cost[shipping_rate]")
+                        .status(400),
+                );
+            }
+            (None, Some(data)) => {
+                let amount = data
+                    .pointer("/fixed_amount/amount")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                if let Some(c) = data
+                    .pointer("/fixed_amount/currency")
+                    .and_then(Value::as_str)
+                {
+                    if check_currency(
+                        c,
+                        "shipping_cost[shipping_rate_data][fixed_amount][currency]",
+                    )? != inv.currency
+                    {
+                        return Err(ApiError::invalid(format!(
+                            "The shipping rate's currency ({c}) must match the invoice's \
+                             currency ({}).",
+                            inv.currency
+                        ))
+                        .param("shipping_cost[shipping_rate_data][fixed_amount][currency]"));
+                    }
+                }
+                Some(Shipping {
+                    rate: ids::object_id("shr", ctx.now),
+                    amount,
+                })
+            }
+            (None, None) if v.is_null() => None,
+            (None, None) => {
+                return Err(ApiError::invalid(
+                    "You must specify either `shipping_rate` or `shipping_rate_data`.",
+                )
+                .param("shipping_cost"))
+            }
+        };
+    }
+    if let Some(v) = p.get("discounts") {
+        inv.discounts = catalog::apply_discounts(
+            store,
+            v,
+            "discounts",
+            &Owner {
+                customer: &inv.customer,
+                invoice: Some(&inv.id),
+                invoice_item: None,
+            },
+            ctx.now,
+        )?;
     }
     Ok(())
 }
 
-pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
-    let customer_id = p.str("customer").unwrap_or_default().to_string();
-    let cust = customer::live(store, &customer_id, "customer").map_err(|e| e.status(400))?;
-    let method = p
-        .str("collection_method")
-        .unwrap_or("charge_automatically")
-        .to_string();
-    let days = p.int("days_until_due");
-    let due = p.int("due_date");
-    check_collection(&method, days, due)?;
-    check_custom_fields(p.get("custom_fields"))?;
-    if let Some(pm) = p.str("default_payment_method") {
-        customer::check_payment_method(pm, "default_payment_method")?;
+/// The currency of a new invoice: the parameter, else the currency of the customer's newest
+/// pending item (recorded: a cad item makes a cad invoice even when it is not swept), else the
+/// customer's, else `usd`.
+pub(super) fn currency_for(store: &Store, p: &P, customer: &str) -> Result<String, ApiError> {
+    if let Some(c) = p.str("currency") {
+        return check_currency(c, "currency");
     }
-    let currency = match p.str("currency") {
-        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            c.to_ascii_lowercase()
-        }
-        Some(c) => {
-            return Err(ApiError::invalid(format!("Invalid currency: {c}")).param("currency"))
-        }
-        None => cust.currency.clone().unwrap_or_else(|| "usd".into()),
-    };
-    let footer = match p.tri_str("footer") {
-        Some(f) => f,
-        None => cust.footer.clone(),
-    };
-    let behavior = p
-        .str("pending_invoice_items_behavior")
-        .unwrap_or(if ctx.legacy_pending_items {
-            "include_and_require"
-        } else {
-            "exclude"
-        });
-    // Sweep: all pending items of the customer in the invoice's currency, newest first (§5.2).
-    let mut pending: Vec<(SortKey, String)> = if behavior == "exclude" {
-        Vec::new()
-    } else {
-        store
-            .items
-            .values()
-            .filter(|i| !i.deleted && i.invoice.is_none())
-            .filter(|i| i.customer == customer_id && i.currency == currency)
-            .map(|i| (i.sort_key(), i.id.clone()))
-            .collect()
-    };
-    if behavior == "include_and_require" && pending.is_empty() {
-        return Err(ApiError::invalid("Nothing to invoice for customer")
-            .code("invoice_no_customer_line_items"));
-    }
-    pending.sort_by_key(|r| std::cmp::Reverse(r.0));
-    let mut metadata = IndexMap::new();
-    apply_metadata(&mut metadata, p.get("metadata"))?;
+    let pending = store
+        .customer_items(customer)
+        .filter(|i| !i.deleted && i.invoice.is_none())
+        .max_by_key(|i| i.sort_key())
+        .map(|i| i.currency.clone());
+    Ok(pending
+        .or_else(|| {
+            store
+                .customers
+                .get(customer)
+                .and_then(|c| c.currency.clone())
+        })
+        .unwrap_or_else(|| "usd".into()))
+}
+
+/// A blank draft for `customer`.
+pub(super) fn blank_draft(
+    store: &mut Store,
+    ctx: &Ctx,
+    customer: &str,
+    currency: String,
+) -> Invoice {
+    let cust = store.customers.get(customer);
+    let footer = cust.and_then(|c| c.footer.clone());
+    let discount = cust.and_then(|c| c.discount.clone());
+    let customer_fields = cust.and_then(|c| c.custom_fields.clone());
     let seq = store.next_seq();
-    let id = ids::object_id("in", ctx.now);
-    let inv = Invoice {
-        id: id.clone(),
+    Invoice {
+        id: ids::object_id("in", ctx.now),
         seq,
         created: ctx.now,
-        customer: customer_id,
+        customer: customer.to_string(),
         status: Status::Draft,
         deleted: false,
         currency,
-        due_date: due.or(days.map(|d| ctx.now + d * 86_400)),
-        collection_method: method,
-        auto_advance: p.bool("auto_advance").unwrap_or(false),
-        automatically_finalizes_at: p.int("automatically_finalizes_at"),
-        custom_fields: p.get("custom_fields").and_then(custom_fields),
-        days_until_due: days,
-        default_payment_method: p.str("default_payment_method").map(str::to_string),
-        description: p.str("description").map(str::to_string),
+        due_date: None,
+        collection_method: "charge_automatically".into(),
+        auto_advance: false,
+        automatically_finalizes_at: None,
+        custom_fields: customer_fields,
+        days_until_due: None,
+        default_payment_method: None,
+        description: None,
+        // Create defaults the footer to the customer's `invoice_settings.footer`.
         footer,
-        statement_descriptor: p.str("statement_descriptor").map(str::to_string),
-        metadata,
-        number: p.str("number").map(str::to_string),
-        effective_at: p.int("effective_at"),
-        items: pending.iter().map(|(_, id)| id.clone()).collect(),
+        statement_descriptor: None,
+        metadata: IndexMap::new(),
+        number: None,
+        effective_at: None,
+        items: Vec::new(),
         starting_balance: None,
         ending_balance: None,
         amount_due: None,
@@ -212,41 +425,149 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Va
         customer_copy: None,
         charge: None,
         payment_intent: None,
+        // A customer discount (pre-basil `coupon`) applies unless `discounts` says otherwise.
+        discounts: discount.into_iter().collect(),
+        default_tax_rates: Vec::new(),
+        account_tax_ids: None,
+        default_source: None,
+        payment_settings: json!({
+            "default_mandate": null,
+            "payment_method_options": null,
+            "payment_method_types": null,
+        }),
+        rendering: Rendering::default(),
+        rendering_options: None,
+        shipping_cost: None,
+        shipping_details: None,
+        automatic_tax: false,
+        issuer: json!({ "type": "self" }),
+        from_invoice: None,
+        latest_revision: None,
+    }
+}
+
+/// A revision (`from_invoice[action]=revision`) copies the original's settings and lines.
+fn revision_of(
+    store: &mut Store,
+    ctx: &Ctx,
+    from: &Value,
+) -> Result<(Invoice, Vec<String>), ApiError> {
+    let action = from
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if action != "revision" {
+        return Err(ApiError::bad_enum("from_invoice[action]", &["revision"]));
+    }
+    let orig_id = from
+        .get("invoice")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let orig = get(store, orig_id, "from_invoice[invoice]")
+        .map_err(|e| e.status(400))?
+        .clone();
+    if !matches!(orig.status, Status::Open | Status::Uncollectible) {
+        return Err(ApiError::invalid(format!(
+            "You can only revise an invoice that is open or uncollectible, and invoice \
+             {orig_id} has status '{}'.",
+            orig.status.as_str()
+        ))
+        .param("from_invoice[invoice]"));
+    }
+    let mut inv = blank_draft(store, ctx, &orig.customer, orig.currency.clone());
+    inv.collection_method = orig.collection_method.clone();
+    inv.days_until_due = orig.days_until_due;
+    inv.due_date = orig.due_date;
+    inv.description = orig.description.clone();
+    inv.footer = orig.footer.clone();
+    inv.custom_fields = orig.custom_fields.clone();
+    inv.metadata = orig.metadata.clone();
+    inv.default_payment_method = orig.default_payment_method.clone();
+    inv.default_tax_rates = orig.default_tax_rates.clone();
+    inv.payment_settings = orig.payment_settings.clone();
+    inv.rendering = orig.rendering.clone();
+    inv.statement_descriptor = orig.statement_descriptor.clone();
+    inv.discounts = orig.discounts.clone();
+    // Revisions keep the original's number with a revision suffix ([U]).
+    inv.number = orig.number.as_ref().map(|n| format!("{n}-1"));
+    inv.from_invoice = Some(("revision".into(), orig_id.to_string()));
+    let mut copies = Vec::new();
+    for item_id in &orig.items {
+        let Some(item) = store.items.get(item_id).cloned() else {
+            continue;
+        };
+        let seq = store.next_seq();
+        let copy = crate::mock::invoice_item::InvoiceItem {
+            id: ids::object_id("ii", ctx.now),
+            seq,
+            created: ctx.now,
+            invoice: Some(inv.id.clone()),
+            line_id: Some(ids::object_id("il", ctx.now)),
+            ..item
+        };
+        copies.push(copy.id.clone());
+        store.insert_item(copy);
+    }
+    Ok((inv, copies))
+}
+
+pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
+    if let Some(acct) = p.str("customer_account") {
+        // Accounts v2 customers are not modelled: no account exists.
+        return Err(ApiError::no_such("account", acct, "customer_account").status(400));
+    }
+    let (mut inv, copied) = match p.get("from_invoice") {
+        Some(from) => revision_of(store, ctx, from)?,
+        None => {
+            let Some(customer_id) = p.str("customer") else {
+                return Err(ApiError::missing_param("customer"));
+            };
+            customer::live(store, customer_id, "customer").map_err(|e| e.status(400))?;
+            let currency = currency_for(store, p, customer_id)?;
+            (blank_draft(store, ctx, customer_id, currency), Vec::new())
+        }
     };
+    if let Some(pm) = p.str("default_payment_method") {
+        check_payment_method(pm, "default_payment_method")?;
+    }
+    // Validate everything on the blank draft before sweeping anything.
+    apply_settings(store, &mut inv, p, ctx, true)?;
+    let behavior = p
+        .str("pending_invoice_items_behavior")
+        // The default has been `exclude` since 2022-08-01, before every modelled version.
+        .unwrap_or("exclude");
+    // Sweep: all pending items of the customer in the invoice's currency, newest first (§5.2).
+    let mut pending: Vec<(SortKey, String)> = if behavior == "exclude" {
+        Vec::new()
+    } else {
+        store
+            .customer_items(&inv.customer)
+            .filter(|i| !i.deleted && i.invoice.is_none())
+            .filter(|i| i.currency == inv.currency)
+            .map(|i| (i.sort_key(), i.id.clone()))
+            .collect()
+    };
+    if behavior == "include_and_require" && pending.is_empty() {
+        return Err(ApiError::invalid("Nothing to invoice for customer")
+            .code("invoice_no_customer_line_items"));
+    }
+    pending.sort_by_key(|r| std::cmp::Reverse(r.0));
+    inv.items = copied;
+    inv.items.extend(pending.iter().map(|(_, id)| id.clone()));
     for (_, item_id) in &pending {
         if let Some(item) = store.items.get_mut(item_id) {
-            item.invoice = Some(id.clone());
+            item.invoice = Some(inv.id.clone());
             item.line_id = Some(ids::object_id("il", ctx.now));
         }
     }
+    let id = inv.id.clone();
     store.invoices.insert(id.clone(), inv);
-    render_by_id(store, &id, ctx, expand)
-}
-
-pub fn render_by_id(
-    store: &Store,
-    id: &str,
-    ctx: &Ctx,
-    expand: &Expand,
-) -> Result<Value, ApiError> {
-    let inv = get(store, id, "id")?;
-    Ok(render::invoice(store, inv, ctx, expand))
-}
-
-pub fn retrieve(store: &Store, id: &str, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
-    let inv = get(store, id, "invoice")?;
-    Ok(render::invoice(store, inv, ctx, expand))
+    Ok(id)
 }
 
 /// Update (§4.3): drafts take every supported field; finalized invoices take `metadata` (and
 /// `auto_advance` while open), anything else is E19 naming that parameter.
-pub fn update(
-    store: &mut Store,
-    id: &str,
-    p: &P,
-    ctx: &Ctx,
-    expand: &Expand,
-) -> Result<Value, ApiError> {
+pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError> {
     let inv = get(store, id, "id")?;
     if inv.status != Status::Draft {
         for k in p.0.keys() {
@@ -262,62 +583,19 @@ pub fn update(
         }
     }
     let mut next = inv.clone();
-    apply_metadata(&mut next.metadata, p.get("metadata"))?;
-    if let Some(a) = p.bool("auto_advance") {
-        next.auto_advance = a;
-    }
-    if inv.status == Status::Draft {
-        if let Some(m) = p.str("collection_method") {
-            next.collection_method = m.to_string();
-            if m == "charge_automatically" {
-                // Automatic collection has no due date.
-                next.days_until_due = None;
-                next.due_date = None;
-            }
-        }
-        let days = p.int("days_until_due");
-        let due = p.int("due_date");
-        if next.charge_automatically() {
-            check_collection(&next.collection_method, days, due)?;
-        } else {
-            if let Some(d) = days {
-                next.days_until_due = Some(d);
-                next.due_date = Some(next.created + d * 86_400);
-            }
-            if let Some(d) = due {
-                next.due_date = Some(d);
-            }
-            check_collection(&next.collection_method, next.days_until_due, next.due_date)?;
-        }
-        check_custom_fields(p.get("custom_fields"))?;
-        if let Some(v) = p.get("custom_fields") {
-            next.custom_fields = custom_fields(v);
-        }
-        if let Some(v) = p.tri_int("automatically_finalizes_at") {
-            next.automatically_finalizes_at = v;
-        }
-        if let Some(v) = p.tri_int("effective_at") {
-            next.effective_at = v;
-        }
-        if let Some(v) = p.tri_str("default_payment_method") {
-            if let Some(pm) = &v {
-                customer::check_payment_method(pm, "default_payment_method")?;
-            }
-            next.default_payment_method = v;
-        }
-        for (k, dst) in [
-            ("description", &mut next.description),
-            ("footer", &mut next.footer),
-            ("number", &mut next.number),
-            ("statement_descriptor", &mut next.statement_descriptor),
-        ] {
-            if let Some(v) = p.tri_str(k) {
-                *dst = v;
-            }
-        }
-    }
+    apply_settings(store, &mut next, p, ctx, false)?;
     store.invoices.insert(id.to_string(), next);
-    render_by_id(store, id, ctx, expand)
+    Ok(())
+}
+
+pub fn render_by_id(store: &Store, id: &str, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
+    let inv = get(store, id, "id")?;
+    Ok(render::invoice(store, inv, ctx, e))
+}
+
+pub fn retrieve(store: &Store, id: &str, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
+    let inv = get(store, id, "invoice")?;
+    Ok(render::invoice(store, inv, ctx, e))
 }
 
 fn invoice_cursor(store: &Store, id: &str, param: &str) -> Result<SortKey, ApiError> {
@@ -327,8 +605,15 @@ fn invoice_cursor(store: &Store, id: &str, param: &str) -> Result<SortKey, ApiEr
     }
 }
 
-/// `GET /v1/invoices` (§6): newest first, creation order breaking same-second ties.
-pub fn list(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
+/// `GET /v1/invoices` (§6): newest first, creation order breaking same-second ties. An unknown
+/// `customer` is 400 `resource_missing` (recorded).
+pub fn list(store: &Store, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
+    if let Some(c) = p.str("customer") {
+        customer::exists(store, c, "customer")?;
+    }
+    if let Some(acct) = p.str("customer_account") {
+        return Err(ApiError::no_such("account", acct, "customer_account").status(400));
+    }
     let after = p.str("starting_after");
     let before = p.str("ending_before");
     list::check_cursors(after, before)?;
@@ -356,7 +641,6 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, A
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, before);
-    let e = expand.sub("data");
     let data = page
         .items
         .into_iter()
@@ -398,14 +682,9 @@ fn decode_page(query: &str, token: &str) -> Result<SortKey, ApiError> {
     }
 }
 
-/// `GET /v1/invoices/search` (§7): zero lag, newest first, `page` cursor.
-pub fn search(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value, ApiError> {
-    if crate::version::version_date(&ctx.version).is_some_and(|d| d < "2020-08-27") {
-        return Err(ApiError::invalid(format!(
-            "Search is not available at API version {}; it needs 2020-08-27 or later.",
-            ctx.version
-        )));
-    }
+/// `GET /v1/invoices/search` (§7): zero lag, newest first, `page` cursor. `e` is the
+/// search-level expansion (`total_count`; `data` for the invoices).
+pub fn search(store: &Store, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
     let query = p.str("query").unwrap_or_default();
     let q = search::parse(query).map_err(|m| ApiError::invalid(m).param("query"))?;
     let after = p.str("page").map(|t| decode_page(query, t)).transpose()?;
@@ -435,75 +714,27 @@ pub fn search(store: &Store, p: &P, ctx: &Ctx, expand: &Expand) -> Result<Value,
     } else {
         None
     };
-    let e = expand.sub("data");
     let data: Vec<Value> = page
         .items
         .into_iter()
-        .map(|i| render::invoice(store, i, ctx, e))
+        .map(|i| render::invoice(store, i, ctx, e.sub("data")))
         .collect();
-    let mut body = json!({
-        "object": "search_result",
-        "url": "/v1/invoices/search",
-        "has_more": page.has_more,
-        "data": data,
-        "next_page": next_page,
-    });
-    if expand.has("total_count") {
-        body["total_count"] = json!(total_count);
+    let mut body = Map::new();
+    body.insert("object".into(), json!("search_result"));
+    body.insert("data".into(), Value::Array(data));
+    body.insert("has_more".into(), json!(page.has_more));
+    body.insert("next_page".into(), json!(next_page));
+    if e.has("total_count") {
+        body.insert("total_count".into(), json!(total_count));
     }
-    Ok(body)
+    body.insert("url".into(), json!("/v1/invoices/search"));
+    Ok(Value::Object(body))
 }
 
-/// `GET /v1/invoices/:id/lines` (§8.3): the full line list, in line order.
-pub fn lines(
-    store: &Store,
-    id: &str,
-    p: &P,
-    ctx: &Ctx,
-    expand: &Expand,
-) -> Result<Value, ApiError> {
-    let inv = get(store, id, "invoice")?;
-    let items = render::lines_of(store, inv);
-    let key_of = |line_id: &str, param: &str| -> Result<SortKey, ApiError> {
-        items
-            .iter()
-            .position(|i| i.line_id.as_deref() == Some(line_id))
-            .map(|pos| (-(pos as i64), 0))
-            .ok_or_else(|| list::bad_cursor("line item", line_id, param))
-    };
-    let after = p.str("starting_after");
-    let before = p.str("ending_before");
-    list::check_cursors(after, before)?;
-    let after = after.map(|c| key_of(c, "starting_after")).transpose()?;
-    let before = before.map(|c| key_of(c, "ending_before")).transpose()?;
-    let rows: Vec<(SortKey, _)> = items
-        .iter()
-        .enumerate()
-        .map(|(pos, i)| ((-(pos as i64), 0), *i))
-        .collect();
-    let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, before);
-    let e = expand.sub("data");
-    let data = page
-        .items
-        .into_iter()
-        .map(|i| render::line(store, inv, i, ctx, e))
-        .collect();
-    Ok(list::list_body(
-        data,
-        page.has_more,
-        &format!("/v1/invoices/{id}/lines"),
-    ))
-}
-
-/// Finalize: E2 first, then the transition.
-pub fn finalize(
-    store: &mut Store,
-    id: &str,
-    p: &P,
-    ctx: &Ctx,
-    expand: &Expand,
-) -> Result<Value, ApiError> {
-    invoice::check_finalizable(get(store, id, "id")?)?;
-    invoice::finalize(store, id, ctx.now, p.bool("auto_advance"))?;
-    render_by_id(store, id, ctx, expand)
+/// Finalize: E2 and the tax location first, then the transition.
+pub fn finalize(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError> {
+    let inv = get(store, id, "id")?;
+    super::check_finalizable(inv)?;
+    super::check_tax_location(store, inv)?;
+    super::finalize(store, id, ctx.now, p.bool("auto_advance"))
 }

@@ -2,6 +2,7 @@
 //! mark_uncollectible, delete. Transitions are plain functions on the `Store`: the server calls
 //! them with the store lock held, so each one is atomic.
 
+use super::payments;
 use super::{get, get_mut, money, wrong_state_isnt_open, Invoice, Status};
 use crate::mock::customer::{check_payment_method, CustomerCopy};
 use crate::mock::error::ApiError;
@@ -60,6 +61,32 @@ pub fn finalize(
         inv.paid_at = Some(now);
         inv.auto_advance = false;
     }
+    // A finalized revision replaces its original, which becomes void.
+    if let Some((_, original)) = inv.from_invoice.clone() {
+        if let Some(o) = store.invoices.get_mut(&original) {
+            if matches!(o.status, Status::Open | Status::Uncollectible) {
+                o.status = Status::Void;
+                o.voided_at = Some(now);
+                o.auto_advance = false;
+            }
+            o.latest_revision = Some(id.to_string());
+        }
+        payments::cancel_open(store, &original, now);
+    }
+    Ok(())
+}
+
+/// Finalization needs a customer location when automatic tax is on ([U]: Stripe's
+/// `customer_tax_location_invalid`; the mock has no tax registrations, so a known location
+/// always yields zero tax).
+pub fn check_tax_location(store: &Store, inv: &Invoice) -> Result<(), ApiError> {
+    if inv.automatic_tax && !super::api::has_tax_location(store, &inv.customer) {
+        return Err(ApiError::invalid(
+            "The customer's location isn't recognized. Add a valid address (country and postal \
+             code) to the customer before finalizing an invoice with automatic tax.",
+        )
+        .code("customer_tax_location_invalid"));
+    }
     Ok(())
 }
 
@@ -85,7 +112,8 @@ pub struct PayArgs<'a> {
 
 /// `/pay` (§4.2, §4.6): E4/E5 refusals, draft → finalize first, then out-of-band or a card
 /// attempt. A decline returns 402 but keeps the attempt's effects (`attempted`, `attempt_count`).
-pub fn pay(store: &mut Store, id: &str, args: &PayArgs, now: i64) -> Result<(), ApiError> {
+pub fn pay(store: &mut Store, id: &str, args: &PayArgs, ctx: &Ctx) -> Result<(), ApiError> {
+    let now = ctx.now;
     let inv = get(store, id, "id")?;
     match inv.status {
         Status::Paid => return Err(ApiError::invalid("Invoice is already paid")),
@@ -109,6 +137,9 @@ pub fn pay(store: &mut Store, id: &str, args: &PayArgs, now: i64) -> Result<(), 
         .map(str::to_string)
         .or_else(|| inv.default_payment_method.clone())
         .or(customer_pm);
+    if inv.status == Status::Draft {
+        check_tax_location(store, inv)?;
+    }
     let due_now = money(store, inv).amount_due;
     if !args.paid_out_of_band && due_now > 0 && method.is_none() {
         // E7, checked before finalizing so the refusal has no side effects.
@@ -137,10 +168,16 @@ pub fn pay(store: &mut Store, id: &str, args: &PayArgs, now: i64) -> Result<(), 
         if inv.payment_intent.is_none() {
             inv.payment_intent = Some(ids::object_id("pi", now));
         }
-        if method.as_deref().is_some_and(declines) {
+        let pi = inv.payment_intent.clone().unwrap_or_default();
+        let declined = method.as_deref().is_some_and(declines);
+        if ctx.basil {
+            payments::record_attempt(store, id, &pi, due, !declined, now);
+        }
+        if declined {
             return Err(ApiError::card_declined(charge));
         }
     }
+    let inv = get_mut(store, id)?;
     inv.status = Status::Paid;
     inv.paid_at = Some(now);
     inv.amount_paid = due;
@@ -151,6 +188,9 @@ pub fn pay(store: &mut Store, id: &str, args: &PayArgs, now: i64) -> Result<(), 
 /// `/send` (§4.2, E15–E18).
 pub fn send(store: &mut Store, id: &str, now: i64) -> Result<(), ApiError> {
     let inv = get(store, id, "invoice")?;
+    if inv.status == Status::Draft {
+        check_tax_location(store, inv)?;
+    }
     if matches!(inv.status, Status::Paid | Status::Void) {
         // E17 [U]: the 2026 recording's refusal, also used for void invoices.
         return Err(ApiError::invalid(
@@ -178,6 +218,7 @@ pub fn void(store: &mut Store, id: &str, ctx: &Ctx) -> Result<(), ApiError> {
             inv.status = Status::Void;
             inv.voided_at = Some(ctx.now);
             inv.auto_advance = false;
+            payments::cancel_open(store, id, ctx.now);
             Ok(())
         }
         // E10: the basil-era text names invoice payments, which basil introduced.

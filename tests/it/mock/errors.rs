@@ -230,7 +230,7 @@ async fn auth_and_headers() {
             && rid.len() == 18
             && rid[4..].chars().all(|c| c.is_ascii_alphanumeric())
     );
-    assert_eq!(ok.header("stripe-version").unwrap(), "2025-03-31.basil");
+    assert_eq!(ok.header("stripe-version").unwrap(), "2026-10-28.endive");
     assert_eq!(ok.header("content-type").unwrap(), "application/json");
     assert_ne!(
         api.get("/v1/invoices", &[])

@@ -12,6 +12,8 @@ use crate::support::TEST_KEY as KEY;
 
 const PRE_BASIL: &str = "2023-10-16";
 
+/// docs/mock.md's version table is the mock's.
+mod docs;
 /// Unknown ids, validation errors, auth and headers, garbage input.
 mod errors;
 /// The form and search-query parsers (proptest).
@@ -22,12 +24,22 @@ mod idempotency;
 mod lifecycle;
 /// Lists, paging, invoice lines, search.
 mod list_search;
+/// Optional parameters accepted or refused as Stripe does, measured from the SDK schemas.
+mod parameters;
+/// The committed parameter data of the mock, derived from the extracted SDK schemas.
+mod params_data;
 /// `/pay`: out of band, cards, declines, concurrency.
 mod pay;
 /// Stripe's official Python SDK against the mock (skips without python3 + `stripe`).
 mod python_sdk;
+/// The real recordings in ../shared/recordings replayed against the mock, ids mapped.
+mod recordings;
+/// Every rendering against the extracted SDK schema of every modelled version.
+mod schema;
 /// Every recorded Stripe response in shared/seeds, and every seed-covered snapshot, reproduced.
 mod seeds;
+/// Money with discounts, taxes and shipping; line edits; previews; payments; expansions.
+mod surface;
 /// API versions: each renders its own shape; the seed-000 examples.
 mod versions;
 
@@ -57,6 +69,8 @@ struct Api {
     base: String,
     http: reqwest::Client,
     version: Option<String>,
+    /// Sent as `Apiparity-As-Of` (the day responses describe).
+    as_of: Option<String>,
     _server: Option<MockServer>,
 }
 
@@ -71,6 +85,7 @@ impl Api {
             base: server.base_url(),
             http: reqwest::Client::new(),
             version: None,
+            as_of: None,
             _server: Some(server),
         }
     }
@@ -81,7 +96,16 @@ impl Api {
             base: self.base.clone(),
             http: self.http.clone(),
             version: Some(v.to_string()),
+            as_of: None,
             _server: None,
+        }
+    }
+
+    /// A handle speaking `v` as Stripe was on `as_of`.
+    fn at(&self, v: &str, as_of: &str) -> Api {
+        Api {
+            as_of: Some(as_of.to_string()),
+            ..self.at_version(v)
         }
     }
 
@@ -113,6 +137,9 @@ impl Api {
         };
         if let Some(v) = &self.version {
             req = req.header("Stripe-Version", v);
+        }
+        if let Some(d) = &self.as_of {
+            req = req.header("Apiparity-As-Of", d);
         }
         let mut has_auth = false;
         for (k, v) in headers {

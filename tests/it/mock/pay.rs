@@ -63,6 +63,9 @@ async fn pay_by_card_and_declines() {
         assert_eq!(e["code"], "card_declined");
         assert_eq!(e["decline_code"], "generic_decline");
         assert_eq!(e["message"], "Your card was declined.");
+        // Recorded alongside (zulip, 2025-11-17.clover).
+        assert_eq!(e["advice_code"], "try_again_later");
+        assert_eq!(e["network_decline_code"], "01");
         let now = api.invoice(&inv).await;
         assert_eq!(now["status"], "open");
         assert_eq!(now["attempted"], true);
