@@ -76,6 +76,7 @@ enum Seg {
 }
 
 impl Selector {
+    /// Parses a selector: a key name (`created`) or a pointer with `*` and `**`.
     pub fn parse(text: &str) -> Result<Selector, String> {
         let pattern = if text.is_empty() {
             return Err("empty selector (use a key name such as `created` or a pointer such as `/lines/data`)".into());

@@ -11,6 +11,7 @@ use serde_json::Value;
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret from its value.
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
@@ -40,6 +41,7 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Whether `key` is a live-mode key (`sk_live_`, `rk_live_`).
 pub fn is_live_key(key: &str) -> bool {
     let k = key.trim();
     k.starts_with("sk_live_") || k.starts_with("rk_live_")
@@ -63,9 +65,11 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor that scrubs nothing yet.
     pub fn new() -> Redactor {
         Redactor::default()
     }
+    /// The redactor, also scrubbing `secret`.
     pub fn with(mut self, secret: &Secret) -> Redactor {
         self.add(secret.expose());
         self
@@ -92,9 +96,21 @@ impl Redactor {
         self.needles
             .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
     }
+    /// Adds every secret `other` scrubs (a report over two targets scrubs both sides' keys).
+    pub fn merge(&mut self, other: &Redactor) {
+        for n in &other.needles {
+            if !self.needles.contains(n) {
+                self.needles.push(n.clone());
+            }
+        }
+        self.needles
+            .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    }
+    /// Whether it scrubs nothing.
     pub fn is_empty(&self) -> bool {
         self.needles.is_empty()
     }
+    /// `s` with every secret replaced by its masked form.
     pub fn text(&self, s: &str) -> String {
         let mut out = s.to_string();
         for (needle, replacement) in &self.needles {
@@ -104,6 +120,7 @@ impl Redactor {
         }
         out
     }
+    /// `v` with every secret in its strings replaced by its masked form.
     pub fn value(&self, v: &Value) -> Value {
         if self.needles.is_empty() {
             return v.clone();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use tokio::sync::OnceCell;
 
-use apiparity::config::{snapshot_tree, RunConfig};
+use apiparity::config::{snapshot_tree, RunConfig, Settings};
 use apiparity::pipeline::{self, Planned};
 use apiparity::report;
 use apiparity::run::Target;
@@ -29,7 +29,7 @@ impl Shared {
     async fn target(&self) -> Result<Target, String> {
         self.target
             .get_or_try_init(|| async {
-                let (t, server) = pipeline::target_for(&self.cfg)
+                let (t, server) = pipeline::start_target(&self.cfg.target)
                     .await
                     .map_err(|e| e.to_string())?;
                 if let Ok(mut slot) = self.server.lock() {
@@ -43,11 +43,10 @@ impl Shared {
 }
 
 fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Result<(), Failed> {
-    let mut cfg = shared.cfg.clone();
-    if let Some(v) = &version {
-        cfg.stripe_version = v.clone();
-        cfg.snapshot_dir = snapshot_tree(&shared.cfg.snapshot_dir, v);
-    }
+    let cfg = match &version {
+        Some(v) => shared.cfg.at_version(v),
+        None => shared.cfg.clone(),
+    };
     shared
         .rt
         .block_on(async {
@@ -56,10 +55,12 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
                 &cfg,
                 std::slice::from_ref(&planned),
                 &target,
-                &pipeline::new_run_id(),
+                &apiparity::run::new_run_id(),
+                None,
             )
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .report;
             if report.summary.exit_code == 0 {
                 Ok(())
             } else {
@@ -72,7 +73,8 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
 fn main() {
     let args = Arguments::from_args();
     let _ = dotenvy::dotenv();
-    let cfg = match RunConfig::from_env_defaults() {
+    // `apiparity run` with no flags: the defaults, plus the variables that stand for flags.
+    let cfg = match Settings::from_env().and_then(RunConfig::new) {
         Ok(c) => c,
         Err(e) => {
             let msg = e.to_string();
@@ -84,10 +86,10 @@ fn main() {
         }
     };
     let planned = match pipeline::plan(&cfg) {
-        Ok(p) => p,
+        Ok(p) => p.selected,
         Err(e) => {
             let msg = match e {
-                apiparity::config::ConfigError::Files(d) => d.render(false),
+                apiparity::config::InputError::Files(d) => d.render(false),
                 other => other.to_string(),
             };
             libtest_mimic::run(

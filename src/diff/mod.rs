@@ -9,30 +9,36 @@ mod unified;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::normalize::config::Ctx;
-use crate::normalize::{default_section, DEFAULT_CONFIG_NAME};
+use crate::input::diag::Diagnostics;
+use crate::input::reader::Reader;
+use crate::input::yaml::Node;
 use crate::pointer::{self, Selector};
-use crate::yaml::{Node, Span};
 
 pub use unified::unified;
 
+/// What kind of difference (Stripe's versioning policy calls only `unexpected` additive).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DiffKind {
+    /// A field the snapshot has and the response lacks.
     Missing,
+    /// A field the response has and the snapshot lacks.
     Unexpected,
+    /// The same field with another JSON type.
     TypeChanged,
+    /// The same field with another value.
     ValueChanged,
+    /// The same keyed elements in another order.
     OrderChanged,
+    /// Another HTTP status.
     StatusChanged,
 }
 
 impl DiffKind {
+    /// The kind as reports and baselines write it (`missing`, `type_changed`, …).
     pub fn as_str(&self) -> &'static str {
         match self {
             DiffKind::Missing => "missing",
@@ -51,11 +57,16 @@ impl std::fmt::Display for DiffKind {
     }
 }
 
+/// One difference between a snapshot (expected) and a response (actual).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Difference {
+    /// RFC 6901 pointer (into the expected document where the place exists there).
     pub pointer: String,
+    /// What kind of difference.
     pub kind: DiffKind,
+    /// The snapshot's value (`None`: absent there).
     pub expected: Option<Value>,
+    /// The response's value (`None`: absent there).
     pub actual: Option<Value>,
 }
 
@@ -67,6 +78,7 @@ impl Difference {
     }
 }
 
+/// How responses are compared (the `diff:` section of apiparity.yaml).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiffOptions {
     /// Arrays whose pointer matches the selector compare elements by that key.
@@ -80,37 +92,10 @@ pub struct DiffOptions {
 const KEYS: &[&str] = &["allow_unexpected", "array_keys", "ignore"];
 
 impl DiffOptions {
-    /// The built-in options: the `diff:` section of the embedded `apiparity.yaml`.
-    pub fn defaults() -> DiffOptions {
-        static DEFAULTS: OnceLock<DiffOptions> = OnceLock::new();
-        DEFAULTS
-            .get_or_init(|| {
-                let opts = default_section("diff")
-                    .and_then(|n| {
-                        n.ok_or_else(|| {
-                            Diagnostics(vec![Diagnostic::new(
-                                DEFAULT_CONFIG_NAME,
-                                Span { line: 1, col: 1 },
-                                "no `diff:` section",
-                            )])
-                        })
-                    })
-                    .and_then(|n| {
-                        DiffOptions::default().merged(&n, Path::new(DEFAULT_CONFIG_NAME))
-                    });
-                match opts {
-                    Ok(o) => o,
-                    // Compiled in and covered by a unit test: only a broken build gets here.
-                    Err(e) => panic!("the built-in apiparity.yaml is invalid:\n{e}"),
-                }
-            })
-            .clone()
-    }
-
     /// Parses a `diff:` mapping over `self` (same merge semantics as `normalize:`).
     pub fn merged(&self, node: &Node, file: &Path) -> Result<DiffOptions, Diagnostics> {
         let mut out = self.clone();
-        let mut ctx = Ctx::new(file);
+        let mut ctx = Reader::new(file);
         if node.is_null() {
             return Ok(out);
         }
@@ -118,7 +103,7 @@ impl DiffOptions {
             for (k, v) in entries {
                 match k.name.as_str() {
                     "allow_unexpected" => {
-                        if let Some(b) = ctx.bool(v, "diff.allow_unexpected") {
+                        if let Some(b) = ctx.boolean(v, "diff.allow_unexpected") {
                             out.allow_unexpected = b;
                         }
                     }
@@ -128,7 +113,7 @@ impl DiffOptions {
                         })
                     }
                     "ignore" => ctx.selectors(&mut out.ignore, v, "diff.ignore"),
-                    _ => ctx.unknown_key("diff", k, KEYS),
+                    _ => ctx.unknown_key(k, "`diff`", KEYS, None),
                 }
             }
         }
@@ -340,9 +325,13 @@ fn keys_of(items: &[Value], key: &str) -> Option<Vec<String>> {
 /// A value for a one-line message: compact JSON, cut to `max` characters with `…`
 /// (a whole response body as one "value" would drown the line).
 pub fn abbreviate(v: &Value, max: usize) -> String {
-    let s = v.to_string();
+    shorten(&v.to_string(), max)
+}
+
+/// `s` cut to `max` characters with `…`: the one truncation every message and report uses.
+pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
-        s
+        s.to_string()
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")

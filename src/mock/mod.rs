@@ -1,24 +1,32 @@
 //! The embedded reference mock of Stripe's invoice API. Entry points: [`spawn`] (in-process, on
 //! an ephemeral loopback port) and [`serve`] (the `apiparity mock` command).
 //!
-//! It is stateful: customers, invoice items and invoices live in memory and follow Stripe's
+//! Everything else is private: the surface is [`spawn`], [`serve`], [`MockOptions`] and
+//! [`MockServer`]. It is stateful: customers, invoice items and invoices live in memory and follow Stripe's
 //! invoice state machine, money arithmetic, errors and idempotency as the team reference
 //! (`shared/reference/stripe-invoices.md`) describes them. `docs/mock.md` lists every choice made
 //! where the reference is unverified.
 
-pub mod customer;
-pub mod error;
+mod auth;
+mod customer;
+mod error;
+mod idempotency;
+mod ids;
+mod invoice;
+mod invoice_item;
+mod list;
+mod params;
+mod render;
+mod routes;
+mod server;
+mod store;
+
+// The two parsers every request goes through, public only for the fuzz tests
+// (tests/it/mock/fuzz.rs); not part of the mock's API.
+#[doc(hidden)]
 pub mod form;
-pub mod ids;
-pub mod invoice;
-pub mod invoice_api;
-pub mod invoice_item;
-pub mod list;
-pub mod params;
-pub mod render;
+#[doc(hidden)]
 pub mod search;
-pub mod server;
-pub mod store;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;

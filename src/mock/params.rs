@@ -15,8 +15,6 @@ use super::form::{as_list, FormValue, Params};
 pub enum Ty {
     Str,
     Int,
-    /// Integer with an inclusive lower bound.
-    IntMin(i64),
     /// Integer with inclusive bounds (`limit`: 1–100).
     IntRange(i64, i64),
     Bool,
@@ -357,16 +355,6 @@ fn value(field: &Field, v: &FormValue, path: &str) -> Result<Value, ApiError> {
             _ => Err(ApiError::invalid("Invalid string").param(path)),
         },
         Ty::Int => Ok(int(path, v)?.into()),
-        Ty::IntMin(min) => {
-            let n = int(path, v)?;
-            if n < *min {
-                return Err(ApiError::invalid(format!(
-                    "This value must be greater than or equal to {min}."
-                ))
-                .param(path));
-            }
-            Ok(n.into())
-        }
         Ty::IntRange(min, max) => {
             let n = int(path, v)?;
             if n < *min {
@@ -440,7 +428,6 @@ fn shallow(t: &Ty) -> Ty {
     match t {
         Ty::Str => Ty::Str,
         Ty::Int => Ty::Int,
-        Ty::IntMin(m) => Ty::IntMin(*m),
         Ty::IntRange(a, b) => Ty::IntRange(*a, *b),
         Ty::Bool => Ty::Bool,
         Ty::Enum(v) => Ty::Enum(v),

@@ -1,67 +1,33 @@
-//! The HTTP layer: auth (§1.2), `Stripe-Version`, routing, parameter parsing and validation,
-//! idempotency (§1.6), latency, `Request-Id`. Every request goes through [`handle`]; the store
-//! lock is taken only around the synchronous transition and rendering, never across an await.
+//! The HTTP layer: the order of the gates every request passes (auth → `Stripe-Version` →
+//! route → form parsing → idempotency → validation → execution), latency, `Request-Id` and the
+//! response headers. Every request goes through [`handle`]; the store lock is taken only around
+//! the synchronous transition and rendering, never across an await.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
-use base64::Engine;
 use serde_json::Value;
 
+use super::auth::{check_auth, check_version};
 use super::error::ApiError;
-use super::form::{self, Params};
-use super::params::{self, Field, P};
-use super::render::{check_expand, Expand};
+use super::form;
+use super::idempotency::{Begin, Keys, Stored};
+use super::ids;
+use super::routes::{execute, route, validate};
 use super::store::{Ctx, Store};
-use super::{customer, ids, invoice, invoice_api, invoice_item};
 use crate::version::DEFAULT_STRIPE_VERSION;
 
 /// Largest request body accepted; Stripe's own limits are far below this for form bodies.
 const MAX_BODY: usize = 1 << 20;
-/// Stripe caps idempotency keys at 255 characters (§1.4).
-const MAX_IDEMPOTENCY_KEY: usize = 255;
-/// Stored idempotent results may be pruned after 24 hours (§1.6).
-const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
-
-enum Idem {
-    InFlight {
-        fingerprint: String,
-    },
-    Done {
-        fingerprint: String,
-        status: u16,
-        body: Bytes,
-        version: String,
-        at: Instant,
-    },
-}
-
-struct IdemTable {
-    keys: HashMap<String, Idem>,
-    last_prune: Instant,
-}
-
-impl IdemTable {
-    /// Drops results older than the TTL, at most once a minute (not on every request).
-    fn prune(&mut self) {
-        if self.last_prune.elapsed() < Duration::from_secs(60) {
-            return;
-        }
-        self.last_prune = Instant::now();
-        self.keys
-            .retain(|_, v| !matches!(v, Idem::Done { at, .. } if at.elapsed() > IDEMPOTENCY_TTL));
-    }
-}
 
 pub struct App {
     store: Mutex<Store>,
-    idempotency: Mutex<IdemTable>,
+    keys: Arc<Keys>,
     latency: Duration,
 }
 
@@ -74,10 +40,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn router(latency: Duration) -> Router {
     let app = Arc::new(App {
         store: Mutex::new(Store::default()),
-        idempotency: Mutex::new(IdemTable {
-            keys: HashMap::new(),
-            last_prune: Instant::now(),
-        }),
+        keys: Keys::new(),
         latency,
     });
     Router::new().fallback(handle).with_state(app)
@@ -88,303 +51,6 @@ fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route<'a> {
-    CustomerCreate,
-    CustomerList,
-    CustomerGet(&'a str),
-    CustomerUpdate(&'a str),
-    CustomerDelete(&'a str),
-    ItemCreate,
-    ItemList,
-    ItemGet(&'a str),
-    ItemDelete(&'a str),
-    InvoiceCreate,
-    InvoiceList,
-    InvoiceSearch,
-    InvoiceGet(&'a str),
-    InvoiceUpdate(&'a str),
-    InvoiceDelete(&'a str),
-    Finalize(&'a str),
-    Pay(&'a str),
-    Send(&'a str),
-    Void(&'a str),
-    MarkUncollectible(&'a str),
-    Lines(&'a str),
-}
-
-fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
-    let rest = path.strip_prefix("/v1/")?;
-    let segs: Vec<&str> = rest.split('/').collect();
-    if segs.iter().any(|s| s.is_empty()) {
-        return None;
-    }
-    use Route::*;
-    let m = method.as_str();
-    Some(match (m, segs.as_slice()) {
-        ("POST", ["customers"]) => CustomerCreate,
-        ("GET", ["customers"]) => CustomerList,
-        ("GET", ["customers", id]) => CustomerGet(id),
-        ("POST", ["customers", id]) => CustomerUpdate(id),
-        ("DELETE", ["customers", id]) => CustomerDelete(id),
-        ("POST", ["invoiceitems"]) => ItemCreate,
-        ("GET", ["invoiceitems"]) => ItemList,
-        ("GET", ["invoiceitems", id]) => ItemGet(id),
-        ("DELETE", ["invoiceitems", id]) => ItemDelete(id),
-        ("POST", ["invoices"]) => InvoiceCreate,
-        ("GET", ["invoices"]) => InvoiceList,
-        ("GET", ["invoices", "search"]) => InvoiceSearch,
-        ("GET", ["invoices", id]) => InvoiceGet(id),
-        ("POST", ["invoices", id]) => InvoiceUpdate(id),
-        ("DELETE", ["invoices", id]) => InvoiceDelete(id),
-        ("POST", ["invoices", id, "finalize"]) => Finalize(id),
-        ("POST", ["invoices", id, "pay"]) => Pay(id),
-        ("POST", ["invoices", id, "send"]) => Send(id),
-        ("POST", ["invoices", id, "void"]) => Void(id),
-        ("POST", ["invoices", id, "mark_uncollectible"]) => MarkUncollectible(id),
-        ("GET", ["invoices", id, "lines"]) => Lines(id),
-        _ => return None,
-    })
-}
-
-/// The parameter schema and the expandable paths (and whether it is a list) of a route.
-fn schema(route: Route, ctx: &Ctx) -> (&'static [Field], Vec<String>, bool) {
-    use Route::*;
-    match route {
-        CustomerCreate => (params::CUSTOMER_CREATE, vec![], false),
-        CustomerList => (params::CUSTOMER_LIST, vec![], true),
-        CustomerGet(_) => (params::RETRIEVE, vec![], false),
-        CustomerUpdate(_) => (params::CUSTOMER_UPDATE, vec![], false),
-        CustomerDelete(_) | InvoiceDelete(_) | ItemDelete(_) => (params::NONE, vec![], false),
-        ItemCreate => (params::ITEM_CREATE, invoice_api::item_expands(ctx), false),
-        ItemList => (
-            params::ITEM_LIST,
-            invoice_api::item_expands(ctx)
-                .into_iter()
-                .map(|p| format!("data.{p}"))
-                .collect(),
-            true,
-        ),
-        ItemGet(_) => (params::RETRIEVE, invoice_api::item_expands(ctx), false),
-        InvoiceCreate => (
-            params::INVOICE_CREATE,
-            invoice_api::invoice_expands(ctx),
-            false,
-        ),
-        InvoiceList => (
-            params::INVOICE_LIST,
-            invoice_api::list_expands(ctx, false),
-            true,
-        ),
-        InvoiceSearch => (
-            params::INVOICE_SEARCH,
-            invoice_api::list_expands(ctx, true),
-            true,
-        ),
-        InvoiceGet(_) | Send(_) | Void(_) | MarkUncollectible(_) => {
-            (params::RETRIEVE, invoice_api::invoice_expands(ctx), false)
-        }
-        InvoiceUpdate(_) => (
-            params::INVOICE_UPDATE,
-            invoice_api::invoice_expands(ctx),
-            false,
-        ),
-        Finalize(_) => (params::FINALIZE, invoice_api::invoice_expands(ctx), false),
-        Pay(_) => (params::PAY, invoice_api::invoice_expands(ctx), false),
-        Lines(_) => (params::LINES, invoice_api::lines_expands(ctx), true),
-    }
-}
-
-/// Schema validation plus the version-dependent checks: failures here are "before execution"
-/// and are never stored for idempotency.
-fn validate(route: Route, tree: &Params, ctx: &Ctx) -> Result<(P, Expand), ApiError> {
-    let (fields, expandable, is_list) = schema(route, ctx);
-    let p = P(params::validate(fields, tree)?);
-    match route {
-        Route::InvoiceCreate => invoice_api::check_create(&p, ctx)?,
-        Route::ItemCreate => {
-            // `price` became `pricing[price]` in basil.
-            let stale = if ctx.basil { "price" } else { "pricing" };
-            if p.has(stale) {
-                return Err(ApiError::unknown_param(stale));
-            }
-        }
-        _ => {}
-    }
-    let paths = p.expand();
-    check_expand(&paths, &expandable, is_list)?;
-    Ok((p, Expand::from_paths(&paths)))
-}
-
-fn execute(
-    store: &mut Store,
-    route: Route,
-    p: &P,
-    ctx: &Ctx,
-    e: &Expand,
-) -> Result<Value, ApiError> {
-    use Route::*;
-    let now = ctx.now;
-    match route {
-        CustomerCreate => customer::create(store, p, ctx),
-        CustomerList => customer::list(store, p),
-        CustomerGet(id) => customer::retrieve(store, id),
-        CustomerUpdate(id) => customer::update(store, id, p),
-        CustomerDelete(id) => customer::delete(store, id),
-        ItemCreate => invoice_item::create(store, p, ctx, e),
-        ItemList => invoice_item::list(store, p, ctx, e.sub("data")),
-        ItemGet(id) => invoice_item::retrieve(store, id, ctx, e),
-        ItemDelete(id) => invoice_item::delete(store, id),
-        InvoiceCreate => invoice_api::create(store, p, ctx, e),
-        InvoiceList => invoice_api::list(store, p, ctx, e),
-        InvoiceSearch => invoice_api::search(store, p, ctx, e),
-        InvoiceGet(id) => invoice_api::retrieve(store, id, ctx, e),
-        InvoiceUpdate(id) => invoice_api::update(store, id, p, ctx, e),
-        InvoiceDelete(id) => {
-            invoice::delete(store, id)?;
-            Ok(super::render::deleted(id, "invoice"))
-        }
-        Finalize(id) => invoice_api::finalize(store, id, p, ctx, e),
-        Pay(id) => {
-            let args = invoice::PayArgs {
-                paid_out_of_band: p.bool("paid_out_of_band").unwrap_or(false),
-                payment_method: p.str("payment_method"),
-                source: p.str("source"),
-            };
-            invoice::pay(store, id, &args, now)?;
-            invoice_api::render_by_id(store, id, ctx, e)
-        }
-        Send(id) => {
-            invoice::send(store, id, now)?;
-            invoice_api::render_by_id(store, id, ctx, e)
-        }
-        Void(id) => {
-            invoice::void(store, id, ctx)?;
-            invoice_api::render_by_id(store, id, ctx, e)
-        }
-        MarkUncollectible(id) => {
-            invoice::mark_uncollectible(store, id, now)?;
-            invoice_api::render_by_id(store, id, ctx, e)
-        }
-        Lines(id) => invoice_api::lines(store, id, p, ctx, e),
-    }
-}
-
-const NO_KEY: &str = "You did not provide an API key. You need to provide your API key in the \
-Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See \
-https://stripe.com/docs/api#authentication for details, or we can help at \
-https://support.stripe.com/.";
-
-/// Masks a key for error messages: a recognizable `xx_mode_` prefix stays, the rest becomes
-/// stars except the last 4 characters (all stars when the rest is 4 characters or fewer).
-pub fn mask_key(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
-    let parts: Vec<&str> = key.splitn(3, '_').collect();
-    let prefix_len = if parts.len() == 3 {
-        parts[0].chars().count() + parts[1].chars().count() + 2
-    } else {
-        0
-    };
-    let rest = &chars[prefix_len.min(chars.len())..];
-    let prefix: String = chars[..prefix_len.min(chars.len())].iter().collect();
-    if rest.len() <= 4 {
-        return format!("{prefix}{}", "*".repeat(rest.len()));
-    }
-    let tail: String = rest[rest.len() - 4..].iter().collect();
-    format!("{prefix}{}{tail}", "*".repeat(rest.len() - 4))
-}
-
-/// Accepts `sk_test_*` / `rk_test_*` via Bearer or Basic (key as the username), as stripe-mock
-/// does: the key splits on `_` into exactly 3 parts.
-fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(raw) = headers.get("authorization") else {
-        return Err(ApiError::unauthorized(NO_KEY));
-    };
-    let raw = String::from_utf8_lossy(raw.as_bytes()).into_owned();
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(ApiError::unauthorized(NO_KEY));
-    }
-    let (scheme, cred) = raw.split_once(' ').unwrap_or((raw, ""));
-    let cred = cred.trim();
-    let key = if scheme.eq_ignore_ascii_case("bearer") {
-        cred.to_string()
-    } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(cred)
-            .map_err(|_| {
-                ApiError::unauthorized(format!("Invalid API Key provided: {}", mask_key(cred)))
-            })?;
-        let text = String::from_utf8_lossy(&decoded).into_owned();
-        text.split(':').next().unwrap_or_default().to_string()
-    } else {
-        return Err(ApiError::unauthorized(format!(
-            "Invalid API Key provided: {}",
-            mask_key(raw)
-        )));
-    };
-    if key.is_empty() {
-        return Err(ApiError::unauthorized(NO_KEY));
-    }
-    let parts: Vec<&str> = key.split('_').collect();
-    match parts.as_slice() {
-        [kind, "test", secret] if (*kind == "sk" || *kind == "rk") && !secret.is_empty() => Ok(()),
-        [kind, "live", _] if *kind == "sk" || *kind == "rk" => {
-            Err(ApiError::unauthorized(format!(
-                "The apiparity mock serves test mode only; it refuses live mode keys such as {}. \
-             Use an sk_test_ or rk_test_ key.",
-                mask_key(&key)
-            )))
-        }
-        _ => Err(ApiError::unauthorized(format!(
-            "Invalid API Key provided: {}",
-            mask_key(&key)
-        ))),
-    }
-}
-
-/// First day of each named release (reference §0.2); a name must match its date range.
-const RELEASES: &[(&str, &str)] = &[
-    ("acacia", "2024-09-30"),
-    ("basil", "2025-03-31"),
-    ("clover", "2025-09-30"),
-    ("dahlia", "2026-03-25"),
-];
-
-/// `YYYY-MM-DD` or `YYYY-MM-DD.release`. Known release names must fit their date range;
-/// unknown (newer) names are accepted from the last known release on, so newer SDKs work.
-pub fn check_version(v: &str) -> Result<(), ApiError> {
-    let bad = || ApiError::invalid(format!("Invalid Stripe API version: {v}"));
-    let date = crate::version::version_date(v).ok_or_else(bad)?;
-    let month: u32 = date[5..7].parse().map_err(|_| bad())?;
-    let day: u32 = date[8..10].parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || date < "2011-01-01" {
-        return Err(bad());
-    }
-    match v.get(10..) {
-        None | Some("") => Ok(()),
-        Some(rest) => {
-            let name = rest.strip_prefix('.').ok_or_else(bad)?;
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
-                return Err(bad());
-            }
-            match RELEASES.iter().position(|(n, _)| *n == name) {
-                Some(i) => {
-                    let start = RELEASES[i].1;
-                    let end = RELEASES.get(i + 1).map(|r| r.1);
-                    if date >= start && end.is_none_or(|e| date < e) {
-                        Ok(())
-                    } else {
-                        Err(bad())
-                    }
-                }
-                None if RELEASES.last().is_some_and(|(_, d)| date >= *d) => Ok(()),
-                None => Err(bad()),
-            }
-        }
-    }
 }
 
 struct Reply {
@@ -406,25 +72,6 @@ fn error_reply(e: &ApiError, rid: &str, now: i64, version: &str) -> Reply {
         body: json_bytes(&e.body(rid, now)),
         version: version.to_string(),
         replayed: false,
-    }
-}
-
-/// Releases an in-flight idempotency claim unless the request completed (also when the request
-/// future is dropped, e.g. the client went away).
-struct Claim {
-    app: Arc<App>,
-    key: String,
-    done: bool,
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if !self.done {
-            let mut t = lock(&self.app.idempotency);
-            if matches!(t.keys.get(&self.key), Some(Idem::InFlight { .. })) {
-                t.keys.remove(&self.key);
-            }
-        }
     }
 }
 
@@ -511,71 +158,18 @@ async fn process(
     if method == Method::POST {
         if let Some(k) = headers.get("idempotency-key") {
             let key = String::from_utf8_lossy(k.as_bytes()).into_owned();
-            if key.chars().count() > MAX_IDEMPOTENCY_KEY {
-                return fail(
-                    ApiError::invalid(format!(
-                        "Keys for idempotent requests can be at most {MAX_IDEMPOTENCY_KEY} \
-                         characters long."
-                    ))
-                    .param("Idempotency-Key"),
-                    &version,
-                );
-            }
             let fingerprint = format!("{} {path} {}", method.as_str(), form::canonical(&tree));
-            let mut table = lock(&app.idempotency);
-            table.prune();
-            match table.keys.get(&key) {
-                Some(Idem::Done {
-                    fingerprint: f,
-                    status,
-                    body,
-                    version: v,
-                    ..
-                }) if *f == fingerprint => {
+            match app.keys.begin(&key, fingerprint) {
+                Begin::Replay(stored) => {
                     return Reply {
-                        status: *status,
-                        body: body.clone(),
-                        version: v.clone(),
+                        status: stored.status,
+                        body: stored.body,
+                        version: stored.version,
                         replayed: true,
-                    };
+                    }
                 }
-                Some(Idem::InFlight { fingerprint: f }) if *f == fingerprint => {
-                    let e = ApiError::invalid(
-                        "There is currently another in-progress request using this Idempotent \
-                         Key (that probably means you submitted twice, and the other request is \
-                         still going through)",
-                    )
-                    .status(409)
-                    .code("idempotency_key_in_use");
-                    return fail(e, &version);
-                }
-                Some(_) => {
-                    let e = ApiError {
-                        kind: "idempotency_error",
-                        ..ApiError::invalid(format!(
-                            "Keys for idempotent requests can only be used with the same \
-                             parameters they were first used with. Try using a key other than \
-                             '{key}' if you meant to execute a different request."
-                        ))
-                    };
-                    return fail(e, &version);
-                }
-                None => {
-                    table.keys.insert(
-                        key.clone(),
-                        Idem::InFlight {
-                            fingerprint: fingerprint.clone(),
-                        },
-                    );
-                    claim = Some((
-                        Claim {
-                            app: app.clone(),
-                            key,
-                            done: false,
-                        },
-                        fingerprint,
-                    ));
-                }
+                Begin::Refused(e) => return fail(e, &version),
+                Begin::Claimed(c) => claim = Some(c),
             }
         }
     }
@@ -601,63 +195,12 @@ async fn process(
         },
         Err(e) => fail(e, &version),
     };
-    if let Some((mut c, fingerprint)) = claim {
-        lock(&app.idempotency).keys.insert(
-            c.key.clone(),
-            Idem::Done {
-                fingerprint,
-                status: reply.status,
-                body: reply.body.clone(),
-                version: reply.version.clone(),
-                at: Instant::now(),
-            },
-        );
-        c.done = true;
+    if let Some(c) = claim {
+        c.complete(Stored {
+            status: reply.status,
+            body: reply.body.clone(),
+            version: reply.version.clone(),
+        });
     }
     reply
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masking() {
-        assert_eq!(mask_key("sk_test_abcdefgh1234"), "sk_test_********1234");
-        assert_eq!(mask_key("pk_test_123"), "pk_test_***");
-        assert_eq!(mask_key("garbage"), "***bage");
-        assert_eq!(mask_key("ab"), "**");
-    }
-
-    #[test]
-    fn versions() {
-        assert!(check_version("2025-03-31.basil").is_ok());
-        assert!(check_version("2023-10-16").is_ok());
-        assert!(check_version("2026-10-28.endive").is_ok());
-        assert!(check_version("2026-06-24.dahlia").is_ok());
-        assert!(check_version("2023-10-16.basil").is_err());
-        assert!(check_version("2025-13-01").is_err());
-        assert!(check_version("basil").is_err());
-        assert!(check_version("2025-03-31.").is_err());
-        assert!(check_version("2025-03-31x").is_err());
-        assert_eq!(
-            check_version("nope").unwrap_err().message,
-            "Invalid Stripe API version: nope"
-        );
-    }
-
-    #[test]
-    fn routes() {
-        assert_eq!(
-            route(&Method::GET, "/v1/invoices/search"),
-            Some(Route::InvoiceSearch)
-        );
-        assert_eq!(
-            route(&Method::POST, "/v1/invoices/in_1/pay"),
-            Some(Route::Pay("in_1"))
-        );
-        assert_eq!(route(&Method::POST, "/v1/invoice_drafts"), None);
-        assert_eq!(route(&Method::GET, "/v1/invoices/"), None);
-        assert_eq!(route(&Method::PUT, "/v1/invoices"), None);
-    }
 }

@@ -1,10 +1,13 @@
 //! Makes two honest runs comparable without hiding a real difference. Entry point:
-//! [`Normalizer`] (one per scenario run, so id placeholders keep their identity across steps).
+//! [`normalize_run`] (one [`Normalizer`] per scenario run, so id placeholders keep their
+//! identity across steps).
 //!
 //! What is replaced, and what is deliberately left visible, is decided by [`Rules`]: one file per
-//! rule kind (`ids`, `timestamps`, `relative`, `urls`, `numbers`, `placeholders`) plus the rule
-//! table `SECTIONS` below. The built-in rules are the `normalize:` section of the repository's
-//! `apiparity.yaml`, embedded at build time, so the file and [`Rules::defaults`] cannot drift.
+//! rule kind in `rule/` (`placeholders`, `urls`, `numbers`, `ids`, `relative`, `timestamps`),
+//! each one line in the ordered table of `rule/mod.rs`. The Normalizer itself holds only what every
+//! rule builds on: masks (run-specific literals) and each rule's state. The built-in rules are
+//! the `normalize:` section of the repository's `apiparity.yaml`, embedded at build time (owned
+//! by `config::rules_file`), so the file and the defaults cannot drift.
 //!
 //! Never hidden: an id prefix change (`cus_` → `cust_`), null vs a value, a type change, a wrong
 //! reference (ids keep identity), a changed enum value, a changed list order, a millisecond
@@ -12,10 +15,10 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use apiparity::normalize::{Normalizer, Rules};
+//! use apiparity::normalize::Normalizer;
 //! use serde_json::json;
 //!
-//! let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+//! let mut n = Normalizer::new(Arc::new(apiparity::config::default_rules()));
 //! n.mask("run-7f3a", "<run>");
 //! let v = n.value(&json!({"id": "in_1MtGmCLkdIwHu7ix6PgS6g8S", "created": 1680641304,
 //!     "due_date": 1681246104, "metadata": {"run": "run-7f3a"}}));
@@ -25,153 +28,41 @@
 //! assert_eq!(n.text("/v1/invoices/in_1MtGmCLkdIwHu7ix6PgS6g8S/pay"), "/v1/invoices/in_1/pay");
 //! ```
 
-pub(crate) mod config;
-mod ids;
-mod numbers;
-mod placeholders;
-mod relative;
-mod timestamps;
-mod urls;
+mod rule;
+mod rules;
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::yaml::{Node, Span};
+use crate::run::{ScenarioRun, SentRequest, StepRun};
+use crate::secret::Redactor;
 
-use config::Ctx;
+use rule::ids::{IdState, Ids};
+use rules::{At, Change};
 
-/// The project's default `apiparity.yaml` (normalizer and diff defaults, commented).
-pub const DEFAULT_CONFIG: &str = include_str!("../../apiparity.yaml");
-/// The name [`DEFAULT_CONFIG`]'s diagnostics carry.
-pub const DEFAULT_CONFIG_NAME: &str = "apiparity.yaml (built-in)";
-
-/// A top-level section of the built-in [`DEFAULT_CONFIG`].
-pub(crate) fn default_section(name: &str) -> Result<Option<Node>, Diagnostics> {
-    let root = crate::yaml::parse(DEFAULT_CONFIG).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            DEFAULT_CONFIG_NAME,
-            e.span,
-            e.message,
-        )])
-    })?;
-    Ok(root.and_then(|r| r.get(name).cloned()))
-}
-
-/// Normalization rules. Build with [`Rules::defaults`], then layer files over it with
-/// [`Rules::merged`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rules {
-    ids: ids::IdRule,
-    timestamps: timestamps::TimestampRule,
-    relative: relative::RelativeRule,
-    urls: urls::UrlRule,
-    numbers: numbers::NumberRule,
-    placeholders: placeholders::PlaceholderRule,
-}
-
-type MergeFn = fn(&mut Rules, &Node, &mut Ctx<'_>);
-
-/// The rule table: `normalize:` keys and the rule kind each one configures.
-const SECTIONS: &[(&str, MergeFn)] = &[
-    ("ids", |r, n, c| ids::merge(&mut r.ids, n, c)),
-    ("timestamps", |r, n, c| {
-        timestamps::merge(&mut r.timestamps, n, c)
-    }),
-    ("relative_timestamps", |r, n, c| {
-        relative::merge(&mut r.relative, n, c)
-    }),
-    ("urls", |r, n, c| urls::merge(&mut r.urls, n, c)),
-    ("invoice_numbers", |r, n, c| {
-        numbers::merge(&mut r.numbers, n, c)
-    }),
-    ("placeholders", |r, n, c| {
-        placeholders::merge(&mut r.placeholders, n, c)
-    }),
-];
-
-impl Rules {
-    /// No rules at all: every value passes through unchanged (except masks).
-    pub fn empty() -> Rules {
-        Rules {
-            ids: Default::default(),
-            timestamps: Default::default(),
-            relative: Default::default(),
-            urls: Default::default(),
-            numbers: Default::default(),
-            placeholders: Default::default(),
-        }
-    }
-
-    /// The built-in rule set: the `normalize:` section of the embedded `apiparity.yaml`.
-    pub fn defaults() -> Rules {
-        static DEFAULTS: OnceLock<Rules> = OnceLock::new();
-        DEFAULTS
-            .get_or_init(|| {
-                // The file is compiled in and parsed by a unit test, so this cannot fail at
-                // run time unless the build itself is broken.
-                let node = default_section("normalize")
-                    .and_then(|n| {
-                        n.ok_or_else(|| {
-                            Diagnostics(vec![Diagnostic::new(
-                                DEFAULT_CONFIG_NAME,
-                                Span { line: 1, col: 1 },
-                                "no `normalize:` section",
-                            )])
-                        })
-                    })
-                    .and_then(|n| Rules::empty().merged(&n, Path::new(DEFAULT_CONFIG_NAME)));
-                match node {
-                    Ok(r) => r,
-                    Err(e) => panic!("the built-in apiparity.yaml is invalid:\n{e}"),
-                }
-            })
-            .clone()
-    }
-
-    /// Parses a `normalize:` mapping (from apiparity.yaml or a scenario's `normalize:` key) over
-    /// `self`, returning the merged rules; errors carry file:line:col (crate::diag).
-    pub fn merged(&self, node: &Node, file: &Path) -> Result<Rules, Diagnostics> {
-        let mut out = self.clone();
-        let mut ctx = Ctx::new(file);
-        if node.is_null() {
-            return Ok(out);
-        }
-        if let Some(entries) = ctx.map(node, "normalize") {
-            for (k, v) in entries {
-                match SECTIONS.iter().find(|(name, _)| *name == k.name) {
-                    Some((_, merge)) => merge(&mut out, v, &mut ctx),
-                    None => {
-                        let known: Vec<&str> = SECTIONS.iter().map(|(n, _)| *n).collect();
-                        ctx.unknown_key("normalize", k, &known);
-                    }
-                }
-            }
-        }
-        ctx.finish(out)
-    }
-}
+pub use rules::Rules;
 
 /// Normalizes the responses (and requests) of one scenario run. Id and invoice-prefix
 /// placeholders keep their identity across every call on the same Normalizer.
 #[derive(Debug)]
 pub struct Normalizer {
     rules: Arc<Rules>,
-    ids: ids::IdState,
-    prefixes: numbers::PrefixState,
+    /// Each rule's state (placeholder numbering), in table order.
+    states: Vec<Box<dyn Any + Send>>,
     /// (literal, placeholder), longest literal first so a literal that contains another wins.
     masks: Vec<(String, String)>,
 }
 
 impl Normalizer {
+    /// A Normalizer for one scenario run with these rules.
     pub fn new(rules: Arc<Rules>) -> Normalizer {
+        let states = rules.iter().map(|r| r.new_state()).collect();
         Normalizer {
             rules,
-            ids: ids::IdState::default(),
-            prefixes: numbers::PrefixState::default(),
+            states,
             masks: Vec::new(),
         }
     }
@@ -200,16 +91,36 @@ impl Normalizer {
     /// Normalizes free text (a request path, a header value): masks, then ids.
     pub fn text(&mut self, s: &str) -> String {
         let masked = self.apply_masks(s);
-        self.ids.replace(&masked, &self.rules.ids)
+        match self.id_rule() {
+            Some((rule, ids)) => ids.replace(&masked, rule),
+            None => masked,
+        }
     }
 
     /// The ids replaced so far, as (original, placeholder) in order of first appearance: lets a
     /// report say which real object `cus_2` was.
     pub fn ids(&self) -> Vec<(String, String)> {
-        self.ids
-            .known()
-            .map(|(id, p)| (id.to_string(), p.to_string()))
-            .collect()
+        self.id_index()
+            .and_then(|i| self.states[i].downcast_ref::<IdState>())
+            .map(|ids| {
+                ids.known()
+                    .map(|(id, p)| (id.to_string(), p.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Where the id rule sits in the table: `text` applies it alone.
+    fn id_index(&self) -> Option<usize> {
+        self.rules.iter().position(|r| r.as_any().is::<Ids>())
+    }
+
+    /// The id rule and its state.
+    fn id_rule(&mut self) -> Option<(&Ids, &mut IdState)> {
+        let i = self.id_index()?;
+        let rule = self.rules.get::<Ids>()?;
+        let state = self.states.get_mut(i)?.downcast_mut::<IdState>()?;
+        Some((rule, state))
     }
 
     fn apply_masks(&self, s: &str) -> String {
@@ -256,62 +167,171 @@ impl Normalizer {
                 }
                 Value::Array(out)
             }
-            Value::String(s) => Value::String(self.string_at(s, path)),
-            Value::Number(_) => {
-                let rules = &self.rules;
-                rules
-                    .relative
-                    .apply(v, path, parent, &rules.timestamps)
-                    .or_else(|| rules.timestamps.apply(v, path))
-                    .unwrap_or_else(|| v.clone())
+            Value::String(s) => {
+                let masked = Value::String(self.apply_masks(s));
+                self.apply_rules(masked, path, parent)
             }
+            Value::Number(_) => self.apply_rules(v.clone(), path, parent),
             Value::Null | Value::Bool(_) => v.clone(),
         }
     }
 
-    fn string_at(&mut self, s: &str, path: &[String]) -> String {
-        let rules = &self.rules;
-        if let Some(p) = rules.placeholders.apply(path) {
-            return p.to_string();
+    /// Every rule, in table order, until one settles the value.
+    fn apply_rules(
+        &mut self,
+        mut v: Value,
+        path: &[String],
+        parent: Option<&Map<String, Value>>,
+    ) -> Value {
+        let at = At {
+            path,
+            parent,
+            rules: &self.rules,
+        };
+        for (rule, state) in self.rules.iter().zip(self.states.iter_mut()) {
+            match rule.apply(&v, &at, state.as_mut()) {
+                Some(Change::Final(done)) => return done,
+                Some(Change::Continue(next)) => v = next,
+                None => {}
+            }
         }
-        let mut s = self.apply_masks(s);
-        if rules.urls.applies(path) {
-            s = urls::tokenize(&s);
-        }
-        if let Some(n) = self.prefixes.apply(&rules.numbers, &s, path) {
-            s = n;
-        }
-        self.ids.replace(&s, &rules.ids)
+        v
     }
+}
+
+// ---- the stage's entry point: one scenario run ----
+
+/// One step of a scenario run, normalized.
+#[derive(Clone, Debug)]
+pub struct NormalizedStep {
+    /// Index into `ScenarioRun::steps`.
+    pub position: usize,
+    /// The request as sent, normalized: `{method, path, query, form, headers}`.
+    pub request: Value,
+    /// `None` when no response arrived (skipped step, transport error).
+    pub status: Option<u16>,
+    /// The response body, normalized (`null` without a response).
+    pub body: Value,
+}
+
+/// A scenario run, normalized.
+#[derive(Clone, Debug)]
+pub struct NormalizedScenario {
+    /// One per step run, in order.
+    pub steps: Vec<NormalizedStep>,
+}
+
+/// Normalizes every step of a run. Secrets are scrubbed first, so a key a target echoes back
+/// can never survive into a snapshot or report.
+pub fn normalize_run(
+    run: &ScenarioRun,
+    rules: Arc<Rules>,
+    redactor: &Redactor,
+) -> NormalizedScenario {
+    let mut n = Normalizer::new(rules);
+    for (literal, placeholder) in &run.masks {
+        n.mask(literal, placeholder);
+    }
+    let steps = run
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(position, step)| normalize_step(&mut n, position, step, redactor))
+        .collect();
+    NormalizedScenario { steps }
+}
+
+fn normalize_step(
+    n: &mut Normalizer,
+    position: usize,
+    step: &StepRun,
+    redactor: &Redactor,
+) -> NormalizedStep {
+    // Request first: ids it carries were captured from earlier responses and already numbered.
+    let request = n.value(&redactor.value(&request_json(&step.request)));
+    let (status, body) = match step.response() {
+        Some(r) => (Some(r.status), n.value(&redactor.value(&r.body_json()))),
+        None => (None, Value::Null),
+    };
+    NormalizedStep {
+        position,
+        request,
+        status,
+        body,
+    }
+}
+
+/// The request as a JSON document: parameters as `name=value` strings in the order sent,
+/// which keeps repeated keys (`expand[]`) and stays readable in a snapshot.
+pub fn request_json(req: &SentRequest) -> Value {
+    let pairs = |p: &[(String, String)]| -> Value {
+        Value::Array(
+            p.iter()
+                .map(|(k, v)| Value::String(format!("{k}={v}")))
+                .collect(),
+        )
+    };
+    let mut headers = Map::new();
+    for (k, v) in &req.headers {
+        headers.insert(k.clone(), Value::String(v.clone()));
+    }
+    let mut out = json!({
+        "method": req.method,
+        "path": req.path,
+    });
+    if !req.query.is_empty() {
+        out["query"] = pairs(&req.query);
+    }
+    if !req.form.is_empty() {
+        out["form"] = pairs(&req.form);
+    }
+    out["headers"] = Value::Object(headers);
+    out["auth"] = Value::String(req.auth.clone());
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::path::Path;
 
     fn n() -> Normalizer {
-        Normalizer::new(Arc::new(Rules::defaults()))
+        Normalizer::new(Arc::new(crate::config::default_rules()))
     }
 
     #[test]
     fn built_in_config_parses_and_has_the_documented_rules() {
-        let r = Rules::defaults();
+        use rule::{placeholders::Placeholders, relative::Relative, timestamps::Timestamps};
+        let r = crate::config::default_rules();
+        let ids = r.get::<Ids>().unwrap();
         for p in ["in", "il", "cus", "acct", "price", "link", "inpay"] {
-            assert!(r.ids.prefixes.iter().any(|x| x == p), "{p}");
+            assert!(ids.prefixes.iter().any(|x| x == p), "{p}");
         }
-        assert_eq!(r.ids.min_suffix_len, 8);
-        assert!(r.timestamps.applies(&["created".to_string()]));
+        assert_eq!(ids.min_suffix_len, 8);
+        let ts = r.get::<Timestamps>().unwrap();
+        assert!(ts.applies(&["created".to_string()]));
         let p: Vec<String> = ["lines", "data", "0", "period", "start"]
             .map(String::from)
             .into();
-        assert!(r.timestamps.applies(&p));
-        assert_eq!(r.relative.pairs.len(), 3);
-        assert!(r.placeholders.apply(&["next_page".to_string()]) == Some("<page_token>"));
-        assert!(r
-            .placeholders
-            .apply(&["receipt_number".to_string()])
-            .is_none());
+        assert!(ts.applies(&p));
+        assert_eq!(r.get::<Relative>().unwrap().pairs.len(), 3);
+        let ph = r.get::<Placeholders>().unwrap();
+        assert!(ph.lookup(&["next_page".to_string()]) == Some("<page_token>"));
+        assert!(ph.lookup(&["receipt_number".to_string()]).is_none());
+    }
+
+    #[test]
+    fn every_table_entry_is_a_different_rule_kind() {
+        let r = Rules::empty();
+        let kinds: Vec<_> = r.iter().map(|x| x.as_any().type_id()).collect();
+        for (i, k) in kinds.iter().enumerate() {
+            assert!(
+                !kinds[..i].contains(k),
+                "rule {} appears twice",
+                rule::TABLE[i].key
+            );
+        }
     }
 
     #[test]
@@ -395,8 +415,8 @@ mod tests {
     #[test]
     fn merge_errors_have_positions_and_suggestions() {
         let src = "ids:\n  prefixs: [in]\ntimestamps:\n  fields: [\"/a/~2\"]\nplaceholders:\n  nope: null\nextra: 1\n";
-        let node = crate::yaml::parse(src).unwrap().unwrap();
-        let err = Rules::defaults()
+        let node = crate::input::yaml::parse(src).unwrap().unwrap();
+        let err = crate::config::default_rules()
             .merged(&node, Path::new("s.yaml"))
             .unwrap_err();
         let text = err.to_string();
@@ -411,8 +431,8 @@ mod tests {
     #[test]
     fn merge_adds_removes_and_replaces() {
         let src = "ids:\n  prefixes: {remove: [cus], add: [cust]}\nplaceholders:\n  account_name: null\n  customer_email: \"<email>\"\ntimestamps:\n  fields: {replace: [created]}\nrelative_timestamps:\n  due_date: null\n";
-        let node = crate::yaml::parse(src).unwrap().unwrap();
-        let r = Rules::defaults()
+        let node = crate::input::yaml::parse(src).unwrap().unwrap();
+        let r = crate::config::default_rules()
             .merged(&node, Path::new("s.yaml"))
             .unwrap();
         let mut n = Normalizer::new(Arc::new(r));
@@ -428,13 +448,10 @@ mod tests {
                 "due_date": 1680641304, "period_start": "<created+0>"})
         );
         // An empty `normalize:` changes nothing.
-        let null = crate::yaml::parse("a: ~\n").unwrap().unwrap();
-        let same = Rules::defaults()
+        let null = crate::input::yaml::parse("a: ~\n").unwrap().unwrap();
+        let same = crate::config::default_rules()
             .merged(null.get("a").unwrap(), Path::new("s.yaml"))
             .unwrap();
-        assert_eq!(same, Rules::defaults());
+        assert_eq!(same, crate::config::default_rules());
     }
 }
-
-mod scenario;
-pub use scenario::{normalize_run, request_json, NormalizedScenario, NormalizedStep};

@@ -14,7 +14,9 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::{Report, ScenarioReport, Status, StepReport};
+use super::text::display_pointer;
+use super::{Report, ScenarioReport, Status, StepReport, Style};
+use crate::verdict::Headline;
 
 /// Text content and attribute values alike (quotes too, so one helper serves both).
 fn esc(s: &str) -> String {
@@ -22,11 +24,7 @@ fn esc(s: &str) -> String {
 }
 
 fn pointer(p: &str) -> String {
-    if p.is_empty() {
-        "(root)".to_string()
-    } else {
-        esc(p)
-    }
+    esc(display_pointer(p))
 }
 
 fn pct(a: usize, b: usize) -> String {
@@ -135,15 +133,15 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-pub fn render(r: &Report) -> Result<String, String> {
+pub fn render(r: &Report, _: &Style) -> Result<String, String> {
     let mut o = String::with_capacity(64 * 1024);
     let s = &r.summary;
-    let (verdict_class, verdict) = match s.exit_code {
-        0 if s.baselined > 0 => ("ok", "no new differences (known deviations accepted)"),
-        0 => ("ok", "all scenarios match"),
-        1 if s.scenarios_failed == 0 => ("bad", "stale baseline entries"),
-        1 => ("bad", "differences found"),
-        _ => ("err", "target errors"),
+    let headline = s.headline();
+    let verdict = headline.text();
+    let verdict_class = match headline {
+        Headline::AllMatch | Headline::NoNewDifferences => "ok",
+        Headline::StaleBaseline | Headline::Differences => "bad",
+        Headline::TargetErrors => "err",
     };
     let _ = write!(
         o,
@@ -208,10 +206,10 @@ fn header(o: &mut String, r: &Report, verdict_class: &str, verdict: &str) {
             format!(
                 "{} (new fields {} the run)",
                 esc(&r.additive),
-                if r.additive == "warn" {
-                    "do not fail"
-                } else {
+                if r.policy.additive_fails {
                     "fail"
+                } else {
+                    "do not fail"
                 }
             ),
         ),
@@ -339,21 +337,8 @@ fn baseline(o: &mut String, r: &Report) {
     };
     let _ = writeln!(
         o,
-        "<section id=\"baseline\">\n<h2>Baseline</h2>\n<p><code>{}</code> (target {}): {} entries, \
-         {} accepted difference(s)/failure(s), <span class=\"{}\">{} stale</span>, {} for scenarios \
-         not run{}.</p>",
-        esc(&b.file),
-        esc(&b.target),
-        b.entries,
-        b.accepted,
-        if b.stale.is_empty() { "" } else { "stale" },
-        b.stale.len(),
-        b.not_run,
-        if b.todo_reasons > 0 {
-            format!(", {} reason(s) still TODO", b.todo_reasons)
-        } else {
-            String::new()
-        }
+        "<section id=\"baseline\">\n<h2>Baseline</h2>\n<p>{}.</p>",
+        b.sentence(|f| format!("<code>{}</code>", esc(f)), esc)
     );
     if !b.stale.is_empty() {
         o.push_str("<p class=\"stale\">Stale entries matched nothing: the deviation no longer occurs. Each one fails the run; remove it from the baseline.</p>\n<table id=\"stale\">\n<tr><th>entry</th><th>scenario</th><th>step</th><th>pointer</th><th>kind</th><th>reason</th></tr>\n");
@@ -452,7 +437,7 @@ fn scenario(o: &mut String, i: usize, sc: &ScenarioReport) {
     for st in sc
         .steps
         .iter()
-        .filter(|s| !matches!(s.status, Status::Pass | Status::Skipped))
+        .filter(|s| s.is_listed())
     {
         step_detail(o, i, st);
     }
@@ -495,7 +480,7 @@ fn step_detail(o: &mut String, i: usize, st: &StepReport) {
             let _ = writeln!(
                 o,
                 "<li>expectation failed ({}): {}</li>",
-                esc(&f.what),
+                esc(f.what.as_str()),
                 esc(&f.message)
             );
         }

@@ -1,8 +1,8 @@
 //! `report.json`: every result and difference, for machines.
 
-use super::Report;
+use super::{Report, Style};
 
-pub fn render(report: &Report) -> Result<String, String> {
+pub fn render(report: &Report, _: &Style) -> Result<String, String> {
     serde_json::to_string_pretty(report)
         .map(|mut s| {
             s.push('\n');

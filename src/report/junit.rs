@@ -2,9 +2,10 @@
 
 use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Report, ScenarioReport, Status};
+use super::text::display_pointer;
+use super::{Report, ScenarioReport, Status, Style};
 
-pub fn render(report: &Report) -> Result<String, String> {
+pub fn render(report: &Report, _: &Style) -> Result<String, String> {
     let mut suite = TestSuite::new("apiparity");
     for s in &report.scenarios {
         let status = match s.status {
@@ -82,10 +83,4 @@ fn headline(s: &ScenarioReport) -> String {
     }
 }
 
-pub(super) fn display_pointer(p: &str) -> &str {
-    if p.is_empty() {
-        "(root)"
-    } else {
-        p
-    }
-}
+

@@ -4,20 +4,20 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::junit::display_pointer;
-use super::{Report, ScenarioReport, Status};
+use super::text::{display_pointer, failure_snippet};
+use super::{Report, ScenarioReport, Status, Style};
+use crate::verdict::Headline;
 
-pub fn render(r: &Report) -> Result<String, String> {
+pub fn render(r: &Report, _: &Style) -> Result<String, String> {
     let mut o = String::new();
     let s = &r.summary;
-    let verdict = match s.exit_code {
-        0 if s.baselined > 0 => "✅ no new differences (known deviations accepted by the baseline)",
-        0 => "✅ all scenarios match",
-        1 if s.scenarios_failed == 0 => "❌ stale baseline entries",
-        1 => "❌ differences found",
-        _ => "⛔ target errors",
+    let headline = s.headline();
+    let mark = match headline {
+        Headline::AllMatch | Headline::NoNewDifferences => "✅",
+        Headline::StaleBaseline | Headline::Differences => "❌",
+        Headline::TargetErrors => "⛔",
     };
-    let _ = writeln!(o, "# apiparity: {verdict}\n");
+    let _ = writeln!(o, "# apiparity: {mark} {}\n", headline.text());
     let _ = writeln!(
         o,
         "Target **{}** ({:?}), Stripe-Version `{}`, snapshots `{}`, additive differences: {}.\n",
@@ -40,21 +40,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     );
     if let Some(b) = &r.baseline {
         let _ = writeln!(o, "## Baseline\n");
-        let _ = writeln!(
-            o,
-            "`{}` (target {}): {} entries, {} accepted difference(s)/failure(s), {} stale, {} for scenarios not run{}.\n",
-            b.file,
-            b.target,
-            b.entries,
-            b.accepted,
-            b.stale.len(),
-            b.not_run,
-            if b.todo_reasons > 0 {
-                format!(", {} reason(s) still TODO", b.todo_reasons)
-            } else {
-                String::new()
-            }
-        );
+        let _ = writeln!(o, "{}.\n", b.sentence(|f| format!("`{f}`"), str::to_string));
         if !b.stale.is_empty() {
             let _ = writeln!(
                 o,
@@ -163,12 +149,7 @@ fn short(v: &Option<Value>) -> String {
     match v {
         None => "—".to_string(),
         Some(v) => {
-            let t = v.to_string();
-            let t = if t.chars().count() > 80 {
-                format!("{}…", t.chars().take(80).collect::<String>())
-            } else {
-                t
-            };
+            let t = crate::diff::abbreviate(v, 80);
             format!("`{}`", t.replace('|', "\\|").replace('`', "'"))
         }
     }
@@ -184,7 +165,7 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
     for st in sc
         .steps
         .iter()
-        .filter(|s| !matches!(s.status, Status::Pass | Status::Skipped))
+        .filter(|s| s.is_listed())
     {
         let _ = writeln!(
             o,
@@ -200,8 +181,18 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
         if let Some(e) = &st.transport_error {
             let _ = writeln!(o, "- target error: {e} (after {} attempts)", st.attempts);
         }
-        for f in &st.failures {
+        for (i, f) in st.failures.iter().enumerate() {
             let _ = writeln!(o, "- expectation failed: {}", f.message);
+            let snippet = (i < super::terminal::SNIPPETS)
+                .then(|| failure_snippet(&sc.file, &sc.source, f, false))
+                .flatten();
+            if let Some(snippet) = snippet {
+                let _ = writeln!(o, "\n  ```text");
+                for line in snippet.trim_end().lines() {
+                    let _ = writeln!(o, "  {line}");
+                }
+                let _ = writeln!(o, "  ```\n");
+            }
         }
         if !st.differences.is_empty() {
             let _ = writeln!(o, "| pointer | kind | expected | actual |");

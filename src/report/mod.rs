@@ -1,58 +1,133 @@
-//! Reports: one model ([`Report`]) built from a run and its comparisons, rendered by one file
-//! per format. Entry points: [`build`], then [`write_all`] and [`terminal`].
+//! Reports: one model ([`Report`]) built from a run, its comparisons and the verdicts, rendered
+//! by one file per format. The report decides nothing: every status, the summary and the exit
+//! code come from `crate::verdict`. Entry points: [`build`], then [`write_all`] (every file
+//! format) and [`to_terminal`] (the terminal format).
 //!
-//! To add a format: add a file with a `render(&Report) -> Result<String, String>` function
-//! and one line in [`FORMATS`].
+//! To add a format: add a file with a `render(&Report, &Style) -> Result<String, String>`
+//! function and one line in the `formats!` table below.
 
-mod html;
-mod json;
-mod junit;
-mod markdown;
 mod model;
-mod terminal;
-
-pub use model::*;
-pub use terminal::terminal;
+mod text;
 
 use std::path::{Path, PathBuf};
 
-/// Renders a report in one format.
-pub type Render = fn(&Report) -> Result<String, String>;
+pub use model::{
+    build, BuildContext, FrequentDifference, Report, ScenarioReport, Scorecard, StepReport,
+    TargetInfo,
+};
+pub use terminal::terminal;
+pub use text::{display_pointer, value_or_absent};
+// The verdicts a report shows, under the names its readers use.
+pub use crate::verdict::{BaselineInfo, BaselinedItem, StaleEntry, Status, Summary};
 
-/// File name and renderer of every report written on each run.
-pub const FORMATS: &[(&str, Render)] = &[
-    ("report.json", json::render),
-    ("junit.xml", junit::render),
-    ("summary.md", markdown::render),
-    ("report.html", html::render),
-];
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("{path}: {message}")]
-    Write { path: PathBuf, message: String },
+/// How a format is rendered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colors (the caller decides; anstream honours NO_COLOR).
+    pub color: bool,
 }
 
-/// Writes every format under `dir` (created if needed). Returns the files written.
+/// Renders a report in one format.
+pub type Render = fn(&Report, &Style) -> Result<String, String>;
+
+/// Where a format goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Printed after the run.
+    Terminal,
+    /// Written under the report directory with this name.
+    File(&'static str),
+}
+
+/// One report format.
+#[derive(Clone, Copy, Debug)]
+pub struct Format {
+    /// The format's module name (`json`, `html`, …).
+    pub name: &'static str,
+    /// Printed, or written as a file.
+    pub output: Output,
+    /// The format's renderer.
+    pub render: Render,
+}
+
+/// Declares each format's module and builds [`FORMATS`] from the same lines, in order.
+macro_rules! formats {
+    ($($file:ident => $output:expr,)*) => {
+        $(mod $file;)*
+
+        /// Every format, in the order they are produced.
+        pub const FORMATS: &[Format] = &[$(Format {
+            name: stringify!($file),
+            output: $output,
+            render: $file::render as Render,
+        },)*];
+    };
+}
+
+formats! {
+    terminal => Output::Terminal,
+    json => Output::File("report.json"),
+    junit => Output::File("junit.xml"),
+    markdown => Output::File("summary.md"),
+    html => Output::File("report.html"),
+}
+
+/// Why the reports could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A format could not render the report.
+    #[error("{path}: {message}")]
+    Render {
+        /// The file it was for.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A report file or its directory could not be written.
+    #[error("{path}: {source}")]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Writes every file format under `dir` (created if needed). Returns the files written.
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::Write {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
         path: dir.to_path_buf(),
-        message: e.to_string(),
+        source,
     })?;
     let mut written = Vec::new();
-    for (name, render) in FORMATS {
+    for format in FORMATS {
+        let Output::File(name) = format.output else {
+            continue;
+        };
         let path = dir.join(name);
-        let text = render(report).map_err(|message| ReportError::Write {
-            path: path.clone(),
-            message,
-        })?;
+        let text =
+            (format.render)(report, &Style::default()).map_err(|message| ReportError::Render {
+                path: path.clone(),
+                message,
+            })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
-        std::fs::write(&path, text).map_err(|e| ReportError::Write {
+        std::fs::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
-            message: e.to_string(),
+            source,
         })?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// The terminal format(s), scrubbed of secrets, ready to print.
+pub fn to_terminal(report: &Report, style: &Style) -> String {
+    FORMATS
+        .iter()
+        .filter(|f| f.output == Output::Terminal)
+        .map(|f| (f.render)(report, style).unwrap_or_else(|e| format!("error: {e}\n")))
+        .map(|text| report.redactor.text(&text))
+        .collect()
 }

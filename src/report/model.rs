@@ -1,4 +1,5 @@
-//! The report model: everything a reader of any format needs, and the exit code.
+//! The report model: everything a reader of any format needs, built from a run, its snapshot
+//! comparisons and the verdicts (`crate::verdict`). Nothing here decides a status.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,103 +11,64 @@ use crate::diff::{self, DiffKind, Difference};
 use crate::run::{ExpectFailure, Outcome, SuiteRun, TargetKind};
 use crate::secret::Redactor;
 use crate::snapshot::{Meta, StepComparison, Verdict};
+use crate::verdict::{
+    self, BaselineInfo, BaselinedItem, Policy, Status, StepVerdict, Summary, Verdicts,
+};
 
+/// Everything a reader of any format needs about one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// `apiparity <version>`.
     pub tool: String,
+    /// What was run against.
     pub target: TargetInfo,
     /// The Stripe-Version requests carried (scenarios may pin their own).
     pub stripe_version: String,
     /// The snapshot tree compared against.
     pub snapshots: String,
+    /// The run id every object created was tagged with.
     pub run_id: String,
+    /// When the run started (RFC 3339, seconds).
     pub started_at: String,
+    /// How long the run took.
     pub duration_ms: u128,
     /// `fail` or `warn`: whether additive differences (new fields) fail the run.
     pub additive: String,
+    /// The counts and the exit code (decided by the verdict stage).
     pub summary: Summary,
+    /// How close the target is to the references.
     pub scorecard: Scorecard,
+    /// One per scenario run, in order.
     pub scenarios: Vec<ScenarioReport>,
     /// The known-deviation baseline applied to this run (`--baseline`), if any.
     pub baseline: Option<BaselineInfo>,
+    /// The policy the verdicts were decided under (`additive` above is its JSON form).
+    #[serde(skip)]
+    pub policy: Policy,
+    /// Scrubs the keys in play from everything rendered.
     #[serde(skip)]
     pub redactor: Redactor,
 }
 
-/// What a baseline (`mocks/<name>.yaml`) did to this run. See `crate::baseline`.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct BaselineInfo {
-    pub file: String,
-    /// The baseline's free-text `target`.
-    pub target: String,
-    pub entries: usize,
-    /// Differences and step failures the baseline accepted.
-    pub accepted: usize,
-    /// Entries that matched nothing although their scenario ran: they fail the run.
-    pub stale: Vec<StaleEntry>,
-    /// Entries whose scenario did not run (filtered out): neither used nor stale.
-    pub not_run: usize,
-    /// Entries whose reason is still `TODO` (as `--write-baseline` leaves them).
-    pub todo_reasons: usize,
-}
-
-/// A baseline entry that no longer occurs.
-#[derive(Clone, Debug, Serialize)]
-pub struct StaleEntry {
-    /// `file:line` of the entry.
-    pub location: String,
-    pub scenario: String,
-    pub step: String,
-    pub pointer: Option<String>,
-    pub kind: Option<String>,
-    pub reason: String,
-}
-
-/// A difference or a step failure a baseline accepts: reported, but it does not fail the run.
-#[derive(Clone, Debug, Serialize)]
-pub struct BaselinedItem {
-    /// The accepted difference; `None` when the entry accepted the step's status itself.
-    pub difference: Option<Difference>,
-    /// The step status the entry accepted (`unsupported`, `fail`, `error`), for status entries.
-    pub status: Option<Status>,
-    pub reason: String,
-    /// `file:line` of the entry that accepted it.
-    pub location: String,
-}
-
+/// The target as the report names it.
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetInfo {
+    /// Stripe, the embedded mock, or another URL.
     pub kind: TargetKind,
+    /// The base URL requests went to.
     pub base_url: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Summary {
-    pub scenarios: usize,
-    pub scenarios_passed: usize,
-    pub scenarios_failed: usize,
-    pub steps: usize,
-    pub differences: usize,
-    pub breaking: usize,
-    pub additive: usize,
-    pub expectation_failures: usize,
-    pub target_errors: usize,
-    pub pending_snapshots: usize,
-    /// Differences and step failures a baseline accepted (not counted above).
-    pub baselined: usize,
-    /// Baseline entries that matched nothing (each fails the run).
-    pub stale_baseline_entries: usize,
-    /// 0 all match, 1 differences, failed expectations or stale baseline entries,
-    /// 2 target errors.
-    pub exit_code: i32,
 }
 
 /// Parity figures for the whole run (how close the target is to the references).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Scorecard {
+    /// Steps compared with a snapshot (or refused by the target).
     pub steps_compared: usize,
+    /// Compared steps without any difference.
     pub steps_matching: usize,
+    /// Leaf fields compared (the union of both sides).
     pub fields_compared: usize,
+    /// Compared leaf fields without a difference.
     pub fields_matching: usize,
     /// Steps the target refused or does not support (unknown route, 5xx, non-JSON).
     pub steps_unsupported: usize,
@@ -118,9 +80,11 @@ pub struct Scorecard {
 }
 
 impl Scorecard {
+    /// Steps matching over steps compared (1.0 when nothing was compared).
     pub fn step_parity(&self) -> f64 {
         ratio(self.steps_matching, self.steps_compared)
     }
+    /// Fields matching over fields compared (1.0 when nothing was compared).
     pub fn field_parity(&self) -> f64 {
         ratio(self.fields_matching, self.fields_compared)
     }
@@ -134,91 +98,87 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// A difference and how often it occurred across the suite.
 #[derive(Clone, Debug, Serialize)]
 pub struct FrequentDifference {
+    /// Where (array indices folded to `*` in field changes).
     pub pointer: String,
+    /// What kind of difference.
     pub kind: DiffKind,
+    /// In how many responses.
     pub count: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pass,
-    /// Only additive differences, and the policy says warn.
-    Warn,
-    /// Differs from its snapshot.
-    Differ,
-    /// An expectation (status, assertion, capture) failed.
-    Fail,
-    /// The target refused or does not support the step (unknown route, 5xx, non-JSON).
-    Unsupported,
-    /// No response: timeout, connection refused or reset.
-    Error,
-    /// Not run (an earlier step failed).
-    Skipped,
-    /// Deviates only in ways the baseline accepts (known deviations of a third-party mock).
-    Baselined,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Differ => "differ",
-            Status::Fail => "fail",
-            Status::Unsupported => "unsupported",
-            Status::Error => "error",
-            Status::Skipped => "skipped",
-            Status::Baselined => "baselined",
-        }
-    }
-    pub fn is_failure(self) -> bool {
-        !matches!(
-            self,
-            Status::Pass | Status::Warn | Status::Skipped | Status::Baselined
-        )
-    }
-}
-
+/// One scenario of the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
+    /// The scenario key (`finalize/zero-amount`).
     pub key: String,
+    /// Its name (the key unless the file names it).
     pub name: String,
+    /// The scenario file.
     pub file: PathBuf,
+    /// Its description.
     pub description: String,
+    /// The Stripe-Version its requests carried.
     pub stripe_version: String,
+    /// Its status: the worst of its steps'.
     pub status: Status,
+    /// How long it took.
     pub duration_ms: u128,
+    /// Set when the scenario could not run at all.
     pub error: Option<String>,
+    /// Main steps then teardown steps, in execution order.
     pub steps: Vec<StepReport>,
+    /// The scenario file's text, for showing failed expectations against their lines.
+    #[serde(skip)]
+    pub source: std::sync::Arc<str>,
 }
 
+/// One step of a scenario.
 #[derive(Clone, Debug, Serialize)]
 pub struct StepReport {
+    /// 1-based position across steps and teardown.
     pub index: usize,
+    /// The step id.
     pub id: String,
+    /// Whether it is a teardown step.
     pub teardown: bool,
+    /// Its status (decided by the verdict stage).
     pub status: Status,
+    /// The HTTP method.
     pub method: String,
+    /// The path as sent (normalized ids are not applied here).
     pub path: String,
+    /// The response status, when a response arrived.
     pub http_status: Option<u16>,
+    /// HTTP attempts made.
     pub attempts: u32,
+    /// How long it took.
     pub duration_ms: u128,
+    /// Failed expectations, captures and template errors.
     pub failures: Vec<ExpectFailure>,
+    /// Differences from the snapshot that still count (accepted ones are in `baselined`).
     pub differences: Vec<Difference>,
     /// The same differences as RFC 6902 operations turning the snapshot into the response.
     pub patch: Value,
     /// Unified diff of the pretty JSON (plain text).
     pub unified: Option<String>,
+    /// The snapshot compared against.
     pub snapshot: Option<PathBuf>,
+    /// The comparison's outcome.
     pub verdict: Option<Verdict>,
+    /// The snapshot's provenance.
     pub provenance: Option<Meta>,
+    /// The `.json.new` written for review, if any.
     pub pending: Option<PathBuf>,
+    /// Why no response arrived, if none did.
     pub transport_error: Option<String>,
+    /// Why the step was not sent, if it was not.
     pub skipped: Option<String>,
+    /// Leaf fields compared.
     pub fields_compared: usize,
+    /// Compared leaf fields without a difference.
     pub fields_matching: usize,
     /// Differences and failures a baseline accepted (moved out of `differences`).
     pub baselined: Vec<BaselinedItem>,
@@ -227,52 +187,70 @@ pub struct StepReport {
     pub baselined_status: Option<Status>,
 }
 
+impl StepReport {
+    /// Whether the step is listed with its details (every format lists the same steps): anything
+    /// but a pass or a skip.
+    pub fn is_listed(&self) -> bool {
+        !matches!(self.status, Status::Pass | Status::Skipped)
+    }
+}
+
 /// What the report needs besides the run itself.
 pub struct BuildContext<'a> {
+    /// The target as the report names it.
     pub target: TargetInfo,
+    /// The Stripe-Version requests carried.
     pub stripe_version: &'a str,
+    /// The snapshot tree compared against.
     pub snapshots: &'a str,
+    /// The run id.
     pub run_id: &'a str,
+    /// When the run started.
     pub started_at: String,
-    pub additive_fails: bool,
+    /// The policy the verdicts were decided under (shown, not applied, here).
+    pub policy: Policy,
+    /// Scrubs the keys in play from everything rendered.
     pub redactor: Redactor,
 }
 
-/// Builds the report from a run and, per scenario, its snapshot comparisons.
-pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildContext<'_>) -> Report {
+/// Builds the report from a run, per scenario its snapshot comparisons, and the verdicts.
+pub fn build(
+    run: &SuiteRun,
+    comparisons: &[Vec<StepComparison>],
+    verdicts: &Verdicts,
+    ctx: BuildContext<'_>,
+) -> Report {
     let mut card = Scorecard::default();
     let mut freq: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
     let mut fields: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
     let mut scenarios = Vec::new();
-    for (srun, cmps) in run
+    for ((srun, cmps), sv) in run
         .scenarios
         .iter()
         .zip(comparisons.iter().chain(std::iter::repeat(&Vec::new())))
+        .zip(&verdicts.scenarios)
     {
         let steps: Vec<StepReport> = srun
             .steps
             .iter()
+            .zip(&sv.steps)
             .enumerate()
-            .map(|(pos, step)| {
-                step_report(
-                    step,
-                    cmps.iter().find(|c| c.position == pos),
-                    ctx.additive_fails,
-                )
-            })
+            .map(|(pos, (step, v))| step_report(step, verdict::comparison(cmps, pos), v))
             .collect();
-        for s in &steps {
-            if matches!(s.verdict, Some(Verdict::Match | Verdict::Differs))
-                || s.status == Status::Unsupported
-            {
+        // The scorecard measures the target: every difference, accepted by a baseline or not.
+        for (pos, (s, v)) in steps.iter().zip(&sv.steps).enumerate() {
+            let all = verdict::comparison(cmps, pos)
+                .map(|c| c.differences.as_slice())
+                .unwrap_or_default();
+            let unsupported = v.measured == Status::Unsupported;
+            if matches!(s.verdict, Some(Verdict::Match | Verdict::Differs)) || unsupported {
                 card.steps_compared += 1;
-                card.steps_matching +=
-                    usize::from(s.differences.is_empty() && s.status != Status::Unsupported);
+                card.steps_matching += usize::from(all.is_empty() && !unsupported);
                 card.fields_compared += s.fields_compared;
                 card.fields_matching += s.fields_matching;
             }
-            card.steps_unsupported += usize::from(s.status == Status::Unsupported);
-            for d in &s.differences {
+            card.steps_unsupported += usize::from(unsupported);
+            for d in all {
                 let e = freq
                     .entry((d.pointer.clone(), d.kind.as_str().to_string()))
                     .or_insert((d.kind.clone(), 0));
@@ -285,7 +263,7 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
                 }
             }
         }
-        let status = scenario_status(&steps, srun.error.is_some());
+        let status = sv.status;
         scenarios.push(ScenarioReport {
             key: srun.scenario.key.clone(),
             name: srun.scenario.name.clone(),
@@ -296,6 +274,7 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
             duration_ms: srun.duration.as_millis(),
             error: srun.error.clone(),
             steps,
+            source: std::sync::Arc::clone(&srun.scenario.source),
         });
     }
     let mut top: Vec<FrequentDifference> = freq
@@ -321,7 +300,6 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
             count,
         })
         .collect();
-    let summary = summarize(&scenarios, None);
     Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
         target: ctx.target,
@@ -330,101 +308,35 @@ pub fn build(run: &SuiteRun, comparisons: &[Vec<StepComparison>], ctx: BuildCont
         run_id: ctx.run_id.to_string(),
         started_at: ctx.started_at,
         duration_ms: run.duration.as_millis(),
-        additive: if ctx.additive_fails { "fail" } else { "warn" }.to_string(),
-        summary,
+        additive: if ctx.policy.additive_fails {
+            "fail"
+        } else {
+            "warn"
+        }
+        .to_string(),
+        summary: verdicts.summary.clone(),
         scorecard: card,
         scenarios,
-        baseline: None,
+        baseline: verdicts.baseline.clone(),
+        policy: ctx.policy,
         redactor: ctx.redactor,
     }
-}
-
-/// A scenario's status: an internal error, else the worst step decides, in this order.
-pub fn scenario_status(steps: &[StepReport], internal_error: bool) -> Status {
-    if internal_error {
-        return Status::Error;
-    }
-    [
-        Status::Error,
-        Status::Unsupported,
-        Status::Fail,
-        Status::Differ,
-        Status::Warn,
-        Status::Baselined,
-    ]
-    .into_iter()
-    .find(|st| steps.iter().any(|s| s.status == *st))
-    .unwrap_or(Status::Pass)
-}
-
-/// The counts and the exit code, from the scenario reports (and the baseline's stale entries).
-/// Accepted (baselined) items are counted apart and never fail the run.
-pub fn summarize(scenarios: &[ScenarioReport], baseline: Option<&BaselineInfo>) -> Summary {
-    let mut summary = Summary::default();
-    for sc in scenarios {
-        for s in &sc.steps {
-            summary.steps += 1;
-            summary.differences += s.differences.len();
-            summary.additive += s.differences.iter().filter(|d| d.is_additive()).count();
-            summary.breaking += s.differences.iter().filter(|d| !d.is_additive()).count();
-            summary.baselined += s.baselined.len();
-            // A step the baseline accepted as a whole no longer counts its failures.
-            if s.baselined_status.is_none() {
-                summary.expectation_failures += s.failures.len();
-            }
-            summary.target_errors += usize::from(s.status == Status::Error);
-            summary.pending_snapshots += usize::from(s.pending.is_some());
-        }
-        summary.scenarios += 1;
-        if sc.status.is_failure() {
-            summary.scenarios_failed += 1;
-        } else {
-            summary.scenarios_passed += 1;
-        }
-    }
-    summary.stale_baseline_entries = baseline.map_or(0, |b| b.stale.len());
-    summary.exit_code = if summary.target_errors > 0 || scenarios.iter().any(|s| s.error.is_some())
-    {
-        2
-    } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
-        1
-    } else {
-        0
-    };
-    summary
 }
 
 fn step_report(
     step: &crate::run::StepRun,
     cmp: Option<&StepComparison>,
-    additive_fails: bool,
+    v: &StepVerdict,
 ) -> StepReport {
     let resp = step.response();
-    let differences = cmp.map(|c| c.differences.clone()).unwrap_or_default();
     let verdict = cmp.map(|c| c.verdict.clone());
-    let unsupported = resp.is_some_and(|r| {
-        // A 404 where the reference has another status: the route is not there.
-        let refused_route = r.status == 404
-            && differences
-                .iter()
-                .any(|d| d.kind == DiffKind::StatusChanged);
-        r.status >= 500 || matches!(r.body, crate::run::Body::Text(_)) || refused_route
-    });
-    let status = match &step.outcome {
-        Outcome::Skipped(_) if step.failures.is_empty() => Status::Skipped,
-        Outcome::TransportError(_) => Status::Error,
-        _ if unsupported => Status::Unsupported,
-        _ if !step.failures.is_empty() => Status::Fail,
-        _ if matches!(verdict, Some(Verdict::Missing)) => Status::Differ,
-        _ if differences.is_empty() => Status::Pass,
-        _ if !additive_fails && differences.iter().all(Difference::is_additive) => Status::Warn,
-        _ => Status::Differ,
-    };
+    // Field counts and the patch describe the comparison itself, accepted or not.
+    let all = cmp.map(|c| c.differences.as_slice()).unwrap_or_default();
     let (fields_compared, fields_matching) = match cmp.and_then(|c| c.expected.as_ref()) {
         Some(expected) => field_counts(
             expected,
             cmp.map(|c| &c.actual).unwrap_or(&Value::Null),
-            &differences,
+            all,
         ),
         None => (0, 0),
     };
@@ -442,14 +354,14 @@ fn step_report(
         index: step.index,
         id: step.id.clone(),
         teardown: step.teardown,
-        status,
+        status: v.status,
         method: step.request.method.clone(),
         path: step.request.path.clone(),
         http_status: resp.map(|r| r.status),
         attempts: step.attempts,
         duration_ms: step.duration.as_millis(),
         failures: step.failures.clone(),
-        differences,
+        differences: v.differences.clone(),
         patch,
         unified,
         snapshot: cmp
@@ -465,8 +377,8 @@ fn step_report(
         },
         fields_compared,
         fields_matching,
-        baselined: vec![],
-        baselined_status: None,
+        baselined: v.baselined.clone(),
+        baselined_status: v.baselined_status,
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::junit::display_pointer;
+use super::text::{display_pointer, failure_snippet, value_or_absent};
 use super::{Report, Status};
 
 fn paint(color: bool, style: Style, text: &str) -> String {
@@ -13,6 +13,14 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// Failed expectations per step shown against their scenario lines (the rest take one line).
+pub(super) const SNIPPETS: usize = 5;
+
+/// The terminal format (see [`terminal`]).
+pub fn render(r: &Report, style: &super::Style) -> Result<String, String> {
+    Ok(terminal(r, style.color))
 }
 
 /// Renders the summary. `color` is decided by the caller (anstream honours NO_COLOR).
@@ -46,7 +54,7 @@ pub fn terminal(r: &Report, color: bool) -> String {
         for st in sc
             .steps
             .iter()
-            .filter(|s| !matches!(s.status, Status::Pass | Status::Skipped))
+            .filter(|s| s.is_listed())
         {
             let _ = writeln!(
                 o,
@@ -63,15 +71,24 @@ pub fn terminal(r: &Report, color: bool) -> String {
             if let Some(e) = &st.transport_error {
                 let _ = writeln!(o, "              target error: {e}");
             }
-            for f in &st.failures {
-                let _ = writeln!(o, "              {}", paint(color, red, &f.message));
+            for (i, f) in st.failures.iter().enumerate() {
+                // The first few against their lines; past them, one line each.
+                let snippet = (i < SNIPPETS)
+                    .then(|| failure_snippet(&sc.file, &sc.source, f, color))
+                    .flatten();
+                match snippet {
+                    Some(snippet) => {
+                        for line in snippet.lines() {
+                            let _ = writeln!(o, "              {line}");
+                        }
+                    }
+                    None => {
+                        let _ = writeln!(o, "              {}", paint(color, red, &f.message));
+                    }
+                }
             }
             for d in st.differences.iter().take(25) {
-                let fmt = |v: &Option<serde_json::Value>| {
-                    v.as_ref()
-                        .map(|v| crate::diff::abbreviate(v, 120))
-                        .unwrap_or_else(|| "(absent)".into())
-                };
+                let fmt = |v: &Option<serde_json::Value>| value_or_absent(v.as_ref(), 120);
                 let _ = writeln!(
                     o,
                     "              {} {}: expected {}, actual {}",

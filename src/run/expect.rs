@@ -4,31 +4,88 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::input::yaml::Span;
 use crate::scenario::{AssertOp, Expect};
 
 use super::Response;
 
+/// What kind of expectation a failure is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    /// `expect: status`.
+    Status,
+    /// An `expect: body` assertion.
+    Body,
+    /// An `expect: headers` assertion.
+    Header,
+    /// A `capture` that found nothing.
+    Capture,
+    /// A `{{template}}` that could not be rendered.
+    Template,
+    /// `retry` gave up.
+    Retry,
+    /// The request would have carried a live-mode key.
+    Auth,
+}
+
+impl Expectation {
+    /// The kind as the JSON writes it (`status`, `body`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expectation::Status => "status",
+            Expectation::Body => "body",
+            Expectation::Header => "header",
+            Expectation::Capture => "capture",
+            Expectation::Template => "template",
+            Expectation::Retry => "retry",
+            Expectation::Auth => "auth",
+        }
+    }
+}
+
+impl std::fmt::Display for Expectation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One thing about a step that did not hold.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExpectFailure {
-    /// `status`, `body`, `header`, `capture`, `template`, `retry`.
-    pub what: String,
+    /// What kind of expectation failed.
+    pub what: Expectation,
     /// JSON pointer or header name, when there is one.
     pub at: Option<String>,
+    /// What failed, in one sentence.
     pub message: String,
+    /// The expected value, when there is one.
     pub expected: Option<Value>,
+    /// The actual value, when there is one.
     pub actual: Option<Value>,
+    /// Where in the scenario file the failed expectation is written (the assertion's key, the
+    /// `status:` value, the capture, or the step), so it renders against its line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<Span>,
 }
 
 impl ExpectFailure {
-    pub fn new(what: &str, at: Option<String>, message: impl Into<String>) -> ExpectFailure {
+    /// A failure without values or position.
+    pub fn new(what: Expectation, at: Option<String>, message: impl Into<String>) -> ExpectFailure {
         ExpectFailure {
-            what: what.into(),
+            what,
             at,
             message: message.into(),
             expected: None,
             actual: None,
+            span: None,
         }
+    }
+
+    /// The same failure, pointing at `span` in the scenario file.
+    pub fn at_span(mut self, span: Span) -> ExpectFailure {
+        self.span = Some(span);
+        self
     }
 }
 
@@ -46,19 +103,23 @@ pub(super) fn check(
                 expected: Some(status.into()),
                 actual: Some(resp.status.into()),
                 ..ExpectFailure::new(
-                    "status",
+                    Expectation::Status,
                     None,
                     format!("expected status {status}, got {}", resp.status),
                 )
             });
+            if let (Some(f), Some(span)) = (out.last_mut(), expect.status_span) {
+                f.span = Some(span);
+            }
         }
     }
     let body = resp.body_json();
     for a in &expect.body {
         let actual = body.pointer(&a.pointer);
         if let Err(mut f) = eval(&a.op, actual, &body, render) {
-            f.what = "body".into();
+            f.what = Expectation::Body;
             f.at = Some(a.pointer.clone());
+            f.span = Some(a.span);
             f.message = format!("{}: {}", display_pointer(&a.pointer), f.message);
             out.push(*f);
         }
@@ -66,8 +127,9 @@ pub(super) fn check(
     for h in &expect.headers {
         let actual = resp.header(&h.name).map(|v| Value::String(v.to_string()));
         if let Err(mut f) = eval(&h.op, actual.as_ref(), &body, render) {
-            f.what = "header".into();
+            f.what = Expectation::Header;
             f.at = Some(h.name.clone());
+            f.span = Some(h.span);
             f.message = format!("header {}: {}", h.name, f.message);
             out.push(*f);
         }
@@ -129,7 +191,8 @@ fn fail(
     Box::new(ExpectFailure {
         expected,
         actual: actual.cloned(),
-        ..ExpectFailure::new("", None, message)
+        // The caller says which assertion (body or header) it was.
+        ..ExpectFailure::new(Expectation::Body, None, message)
     })
 }
 
@@ -310,8 +373,8 @@ fn eval(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::yaml::Span;
     use crate::scenario::{Assertion, HeaderAssertion};
-    use crate::yaml::Span;
     use serde_json::json;
 
     fn resp(body: Value) -> Response {
@@ -325,6 +388,7 @@ mod tests {
     fn expect(body: Vec<(&str, AssertOp)>) -> Expect {
         Expect {
             status: Some(200),
+            status_span: None,
             body: body
                 .into_iter()
                 .map(|(p, op)| Assertion {
@@ -393,7 +457,7 @@ mod tests {
         });
         let f = check(&e, &resp(body), &no_templates);
         assert_eq!(f.len(), 6, "{f:#?}");
-        assert_eq!(f[0].what, "status");
+        assert_eq!(f[0].what, Expectation::Status);
         assert_eq!(f[1].at.as_deref(), Some("/status"));
         assert_eq!(f[1].expected, Some(json!("paid")));
         assert_eq!(f[1].actual, Some(json!("open")));

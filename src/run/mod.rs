@@ -2,11 +2,13 @@
 //! order, teardown always. Entry point: [`run`]. Nothing here compares with snapshots; the
 //! results flow on to `normalize` and `snapshot`.
 
+mod encode;
 mod expect;
-pub(crate) mod http;
+mod http;
 mod ratelimit;
 mod retry;
 mod step;
+pub mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +20,8 @@ use serde_json::Value;
 use crate::scenario::Scenario;
 use crate::secret::Secret;
 
-pub use expect::ExpectFailure;
+pub use encode::encode_params;
+pub use expect::{ExpectFailure, Expectation};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
 
@@ -27,10 +30,13 @@ pub use retry::RetryPolicy;
 pub struct Target {
     /// `https://api.stripe.com`, `http://127.0.0.1:12111`, … (no trailing slash).
     pub base_url: String,
+    /// The key requests authenticate with (`None`: none).
     pub api_key: Option<Secret>,
+    /// What kind of target it is.
     pub kind: TargetKind,
 }
 
+/// What kind of target a run goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
@@ -58,8 +64,10 @@ impl Target {
     }
 }
 
+/// How a run is carried out.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// Where requests go.
     pub target: Target,
     /// Scenarios run at the same time.
     pub jobs: usize,
@@ -69,24 +77,31 @@ pub struct RunOptions {
     pub stripe_version: String,
     /// Unique per run: tags objects (`metadata[apiparity_run]`) and keys idempotency.
     pub run_id: String,
+    /// Transport retries.
     pub retry: RetryPolicy,
+    /// Requests per second (`None`: unlimited).
     pub rate_limit: Option<RateLimit>,
 }
 
 /// Everything that happened in one run.
 #[derive(Clone, Debug)]
 pub struct SuiteRun {
+    /// One per scenario given, in the order given.
     pub scenarios: Vec<ScenarioRun>,
+    /// How long the run took.
     pub duration: Duration,
 }
 
+/// One scenario's run.
 #[derive(Clone, Debug)]
 pub struct ScenarioRun {
+    /// The scenario run.
     pub scenario: Arc<Scenario>,
     /// The Stripe-Version its requests carried.
     pub stripe_version: String,
     /// Main steps then teardown steps, in execution order.
     pub steps: Vec<StepRun>,
+    /// How long it took.
     pub duration: Duration,
     /// Literal values that differ per run and must be masked before comparison
     /// (the run id, generated idempotency keys), with their placeholders.
@@ -106,31 +121,38 @@ impl ScenarioRun {
     }
 }
 
+/// One step's run.
 #[derive(Clone, Debug)]
 pub struct StepRun {
+    /// The step id.
     pub id: String,
     /// 1-based position across steps and teardown: names the snapshot file `NN-id.json`.
     pub index: usize,
+    /// Whether it is a teardown step.
     pub teardown: bool,
     /// Whether this step's response is compared with its snapshot.
     pub compare: bool,
     /// The request as sent (no secrets: the Authorization header is never recorded).
     pub request: SentRequest,
+    /// A response, a transport error, or not sent.
     pub outcome: Outcome,
     /// HTTP attempts made (1 unless transport retries or `retry` polling happened).
     pub attempts: u32,
+    /// How long it took, retries and polling included.
     pub duration: Duration,
     /// Failed expectations, captures and template errors.
     pub failures: Vec<ExpectFailure>,
 }
 
 impl StepRun {
+    /// The response, if one arrived.
     pub fn response(&self) -> Option<&Response> {
         match &self.outcome {
             Outcome::Response(r) => Some(r),
             _ => None,
         }
     }
+    /// The transport error, if no response arrived.
     pub fn transport_error(&self) -> Option<&TransportError> {
         match &self.outcome {
             Outcome::TransportError(e) => Some(e),
@@ -139,11 +161,16 @@ impl StepRun {
     }
 }
 
+/// A request as sent.
 #[derive(Clone, Debug, Serialize)]
 pub struct SentRequest {
+    /// GET, POST or DELETE.
     pub method: String,
+    /// The path with templates rendered.
     pub path: String,
+    /// Query parameters, encoded the Stripe way, unescaped.
     pub query: Vec<(String, String)>,
+    /// Form parameters, encoded the Stripe way, unescaped.
     pub form: Vec<(String, String)>,
     /// Headers apiparity set (Stripe-Version, Idempotency-Key, the scenario's own), never
     /// Authorization.
@@ -152,23 +179,30 @@ pub struct SentRequest {
     pub auth: String,
 }
 
+/// What came of sending a step.
 #[derive(Clone, Debug)]
 pub enum Outcome {
+    /// A response arrived.
     Response(Response),
+    /// No response: timeout, connection refused or reset.
     TransportError(TransportError),
     /// Not sent: an earlier step failed, or a variable it needs was never captured.
     Skipped(String),
 }
 
+/// An HTTP response.
 #[derive(Clone, Debug, Serialize)]
 pub struct Response {
+    /// The HTTP status.
     pub status: u16,
     /// Lower-cased names, in arrival order.
     pub headers: Vec<(String, String)>,
+    /// The body, parsed when it is JSON.
     pub body: Body,
 }
 
 impl Response {
+    /// A header's value (name matched case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
@@ -186,26 +220,48 @@ impl Response {
     }
 }
 
+/// A response body.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Body {
+    /// JSON.
     Json(Value),
     /// Not JSON (an HTML error page, a truncated body): kept verbatim (up to a limit).
     Text(String),
+    /// No body.
     Empty,
 }
 
+/// Why no response arrived.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportError {
+    /// No answer within the timeout.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// The connection could not be made.
     #[error("could not connect: {0}")]
     Connect(String),
+    /// The connection broke (reset, truncated, a redirect refused, a body too large).
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The request could not be built.
     #[error("invalid request: {0}")]
     Request(String),
+}
+
+/// A short id, unique per run, safe in metadata values and idempotency keys.
+pub fn new_run_id() -> String {
+    use rand::RngExt;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
+    let suffix: String = (0..6)
+        .map(|_| {
+            let n = rand::rng().random_range(0..36u8);
+            char::from_digit(u32::from(n), 36).unwrap_or('x')
+        })
+        .collect();
+    format!("ap{stamp}{suffix}")
 }
 
 /// Runs every scenario; a failing scenario never stops the others.

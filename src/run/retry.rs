@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rand::RngExt;
 
+/// When and how often a request is retried.
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
     /// Re-sends after the first attempt; 0 turns retries off.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::scenario::{self, Auth, CaptureSource, Step, TemplateError};
 
-use super::expect::{self, ExpectFailure};
+use super::expect::{self, ExpectFailure, Expectation};
 use super::http::{Client, Prepared};
 use super::{Outcome, RunOptions, SentRequest, StepRun};
 
@@ -73,8 +73,9 @@ pub(super) async fn execute(
         }
         Err(e) => {
             let mut r = skipped(step, index, teardown, "could not render the request");
-            r.failures
-                .push(ExpectFailure::new("template", None, e.to_string()));
+            r.failures.push(
+                ExpectFailure::new(Expectation::Template, None, e.to_string()).at_span(step.span),
+            );
             return r;
         }
     };
@@ -83,13 +84,16 @@ pub(super) async fn execute(
     // could get here (a scenario's `auth` rendered from `{{env.X}}`, a library caller's target).
     if let Some(masked) = live_key_in(&prepared.headers) {
         let mut r = skipped(step, index, teardown, "refused to send a live-mode key");
-        r.failures.push(ExpectFailure::new(
-            "auth",
-            None,
-            format!(
-                "the request would authenticate with a live-mode key ({masked}); apiparity sends only test-mode keys"
-            ),
-        ));
+        r.failures.push(
+            ExpectFailure::new(
+                Expectation::Auth,
+                None,
+                format!(
+                    "the request would authenticate with a live-mode key ({masked}); apiparity sends only test-mode keys"
+                ),
+            )
+            .at_span(step.span),
+        );
         return r;
     }
 
@@ -135,14 +139,17 @@ pub(super) async fn execute(
         failures,
     };
     if let (Some(retry), false) = (&step.retry, run.failures.is_empty()) {
-        run.failures.push(ExpectFailure::new(
-            "retry",
-            None,
-            format!(
-                "expectations still failed after polling for {:?} ({} attempts)",
-                retry.timeout, run.attempts
-            ),
-        ));
+        run.failures.push(
+            ExpectFailure::new(
+                Expectation::Retry,
+                None,
+                format!(
+                    "expectations still failed after polling for {:?} ({} attempts)",
+                    retry.timeout, run.attempts
+                ),
+            )
+            .at_span(step.span),
+        );
     }
     if let Outcome::Response(resp) = &run.outcome {
         let body = resp.body_json();
@@ -159,14 +166,17 @@ pub(super) async fn execute(
                 Some(v) => {
                     ctx.vars.insert(c.var.clone(), v);
                 }
-                None => run.failures.push(ExpectFailure::new(
-                    "capture",
-                    Some(match &c.source {
-                        CaptureSource::Body(p) => p.clone(),
-                        CaptureSource::Header(h) => format!("header:{h}"),
-                    }),
-                    format!("could not capture `{}`: not present in the response", c.var),
-                )),
+                None => run.failures.push(
+                    ExpectFailure::new(
+                        Expectation::Capture,
+                        Some(match &c.source {
+                            CaptureSource::Body(p) => p.clone(),
+                            CaptureSource::Header(h) => format!("header:{h}"),
+                        }),
+                        format!("could not capture `{}`: not present in the response", c.var),
+                    )
+                    .at_span(c.span),
+                ),
             }
         }
     }
@@ -178,8 +188,8 @@ fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), Te
     let req = &step.request;
     let render = |s: &str| ctx.render(s);
     let path = ctx.render(&req.path)?;
-    let query = scenario::encode_params(&req.query, &render)?;
-    let form = scenario::encode_params(&req.form, &render)?;
+    let query = super::encode_params(&req.query, &render)?;
+    let form = super::encode_params(&req.form, &render)?;
     let mut headers: Vec<(String, String)> = Vec::new();
     for (k, v) in &req.headers {
         headers.push((k.clone(), ctx.render(v)?));

@@ -2,8 +2,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::yaml::Span;
+use crate::input::diag::{Diagnostic, Diagnostics};
+use crate::input::yaml::Span;
 
 const START: Span = Span { line: 1, col: 1 };
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::yaml::Span;
+use crate::input::yaml::Span;
 
 /// One flow, loaded from one YAML file.
 #[derive(Clone, Debug)]
@@ -15,8 +15,11 @@ pub struct Scenario {
     /// Path relative to the scenarios root without extension, `/`-separated:
     /// `finalize/zero-amount`. Names the snapshot directory and the cargo-test trial.
     pub key: String,
+    /// Its name (the key unless the file gives one).
     pub name: String,
+    /// What it checks, for readers.
     pub description: String,
+    /// Tags for `--tag`.
     pub tags: Vec<String>,
     /// Pins the `Stripe-Version` for every request of this scenario.
     pub stripe_version: Option<String>,
@@ -26,20 +29,29 @@ pub struct Scenario {
     /// Scenario constants usable as `{{name}}`.
     pub vars: Vec<(String, String)>,
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
-    pub normalize: Option<crate::yaml::Node>,
+    pub normalize: Option<crate::input::yaml::Node>,
+    /// The file's text as loaded, so a failure at run time can show its scenario line.
+    pub source: std::sync::Arc<str>,
+    /// The steps, in order.
     pub steps: Vec<Step>,
     /// Steps that always run after `steps`, even when one failed.
     pub teardown: Vec<Step>,
 }
 
+/// One request and what must hold about its response.
 #[derive(Clone, Debug)]
 pub struct Step {
+    /// Unique within the scenario; names the snapshot file.
     pub id: String,
+    /// Where the step starts in the file.
     pub span: Span,
+    /// What to send.
     pub request: RequestSpec,
+    /// What must hold.
     pub expect: Expect,
     /// `var: /json/pointer` (or `header:Name`), in file order.
     pub capture: Vec<Capture>,
+    /// Polling until the expectations hold (GET only).
     pub retry: Option<Retry>,
     /// The recorded Stripe responses this step reproduces (`000-finalize.json` in
     /// shared/seeds/responses), one per API-version family: provenance, and the seed-equality
@@ -47,6 +59,7 @@ pub struct Step {
     pub seed: Vec<String>,
 }
 
+/// A request as written.
 #[derive(Clone, Debug)]
 pub struct RequestSpec {
     /// Upper-case: GET, POST, DELETE.
@@ -59,6 +72,7 @@ pub struct RequestSpec {
     pub form: Vec<(String, Param)>,
     /// Extra headers; values may hold templates.
     pub headers: Vec<(String, String)>,
+    /// How the request authenticates.
     pub auth: Auth,
 }
 
@@ -66,11 +80,15 @@ pub struct RequestSpec {
 /// templates); YAML `null` leaves the parameter out, as Stripe's SDKs do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param {
+    /// A value (text, with templates).
     Scalar(String),
+    /// `a[b]=…` pairs.
     Map(Vec<(String, Param)>),
+    /// `a[]=…` (scalars) or `a[0][b]=…` (maps).
     List(Vec<Param>),
 }
 
+/// How a request authenticates.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Auth {
     /// `Authorization: Bearer <STRIPE_API_KEY>` (or the mock's test key).
@@ -84,9 +102,13 @@ pub enum Auth {
     Basic(String),
 }
 
+/// What must hold about a response.
 #[derive(Clone, Debug)]
 pub struct Expect {
+    /// The HTTP status.
     pub status: Option<u16>,
+    /// Where `status:` is written (`None` when it is not).
+    pub status_span: Option<Span>,
     /// JSON-pointer assertions on the (raw, not normalized) response body.
     pub body: Vec<Assertion>,
     /// Assertions on response headers (name matched case-insensitively).
@@ -96,24 +118,34 @@ pub struct Expect {
     pub snapshot: bool,
 }
 
+/// A JSON-pointer assertion on the body.
 #[derive(Clone, Debug)]
 pub struct Assertion {
+    /// Where in the body.
     pub pointer: String,
+    /// What must hold there.
     pub op: AssertOp,
+    /// Where the assertion is written.
     pub span: Span,
 }
 
+/// An assertion on a response header.
 #[derive(Clone, Debug)]
 pub struct HeaderAssertion {
+    /// The header name.
     pub name: String,
+    /// What must hold about its value.
     pub op: AssertOp,
+    /// Where the assertion is written.
     pub span: Span,
 }
 
 /// What an assertion checks. Values may hold `{{var}}` templates in their strings.
 #[derive(Clone, Debug)]
 pub enum AssertOp {
+    /// Equal (loosely: `7` matches `7.0`).
     Eq(Value),
+    /// Not equal (or absent).
     Ne(Value),
     /// A regular expression the string value must match.
     Matches(String),
@@ -121,40 +153,56 @@ pub enum AssertOp {
     Exists(bool),
     /// JSON type name: string, number, integer, boolean, object, array, null.
     Type(String),
+    /// A number greater than this.
     Gt(f64),
+    /// A number at least this.
     Gte(f64),
+    /// A number less than this.
     Lt(f64),
+    /// A number at most this.
     Lte(f64),
     /// Length of an array, object or string.
     Len(usize),
     /// Array contains the value, or string contains the substring.
     Contains(Value),
+    /// One of these values.
     OneOf(Vec<Value>),
     /// The value equals the number at another pointer of the same body plus `seconds`
     /// (`due_date` = `created` + 7 × 86400).
     OffsetFrom {
+        /// The base field's pointer.
         pointer: String,
+        /// The offset from it.
         seconds: i64,
     },
 }
 
+/// A variable captured from a response.
 #[derive(Clone, Debug)]
 pub struct Capture {
+    /// The variable's name.
     pub var: String,
+    /// Where its value comes from.
     pub source: CaptureSource,
+    /// Where the capture is written.
     pub span: Span,
 }
 
+/// Where a captured value comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CaptureSource {
+    /// A JSON pointer into the body.
     Body(String),
+    /// A response header.
     Header(String),
 }
 
 /// Polls a read until the step's expectations hold (Stripe search lags up to a minute).
 #[derive(Clone, Debug)]
 pub struct Retry {
+    /// Time between attempts.
     pub interval: Duration,
+    /// Give up after this long.
     pub timeout: Duration,
 }
 

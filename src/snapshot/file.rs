@@ -10,27 +10,38 @@ use super::{SnapshotError, Source};
 use crate::run::ScenarioRun;
 use crate::scenario::Step;
 
+/// A snapshot file: provenance, the normalized request, the normalized response.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// Where the truth comes from.
     pub meta: Meta,
     /// The request as sent, normalized (never the Authorization header).
     pub request: Value,
+    /// The normalized response.
     pub response: SnapResponse,
 }
 
 /// Provenance: where the truth of this snapshot comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
+    /// The scenario key.
     pub scenario: String,
+    /// The step id.
     pub step: String,
+    /// Where the truth comes from, in words.
     pub source: String,
+    /// The Stripe-Version it was recorded at.
     pub stripe_version: String,
+    /// When it was recorded.
     pub recorded_at: String,
 }
 
+/// A recorded response.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The normalized body.
     pub body: Value,
 }
 
@@ -68,6 +79,7 @@ pub(super) fn source_text(source: &Source, run: &ScenarioRun, step: Option<&Step
     }
 }
 
+/// Reads a snapshot; `None` when the file does not exist.
 pub fn read(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,

@@ -18,6 +18,7 @@ use crate::diff::{self, DiffOptions, Difference};
 use crate::normalize::NormalizedScenario;
 use crate::run::ScenarioRun;
 
+/// What a run does with snapshots.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Compare; write `.json.new` beside a missing or changed snapshot.
@@ -28,13 +29,16 @@ pub enum Mode {
     Update,
 }
 
+/// How a run compares with snapshots.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// The snapshot tree to read and write (`snapshots/`, or `snapshots/@<version>/`).
     pub dir: PathBuf,
+    /// Compare, compare read-only, or update.
     pub mode: Mode,
     /// Where the truth of newly written snapshots comes from (`meta.source`).
     pub source: Source,
+    /// How responses are compared.
     pub diff: DiffOptions,
 }
 
@@ -49,6 +53,7 @@ pub enum Source {
     Other(String),
 }
 
+/// The outcome of comparing one step with its snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -66,12 +71,16 @@ pub enum Verdict {
     NotCompared,
 }
 
+/// One step compared with its snapshot.
 #[derive(Clone, Debug, Serialize)]
 pub struct StepComparison {
     /// Index into `ScenarioRun::steps`.
     pub position: usize,
+    /// The outcome.
     pub verdict: Verdict,
+    /// The snapshot file.
     pub file: PathBuf,
+    /// The differences (expected: the snapshot, actual: the response).
     pub differences: Vec<Difference>,
     /// Provenance of the snapshot compared against (or just written).
     pub meta: Option<Meta>,
@@ -80,22 +89,32 @@ pub struct StepComparison {
     /// Expected (snapshot) and actual (normalized) bodies, for rendering diffs.
     #[serde(skip)]
     pub expected: Option<Value>,
+    /// The normalized response body.
     #[serde(skip)]
     pub actual: Value,
 }
 
+/// A snapshot that could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The file system refused.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the file system said.
         source: std::io::Error,
     },
+    /// The file is not a snapshot.
     #[error("{path}:{line}:{column}: not a valid snapshot: {message}")]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// 1-based line.
         line: usize,
+        /// 1-based column.
         column: usize,
+        /// What is wrong.
         message: String,
     },
 }

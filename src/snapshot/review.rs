@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 use super::file::{self, Snapshot};
 use super::SnapshotError;
 
+/// A snapshot waiting for review (`*.json.new`).
 #[derive(Clone, Debug)]
 pub struct Pending {
+    /// The `.json.new` file.
     pub pending: PathBuf,
+    /// The snapshot it would replace.
     pub target: PathBuf,
+    /// The new version.
     pub new: Snapshot,
     /// The snapshot it would replace, if there is one.
     pub old: Option<Snapshot>,

@@ -325,7 +325,7 @@ fn unified_plain_and_colored() {
 
 #[test]
 fn default_options_come_from_apiparity_yaml() {
-    let o = DiffOptions::defaults();
+    let o = apiparity::config::default_diff_options();
     assert!(!o.allow_unexpected);
     assert!(o.ignore.is_empty());
     assert_eq!(o.array_keys.len(), 1);
@@ -336,8 +336,8 @@ fn default_options_come_from_apiparity_yaml() {
 #[test]
 fn merged_options_and_their_errors() {
     let src = "allow_unexpected: true\nignore: [/livemode, created]\narray_keys:\n  data: null\n  /lines/data: invoice\n";
-    let node = apiparity::yaml::parse(src).unwrap().unwrap();
-    let o = DiffOptions::defaults()
+    let node = apiparity::input::yaml::parse(src).unwrap().unwrap();
+    let o = apiparity::config::default_diff_options()
         .merged(&node, Path::new("x.yaml"))
         .unwrap();
     assert!(o.allow_unexpected);
@@ -346,14 +346,16 @@ fn merged_options_and_their_errors() {
     assert_eq!(o.array_keys[0].0.as_str(), "/lines/data");
 
     let bad = "allow_unexpected: yes please\nignored: []\narray_keys: [data]\n";
-    let node = apiparity::yaml::parse(bad).unwrap().unwrap();
-    let err = DiffOptions::defaults()
+    let node = apiparity::input::yaml::parse(bad).unwrap().unwrap();
+    let err = apiparity::config::default_diff_options()
         .merged(&node, Path::new("x.yaml"))
         .unwrap_err();
     let text = err.to_string();
     assert_eq!(err.0.len(), 3, "{text}");
+    // The setting is named under the caret.
+    assert_eq!(err.0[0].label.as_deref(), Some("`diff.allow_unexpected`"));
     assert!(
-        text.contains("x.yaml:1:19: `diff.allow_unexpected` must be true or false"),
+        text.contains("x.yaml:1:19: expected a boolean, found a string"),
         "{text}"
     );
     assert!(
@@ -361,7 +363,7 @@ fn merged_options_and_their_errors() {
         "{text}"
     );
     assert!(
-        text.contains("x.yaml:3:13: `diff.array_keys` must be a mapping"),
+        text.contains("x.yaml:3:13: expected a mapping, found a sequence"),
         "{text}"
     );
 }

@@ -3,7 +3,8 @@
 //! (`mock::search::parse`).
 
 use apiparity::mock::{form, search};
-use apiparity::scenario::{encode_params, Param};
+use apiparity::run::encode_params;
+use apiparity::scenario::Param;
 use indexmap::IndexMap;
 use proptest::prelude::*;
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use apiparity::config::{snapshot_tree, RunConfig};
-use apiparity::diff::{self, DiffKind, DiffOptions, Difference};
-use apiparity::normalize::{self, Normalizer, Rules};
+use apiparity::diff::{self, DiffKind, Difference};
+use apiparity::normalize::{self, Normalizer};
 use apiparity::pipeline::{self, Planned};
 use apiparity::run;
 use apiparity::scenario::seed_applies;
@@ -74,12 +74,13 @@ fn seed_json(seed: &str) -> Value {
 }
 
 fn normalized_seed(seed: &str) -> Value {
-    Normalizer::new(Arc::new(Rules::defaults())).value(&seed_json(seed))
+    Normalizer::new(Arc::new(apiparity::config::default_rules())).value(&seed_json(seed))
 }
 
 fn config(version: &str) -> RunConfig {
-    let mut cfg = RunConfig::from_env_defaults().expect("config");
-    cfg.target = None; // always the embedded mock: these tests check the mock itself
+    let mut cfg = RunConfig::new(apiparity::config::Settings::from_env().expect("environment"))
+        .expect("config");
+    cfg.target = apiparity::config::TargetChoice::EmbeddedMock; // always the embedded mock: these tests check the mock itself
     cfg.paths = vec![PathBuf::from("scenarios")];
     cfg.scenarios_root = PathBuf::from("scenarios");
     cfg.stripe_version = version.to_string();
@@ -136,7 +137,9 @@ fn report(label: &str, seed: &str, diffs: &[Difference]) -> Vec<String> {
 #[test]
 fn the_mock_and_the_snapshots_reproduce_every_seed() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let planned = pipeline::plan(&config(DEFAULT_STRIPE_VERSION)).expect("scenarios load");
+    let planned = pipeline::plan(&config(DEFAULT_STRIPE_VERSION))
+        .expect("scenarios load")
+        .selected;
     let cases = cases(&planned);
     // Every recorded response is covered.
     let mut seeds: Vec<&str> = cases.iter().map(|c| c.seed.as_str()).collect();
@@ -163,10 +166,10 @@ fn the_mock_and_the_snapshots_reproduce_every_seed() {
             .find(|p| p.scenario.key == case.scenario)
             .expect("planned");
         let (suite, target) = rt.block_on(async {
-            let (target, server) = pipeline::target_for(&cfg).await.expect("mock");
+            let (target, server) = pipeline::start_target(&cfg.target).await.expect("mock");
             let suite = run::run(
                 &[Arc::clone(&p.scenario)],
-                &pipeline::run_options(&cfg, target.clone(), "seedtest"),
+                &cfg.session(&target, "seedtest").run,
             )
             .await;
             if let Some(s) = server {
@@ -192,7 +195,7 @@ fn the_mock_and_the_snapshots_reproduce_every_seed() {
             .expect("step ran");
         let ns = &normalized.steps[pos];
         let expected = normalized_seed(&case.seed);
-        let opts = DiffOptions::defaults();
+        let opts = apiparity::config::default_diff_options();
         let label = format!("mock {}#{} @{}", case.scenario, case.step, case.version);
         problems.extend(report(
             &label,

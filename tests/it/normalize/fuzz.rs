@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use apiparity::normalize::{Normalizer, Rules};
+use apiparity::normalize::Normalizer;
 use apiparity::secret::{Redactor, Secret};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -219,7 +219,7 @@ proptest! {
         let seeds = seeds();
         prop_assume!(!seeds.is_empty());
         let v = mutate(seeds[pick.index(seeds.len())].clone(), &edits);
-        let rules = Arc::new(Rules::defaults());
+        let rules = Arc::new(apiparity::config::default_rules());
         let mut n = Normalizer::new(Arc::clone(&rules));
         let once = n.value(&v);
         prop_assert_eq!(&n.value(&once), &once, "idempotent on the same normalizer");
@@ -229,11 +229,11 @@ proptest! {
     #[test]
     fn user_rules_never_panic(yaml in rules_yaml(), pick in any::<prop::sample::Index>(), edits in prop::collection::vec(edit(), 0..4)) {
         let file = Path::new("apiparity.yaml");
-        let node = match apiparity::yaml::parse(&yaml) {
+        let node = match apiparity::input::yaml::parse(&yaml) {
             Ok(Some(node)) => node,
             Ok(None) | Err(_) => return Ok(()),
         };
-        match Rules::defaults().merged(&node, file) {
+        match apiparity::config::default_rules().merged(&node, file) {
             Err(diags) => {
                 prop_assert!(!diags.is_empty());
                 for d in &diags.0 {
@@ -260,7 +260,7 @@ proptest! {
         let redacted = redactor.value(&v);
         let text = serde_json::to_string(&redacted).unwrap_or_default();
         prop_assert!(!leaks(&text), "redacted: {}", text);
-        let normalized = Normalizer::new(Arc::new(Rules::defaults())).value(&redacted);
+        let normalized = Normalizer::new(Arc::new(apiparity::config::default_rules())).value(&redacted);
         let text = serde_json::to_string(&normalized).unwrap_or_default();
         prop_assert!(!leaks(&text), "normalized: {}", text);
         // And the reports' last pass over rendered text is a no-op by then.

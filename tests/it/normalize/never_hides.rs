@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use apiparity::diff::{diff, DiffKind, DiffOptions, Difference};
-use apiparity::normalize::{Normalizer, Rules};
+use apiparity::normalize::Normalizer;
 use serde_json::{json, Value};
 
 /// The ids of one run: every object gets a fresh random-looking id in Stripe's formats.
@@ -138,7 +138,7 @@ fn flow(ids: &Ids, t0: i64) -> Vec<Step> {
 
 /// Normalizes a whole run with one Normalizer, as the runner does.
 fn normalize(steps: &[Step]) -> Vec<Step> {
-    let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+    let mut n = Normalizer::new(Arc::new(apiparity::config::default_rules()));
     steps
         .iter()
         .map(|(path, body)| (n.text(path), n.value(body)))
@@ -202,7 +202,7 @@ fn honest_runs_normalize_equal() {
             (p, serde_json::from_str(&text).unwrap())
         })
         .collect();
-    let diffs = compare(&a, &b, &DiffOptions::defaults());
+    let diffs = compare(&a, &b, &apiparity::config::default_diff_options());
     assert!(diffs.is_empty(), "{diffs:#?}");
     let diffs = compare(&a, &b, &DiffOptions::default());
     assert!(diffs.is_empty(), "index mode: {diffs:#?}");
@@ -279,7 +279,7 @@ fn assert_caught(
 fn an_id_prefix_change_is_caught() {
     assert_caught(
         "cus_ → cust_",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, ids| b[4].1["customer"] = json!(ids.cus.replacen("cus_", "cust_", 1)),
         4,
         "/customer",
@@ -291,7 +291,7 @@ fn an_id_prefix_change_is_caught() {
 fn null_vs_value_is_caught() {
     assert_caught(
         "hosted_invoice_url null after finalize",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[5].1["hosted_invoice_url"] = Value::Null,
         5,
         "/hosted_invoice_url",
@@ -299,7 +299,7 @@ fn null_vs_value_is_caught() {
     );
     assert_caught(
         "number set on a draft",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, ids| b[4].1["number"] = json!(format!("{}-0001", ids.prefix)),
         4,
         "/number",
@@ -307,7 +307,7 @@ fn null_vs_value_is_caught() {
     );
     assert_caught(
         "effective_at set on a draft",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["effective_at"] = json!(T_B),
         4,
         "/effective_at",
@@ -319,7 +319,7 @@ fn null_vs_value_is_caught() {
 fn int_vs_string_is_caught() {
     assert_caught(
         "amount_due as a string",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["amount_due"] = json!("1599"),
         4,
         "/amount_due",
@@ -327,7 +327,7 @@ fn int_vs_string_is_caught() {
     );
     assert_caught(
         "created as a string",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["created"] = json!((T_B + 2).to_string()),
         4,
         "/created",
@@ -339,7 +339,7 @@ fn int_vs_string_is_caught() {
 fn a_wrong_reference_is_caught() {
     assert_caught(
         "invoice points at the second customer",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, ids| b[4].1["customer"] = json!(ids.cus2),
         4,
         "/customer",
@@ -347,7 +347,7 @@ fn a_wrong_reference_is_caught() {
     );
     assert_caught(
         "line points at the other invoice item",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, ids| {
             b[5].1["lines"]["data"][0]["parent"]["invoice_item_details"]["invoice_item"] =
                 json!(ids.ii2)
@@ -362,7 +362,7 @@ fn a_wrong_reference_is_caught() {
 fn a_changed_enum_value_is_caught() {
     assert_caught(
         "collection_method",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["collection_method"] = json!("charge_automatically"),
         4,
         "/collection_method",
@@ -370,7 +370,7 @@ fn a_changed_enum_value_is_caught() {
     );
     assert_caught(
         "pricing.type",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[2].1["pricing"]["type"] = json!("price_detail"),
         2,
         "/pricing/type",
@@ -410,7 +410,7 @@ fn a_changed_list_order_is_caught_in_keyed_mode() {
     let a = flow(&run_a(), T_A);
     let mut b = flow(&run_b(), T_B);
     swap_data(&mut b[6].1);
-    let diffs = compare(&a, &b, &DiffOptions::defaults());
+    let diffs = compare(&a, &b, &apiparity::config::default_diff_options());
     assert_eq!(
         diffs,
         vec![(
@@ -427,7 +427,7 @@ fn a_changed_list_order_is_caught_in_keyed_mode() {
     // shows as changed elements rather than hiding.
     assert_caught(
         "lines swapped (keyed mode)",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| swap_data(&mut b[4].1["lines"]),
         4,
         "/lines/data/0/amount",
@@ -439,7 +439,7 @@ fn a_changed_list_order_is_caught_in_keyed_mode() {
 fn a_millisecond_timestamp_is_caught() {
     assert_caught(
         "finalized_at in ms",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[5].1["status_transitions"]["finalized_at"] = json!((T_B + 5) * 1000),
         5,
         "/status_transitions/finalized_at",
@@ -447,7 +447,7 @@ fn a_millisecond_timestamp_is_caught() {
     );
     assert_caught(
         "created in ms (due_date then has no plausible base)",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["created"] = json!((T_B + 2) * 1000),
         4,
         "/created",
@@ -459,7 +459,7 @@ fn a_millisecond_timestamp_is_caught() {
 fn a_live_url_token_is_caught() {
     assert_caught(
         "live_ token in test mode",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| {
             let url = b[5].1["hosted_invoice_url"]
                 .as_str()
@@ -473,7 +473,7 @@ fn a_live_url_token_is_caught() {
     );
     assert_caught(
         "other host",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| {
             let url = b[5].1["invoice_pdf"]
                 .as_str()
@@ -491,7 +491,7 @@ fn a_live_url_token_is_caught() {
 fn a_wrong_due_date_offset_is_caught() {
     assert_caught(
         "due date 6 days instead of 7",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[4].1["due_date"] = json!(T_B + 2 + 6 * 86400),
         4,
         "/due_date",
@@ -499,7 +499,7 @@ fn a_wrong_due_date_offset_is_caught() {
     );
     assert_caught(
         "period_start one second off created",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[5].1["period_start"] = json!(T_B + 3),
         5,
         "/period_start",
@@ -511,7 +511,7 @@ fn a_wrong_due_date_offset_is_caught() {
 fn a_different_sequence_or_missing_field_is_caught() {
     assert_caught(
         "number sequence",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, ids| b[5].1["number"] = json!(format!("{}-0002", ids.prefix)),
         5,
         "/number",
@@ -519,7 +519,7 @@ fn a_different_sequence_or_missing_field_is_caught() {
     );
     assert_caught(
         "number prefix differs from the customer's invoice_prefix",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| b[5].1["number"] = json!("ABCDEF12-0001"),
         5,
         "/number",
@@ -527,7 +527,7 @@ fn a_different_sequence_or_missing_field_is_caught() {
     );
     assert_caught(
         "missing total_count",
-        &DiffOptions::defaults(),
+        &apiparity::config::default_diff_options(),
         |b, _| {
             b[4].1["lines"]
                 .as_object_mut()
@@ -542,7 +542,7 @@ fn a_different_sequence_or_missing_field_is_caught() {
 
 #[test]
 fn placeholder_numbers_do_not_depend_on_key_order() {
-    let rules = Arc::new(Rules::defaults());
+    let rules = Arc::new(apiparity::config::default_rules());
     let a = json!({"b": "cus_NeZw0zvTyquTfF", "a": "cus_QaXbYc7dEfGhIj", "c": {"z": "in_1MtGmCLkdIwHu7ix6PgS6g8S", "y": "in_1PqR3aTuVwXyZaBcLmNoPqRs"}});
     let b = json!({"c": {"y": "in_1PqR3aTuVwXyZaBcLmNoPqRs", "z": "in_1MtGmCLkdIwHu7ix6PgS6g8S"}, "a": "cus_QaXbYc7dEfGhIj", "b": "cus_NeZw0zvTyquTfF"});
     let na = Normalizer::new(rules.clone()).value(&a);
@@ -551,7 +551,7 @@ fn placeholder_numbers_do_not_depend_on_key_order() {
         na,
         json!({"a": "cus_1", "b": "cus_2", "c": {"y": "in_1", "z": "in_2"}})
     );
-    assert!(diff(&na, &nb, &DiffOptions::defaults()).is_empty());
+    assert!(diff(&na, &nb, &apiparity::config::default_diff_options()).is_empty());
     // The output keeps the input's key order.
     let keys: Vec<&String> = na.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["b", "a", "c"]);

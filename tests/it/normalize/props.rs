@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use apiparity::diff::{diff, DiffOptions};
-use apiparity::normalize::{Normalizer, Rules};
+use apiparity::normalize::Normalizer;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 
@@ -64,7 +64,7 @@ proptest! {
 
     #[test]
     fn idempotent_and_never_panics(v in json()) {
-        let rules = Arc::new(Rules::defaults());
+        let rules = Arc::new(apiparity::config::default_rules());
         let mut n = Normalizer::new(rules.clone());
         let once = n.value(&v);
         // Twice on the same Normalizer (as across steps of one run)…
@@ -73,13 +73,13 @@ proptest! {
         // …and on a fresh one (re-normalizing a stored snapshot).
         let fresh = Normalizer::new(rules).value(&once);
         prop_assert_eq!(&fresh, &once);
-        prop_assert!(diff(&once, &twice, &DiffOptions::defaults()).is_empty());
+        prop_assert!(diff(&once, &twice, &apiparity::config::default_diff_options()).is_empty());
     }
 
     /// Key order never changes what a value normalizes to (placeholder numbering included).
     #[test]
     fn key_order_does_not_matter(v in json()) {
-        let rules = Arc::new(Rules::defaults());
+        let rules = Arc::new(apiparity::config::default_rules());
         let plain = Normalizer::new(rules.clone()).value(&v);
         let rev = Normalizer::new(rules).value(&reversed(&v));
         prop_assert_eq!(rev, plain);
@@ -87,7 +87,7 @@ proptest! {
 
     #[test]
     fn text_is_idempotent(s in string()) {
-        let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+        let mut n = Normalizer::new(Arc::new(apiparity::config::default_rules()));
         n.mask("r4nd0m", "<run>");
         let once = n.text(&s);
         prop_assert_eq!(n.text(&once), once);
@@ -95,7 +95,7 @@ proptest! {
 
     #[test]
     fn diff_of_a_value_with_itself_is_empty(v in json()) {
-        prop_assert!(diff(&v, &v, &DiffOptions::defaults()).is_empty());
+        prop_assert!(diff(&v, &v, &apiparity::config::default_diff_options()).is_empty());
         prop_assert!(diff(&v, &v, &DiffOptions::default()).is_empty());
     }
 }
@@ -122,7 +122,7 @@ proptest! {
     #[test]
     fn diff_is_empty_iff_equal(a in json(), b in json(), same in any::<bool>()) {
         let b = if same { reversed(&a) } else { b };
-        for opts in [DiffOptions::default(), DiffOptions::defaults()] {
+        for opts in [DiffOptions::default(), apiparity::config::default_diff_options()] {
             prop_assert_eq!(diff(&a, &b, &opts).is_empty(), a == b);
         }
         let mut doc = a.clone();

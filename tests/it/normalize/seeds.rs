@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use apiparity::diff::{diff, DiffKind, DiffOptions};
-use apiparity::normalize::{Normalizer, Rules};
+use apiparity::diff::{diff, DiffKind};
+use apiparity::normalize::Normalizer;
 use serde_json::{json, Value};
 
 fn seed(name: &str) -> Value {
@@ -23,7 +23,7 @@ fn seed(name: &str) -> Value {
 }
 
 fn normalized(name: &str) -> Value {
-    Normalizer::new(Arc::new(Rules::defaults())).value(&seed(name))
+    Normalizer::new(Arc::new(apiparity::config::default_rules())).value(&seed(name))
 }
 
 #[test]
@@ -89,14 +89,14 @@ fn finalize_and_pay_normalize_equal() {
     let fin = normalized("000-finalize.json");
     let pay = normalized("000-pay.json");
     assert_eq!(fin, pay);
-    assert!(diff(&fin, &pay, &DiffOptions::defaults()).is_empty());
+    assert!(diff(&fin, &pay, &apiparity::config::default_diff_options()).is_empty());
 }
 
 #[test]
 fn pre_basil_vs_basil_shows_exactly_the_field_set_change() {
     let old = normalized("000-finalize.json");
     let new = normalized("001-finalize.json");
-    let diffs = diff(&old, &new, &DiffOptions::defaults());
+    let diffs = diff(&old, &new, &apiparity::config::default_diff_options());
     let mut missing: Vec<&str> = diffs
         .iter()
         .filter(|d| d.kind == DiffKind::Missing)
@@ -176,7 +176,7 @@ fn search_and_delete_examples() {
 fn one_normalizer_across_seed_steps_keeps_identity() {
     // finalize then pay of the same invoice in one run: same placeholders. The uncollectible
     // example bills the same customer; the send example is another invoice of another customer.
-    let mut n = Normalizer::new(Arc::new(Rules::defaults()));
+    let mut n = Normalizer::new(Arc::new(apiparity::config::default_rules()));
     let fin = n.value(&seed("000-finalize.json"));
     let other = n.value(&seed("000-mark_uncollectible.json"));
     let pay = n.value(&seed("000-pay.json"));

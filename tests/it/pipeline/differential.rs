@@ -2,7 +2,7 @@
 //! loader, runner and normalizer.
 
 use crate::support::fake_stripe::{closed_port, config, serve, write_scenarios, Variant};
-use apiparity::differential::{diff_targets, DiffStatus};
+use apiparity::pipeline::differential::{diff_targets, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_targets_exit_0() {
@@ -10,10 +10,10 @@ async fn identical_targets_exit_0() {
     let scenarios = write_scenarios(dir.path());
     let left = serve(Variant::default()).await;
     let right = serve(Variant::default()).await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -21,14 +21,19 @@ async fn identical_targets_exit_0() {
     assert_eq!(report.exit_code(), 0, "{}", report.terminal(false));
     assert_eq!(report.summary.steps_compared, 2);
     assert_eq!(report.summary.steps_identical, 2);
-    assert_eq!(report.scenarios[0].status, DiffStatus::Identical);
+    assert_eq!(report.scenarios[0].status, Status::Identical);
     // Each side ran with its own run id.
     assert_ne!(report.left.run_id, report.right.run_id);
 }
 
 /// The target `--base-url URL` resolves to.
 fn target(scenarios: &std::path::Path, url: &str) -> apiparity::run::Target {
-    config(scenarios, url, &[]).0.target.unwrap()
+    config(scenarios, url, |_| {})
+        .0
+        .target
+        .target()
+        .cloned()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,10 +47,10 @@ async fn a_deviating_target_exits_1_with_each_difference() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -53,14 +58,10 @@ async fn a_deviating_target_exits_1_with_each_difference() {
     assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
     let sc = &report.scenarios[0];
     assert_eq!(sc.key, "invoices/finalize");
-    assert_eq!(sc.status, DiffStatus::Differ);
-    assert_eq!(
-        sc.steps[0].status,
-        DiffStatus::Identical,
-        "create is the same"
-    );
+    assert_eq!(sc.status, Status::Differ);
+    assert_eq!(sc.steps[0].status, Status::Identical, "create is the same");
     let fin = &sc.steps[1];
-    assert_eq!(fin.status, DiffStatus::Differ);
+    assert_eq!(fin.status, Status::Differ);
     let found: Vec<(String, String)> = fin
         .differences
         .iter()
@@ -99,16 +100,16 @@ async fn an_unreachable_target_exits_2() {
     let scenarios = write_scenarios(dir.path());
     let left = serve(Variant::default()).await;
     let right = closed_port();
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
     .await;
     assert_eq!(report.exit_code(), 2, "{}", report.terminal(false));
-    assert_eq!(report.scenarios[0].status, DiffStatus::Error);
+    assert_eq!(report.scenarios[0].status, Status::Error);
     let text = report.terminal(false);
     assert!(
         text.contains("right transport error: could not connect"),
@@ -126,10 +127,10 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let report = diff_targets(
         &planned,
-        cfg.target.clone().unwrap(),
+        cfg.target.target().cloned().unwrap(),
         target(&scenarios, &right),
         &cfg,
     )
@@ -137,7 +138,7 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
     // A 500 is an answer, not a target error: the targets differ.
     assert_eq!(report.exit_code(), 1, "{}", report.terminal(false));
     let steps = &report.scenarios[0].steps;
-    assert_eq!(steps[0].status, DiffStatus::Differ);
+    assert_eq!(steps[0].status, Status::Differ);
     assert_eq!(steps[0].differences[0].kind.as_str(), "status_changed");
     // The right side's expectations failed (status, and the capture of /id).
     let what: Vec<&str> = steps[0]
@@ -147,7 +148,7 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
         .map(|f| f.what.as_str())
         .collect();
     assert_eq!(what, ["status", "capture"]);
-    assert_eq!(steps[1].status, DiffStatus::Differ);
+    assert_eq!(steps[1].status, Status::Differ);
     assert_eq!(steps[1].right.outcome, "skipped");
     let note = steps[1].note.as_deref().unwrap_or_default();
     assert!(
@@ -167,10 +168,10 @@ async fn a_key_the_target_echoes_never_reaches_the_output() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &left, &[]);
+    let (cfg, planned) = config(&scenarios, &left, |_| {});
     let mut r = target(&scenarios, &right);
     r.api_key = Some(apiparity::secret::Secret::new(KEY));
-    let report = diff_targets(&planned, cfg.target.clone().unwrap(), r, &cfg).await;
+    let report = diff_targets(&planned, cfg.target.target().cloned().unwrap(), r, &cfg).await;
     assert_eq!(report.exit_code(), 1);
     let (json, text) = (report.to_json(), report.terminal(false));
     // The echo shows up (as a difference and a failed expectation), masked.

@@ -1,24 +1,24 @@
 //! The embedded mock is deterministic after normalization: learn-noise over the whole suite
 //! suggests nothing, and two instances of it compare identical in differential mode.
 
-use apiparity::config::{Cli, Command, RunConfig};
-use apiparity::differential::diff_targets;
-use apiparity::noise::learn_noise;
+use apiparity::config::{RunConfig, Settings, TargetSpec};
 use apiparity::pipeline;
+use apiparity::pipeline::differential::diff_targets;
+use apiparity::pipeline::noise::learn_noise;
 use apiparity::run::TargetKind;
 
 /// `apiparity run scenarios` with the embedded mock as target (no base URL, no key).
 fn suite() -> (RunConfig, Vec<pipeline::Planned>) {
-    let cli = <Cli as clap::Parser>::try_parse_from(["apiparity", "run", "scenarios"])
-        .expect("CLI arguments");
-    let Command::Run(a) = cli.command else {
-        panic!("not a run command")
-    };
-    let mut cfg = RunConfig::from_args(&a).unwrap_or_else(|e| panic!("config: {e}"));
     // Whatever the environment says (STRIPE_API_KEY, APIPARITY_BASE_URL), this is about the
     // embedded mock.
-    cfg.target = None;
-    let planned = pipeline::plan(&cfg).unwrap_or_else(|e| panic!("plan: {e}"));
+    let cfg = RunConfig::new(Settings {
+        target: TargetSpec::EmbeddedMock,
+        ..Settings::default()
+    })
+    .unwrap_or_else(|e| panic!("config: {e}"));
+    let planned = pipeline::plan(&cfg)
+        .unwrap_or_else(|e| panic!("plan: {e}"))
+        .selected;
     assert!(
         planned.len() >= 10,
         "the suite has {} scenarios",
@@ -30,7 +30,9 @@ fn suite() -> (RunConfig, Vec<pipeline::Planned>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learn_noise_against_the_embedded_mock_suggests_nothing() {
     let (cfg, planned) = suite();
-    let (target, server) = pipeline::target_for(&cfg).await.expect("mock starts");
+    let (target, server) = pipeline::start_target(&cfg.target)
+        .await
+        .expect("mock starts");
     assert_eq!(target.kind, TargetKind::EmbeddedMock);
     let report = learn_noise(&planned, target, &cfg, 3).await;
     if let Some(s) = server {
@@ -47,8 +49,12 @@ async fn learn_noise_against_the_embedded_mock_suggests_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_embedded_mocks_are_identical() {
     let (cfg, planned) = suite();
-    let (left, a) = pipeline::target_for(&cfg).await.expect("mock starts");
-    let (right, b) = pipeline::target_for(&cfg).await.expect("mock starts");
+    let (left, a) = pipeline::start_target(&cfg.target)
+        .await
+        .expect("mock starts");
+    let (right, b) = pipeline::start_target(&cfg.target)
+        .await
+        .expect("mock starts");
     assert_ne!(left.base_url, right.base_url);
     let report = diff_targets(&planned, left, right, &cfg).await;
     for s in [a, b].into_iter().flatten() {

@@ -6,8 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::support::fake_stripe::{config, serve, write_scenarios, Variant};
-use apiparity::noise::{learn_noise, Suggestion};
-use apiparity::normalize::Rules;
+use apiparity::pipeline::noise::{learn_noise, Suggestion};
 use apiparity::pipeline::Planned;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,8 +18,8 @@ async fn a_random_field_is_suggested() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert!(report.target_errors.is_empty(), "{}", report.terminal());
     assert!(report.unstable_steps.is_empty(), "{}", report.terminal());
     assert_eq!(report.runs, 2);
@@ -41,7 +40,7 @@ async fn a_random_field_is_suggested() {
     );
 
     // The snippet is valid apiparity.yaml, and with it merged the noise is gone.
-    let root = apiparity::yaml::parse(&yaml).unwrap().unwrap();
+    let root = apiparity::input::yaml::parse(&yaml).unwrap().unwrap();
     let rules = cfg
         .rules
         .merged(root.get("normalize").unwrap(), Path::new("snippet.yaml"))
@@ -54,7 +53,7 @@ async fn a_random_field_is_suggested() {
             rules: Arc::clone(&rules),
         })
         .collect();
-    let again = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 3).await;
+    let again = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 3).await;
     assert!(again.fields.is_empty(), "{}", again.terminal());
     assert_eq!(again.exit_code(), 0);
 }
@@ -65,8 +64,8 @@ async fn a_deterministic_target_gets_no_suggestion() {
     let scenarios = write_scenarios(dir.path());
     // Ids and `created` still change on every call: the built-in rules handle those.
     let url = serve(Variant::default()).await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 3).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 3).await;
     assert_eq!(report.runs, 3);
     assert_eq!(report.steps_compared, 2);
     assert!(report.fields.is_empty(), "{}", report.terminal());
@@ -84,8 +83,8 @@ async fn each_kind_of_noise_gets_its_rule() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     let got: Vec<(&str, &Suggestion)> = report
         .fields
         .iter()
@@ -102,8 +101,8 @@ async fn each_kind_of_noise_gets_its_rule() {
     );
     // Merged, the snippet silences both.
     let yaml = report.yaml();
-    let root = apiparity::yaml::parse(&yaml).unwrap().unwrap();
-    let rules = Rules::defaults()
+    let root = apiparity::input::yaml::parse(&yaml).unwrap().unwrap();
+    let rules = apiparity::config::default_rules()
         .merged(root.get("normalize").unwrap(), Path::new("s.yaml"))
         .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     let mut cfg = cfg;
@@ -119,7 +118,7 @@ async fn each_kind_of_noise_gets_its_rule() {
             rules: Arc::clone(&rules),
         })
         .collect();
-    let again = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let again = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert!(again.fields.is_empty(), "{}\n{yaml}", again.terminal());
 }
 
@@ -133,8 +132,8 @@ async fn a_step_whose_status_changes_is_unstable_not_learned() {
         ..Variant::default()
     })
     .await;
-    let (cfg, planned) = config(&scenarios, &url, &[]);
-    let report = learn_noise(&planned, cfg.target.clone().unwrap(), &cfg, 2).await;
+    let (cfg, planned) = config(&scenarios, &url, |_| {});
+    let report = learn_noise(&planned, cfg.target.target().cloned().unwrap(), &cfg, 2).await;
     assert_eq!(report.unstable_steps.len(), 1, "{}", report.terminal());
     let u = &report.unstable_steps[0];
     assert_eq!(u.step, "finalize");

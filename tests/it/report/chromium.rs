@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::reports::{build, invoice, mock_flows, Step};
-use apiparity::baseline;
+use crate::support::reports::{invoice, judge, mock_flows, Step};
 use apiparity::report;
+use apiparity::verdict::baseline;
 
 const HOSTILE: &str = "</pre></td><script>alert(1)</script><img src=x onerror=alert(2)>";
 
@@ -111,13 +111,12 @@ fn report_html_loads_in_chromium_without_script_errors() {
         *expected = invoice();
         expected["description"] = json!("Thanks for your business");
     }
-    let mut r = build(&flows, true);
     let b = baseline::parse(
         "target: localstripe\ndeviations:\n  - {scenario: search/by-status, step: search, kind: unsupported, reason: \"no <search> route\"}\n  - {scenario: void/open, step: void, pointer: /status, reason: fixed long ago}\n",
         Path::new("mocks/localstripe.yaml"),
     )
     .expect("baseline");
-    baseline::apply(&mut r, &b);
+    let r = judge(&flows, true, Some(&b)).report;
     assert_eq!(r.summary.exit_code, 1);
 
     let dir = tempfile::tempdir().expect("temp dir");

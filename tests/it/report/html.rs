@@ -4,9 +4,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::reports::{build, mock_flows, Flow, Step};
-use apiparity::baseline;
+use crate::support::reports::{build, judge, mock_flows, Flow, Step};
 use apiparity::report;
+use apiparity::verdict::baseline;
 
 fn html(r: &report::Report) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -63,13 +63,12 @@ fn everything_from_a_run_is_escaped() {
             expected: json!({"<k>": "'ok'", "a": "&"}),
         }],
     }];
-    let mut r = build(&flows, true);
     let b = baseline::parse(
         "target: \"<i>mock</i>\"\ndeviations:\n  - {scenario: \"x/<b>\", step: 's\"1', pointer: /a, reason: \"<u>why</u>\"}\n",
         Path::new("m.yaml"),
     )
     .unwrap();
-    baseline::apply(&mut r, &b);
+    let r = judge(&flows, true, Some(&b)).report;
     let h = html(&r);
     for raw in ["<b>", "<k>", "<script>x", "<i>mock", "<u>why", "s\"1"] {
         assert!(!h.contains(raw), "unescaped {raw}");

@@ -1,4 +1,4 @@
-//! Fuzzing the form encoder (`scenario::encode_params`) and templates with proptest.
+//! Fuzzing the form encoder (`run::encode_params`) and templates with proptest.
 //!
 //! Properties: encoding never panics; the pairs survive URL-encoding (what the runner puts on
 //! the wire) unchanged; and the Stripe bracket form is faithful — decoding the pairs gives
@@ -9,7 +9,8 @@
 
 use std::collections::HashMap;
 
-use apiparity::scenario::{encode_params, render_template, Param, TemplateError};
+use apiparity::run::encode_params;
+use apiparity::scenario::{render_template, Param, TemplateError};
 use proptest::prelude::*;
 
 use crate::support::strategies::{identity, name, unique};

@@ -12,6 +12,7 @@ use crate::support::raw_server::{Reply, Resp, TestServer};
 use apiparity::report::{self, BuildContext, Status, TargetInfo};
 use apiparity::run::{self, Body, Outcome, StepRun, SuiteRun, TargetKind, TransportError};
 use apiparity::secret::Redactor;
+use apiparity::verdict::{self, Policy};
 use serde_json::{json, Value};
 
 fn only_step(run: &SuiteRun) -> &StepRun {
@@ -284,9 +285,14 @@ async fn a_body_that_is_not_json_is_reported_unsupported_not_a_crash() {
     // The body still reaches the diff, as a string.
     assert!(matches!(resp.body_json(), Value::String(_)));
 
+    let policy = Policy {
+        additive_fails: true,
+    };
+    let verdicts = verdict::decide(&run, &[], &policy, None);
     let report = report::build(
         &run,
         &[],
+        &verdicts,
         BuildContext {
             target: TargetInfo {
                 kind: TargetKind::Custom,
@@ -296,7 +302,7 @@ async fn a_body_that_is_not_json_is_reported_unsupported_not_a_crash() {
             snapshots: "snapshots",
             run_id: "aptest",
             started_at: String::new(),
-            additive_fails: true,
+            policy,
             redactor: Redactor::new(),
         },
     );

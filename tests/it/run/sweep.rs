@@ -9,9 +9,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::support::raw_server::{Request, Resp, TestServer};
 use crate::support::TEST_KEY;
+use apiparity::run::sweep::{self, Action, SweepOptions};
 use apiparity::run::{RateLimit, Target, TargetKind};
 use apiparity::secret::Secret;
-use apiparity::sweep::{self, Action, SweepOptions};
 use serde_json::{json, Value};
 
 fn now_unix() -> i64 {
@@ -207,7 +207,7 @@ async fn removes_old_tagged_customers_and_their_invoices_only() {
     }
     let (server, target) = fake_target(&fake).await;
 
-    let report = sweep::sweep(&target, HOUR, SystemTime::now()).await;
+    let report = sweep::sweep(&target, &SweepOptions::new(HOUR, SystemTime::now())).await;
 
     let f = fake.lock().unwrap();
     assert_eq!(
@@ -270,7 +270,7 @@ async fn pages_through_every_customer_before_deleting_any() {
         }
     }
     let (server, target) = fake_target(&fake).await;
-    let report = sweep::sweep(&target, HOUR, SystemTime::now()).await;
+    let report = sweep::sweep(&target, &SweepOptions::new(HOUR, SystemTime::now())).await;
     assert_eq!(report.errors, Vec::<String>::new());
     assert_eq!(report.customers_scanned, 230);
     assert_eq!(report.customers_deleted(), 115);
@@ -307,9 +307,9 @@ async fn a_customer_whose_invoice_cannot_be_voided_is_kept_for_the_next_sweep() 
         f.customer("cus_fine", 2 * HOUR, Some("ap_x"));
     }
     let (_server, target) = fake_target(&fake).await;
-    let mut opts = SweepOptions::new(&target, HOUR, SystemTime::now());
+    let mut opts = SweepOptions::new(HOUR, SystemTime::now());
     opts.retry.base = Duration::from_millis(10);
-    let report = sweep::sweep_with(&target, &opts).await;
+    let report = sweep::sweep(&target, &opts).await;
 
     assert_eq!(fake.lock().unwrap().live_customers(), vec!["cus_stuck"]);
     let stuck = report
@@ -336,9 +336,9 @@ async fn dry_run_only_reads() {
         f.invoice("in_open", "cus_old", "open");
     }
     let (server, target) = fake_target(&fake).await;
-    let mut opts = SweepOptions::new(&target, HOUR, SystemTime::now());
+    let mut opts = SweepOptions::new(HOUR, SystemTime::now());
     opts.dry_run = true;
-    let report = sweep::sweep_with(&target, &opts).await;
+    let report = sweep::sweep(&target, &opts).await;
     assert!(server.requests().iter().all(|r| r.method == "GET"));
     let c = &report.customers[0];
     assert_eq!(c.action, Action::WouldDelete);
@@ -352,7 +352,11 @@ async fn refuses_a_live_key_and_sends_nothing() {
     let fake: Arc<Mutex<Fake>> = Arc::default();
     let (server, mut target) = fake_target(&fake).await;
     target.api_key = Some(Secret::new("sk_live_FAKEsweep"));
-    let report = sweep::sweep(&target, Duration::ZERO, SystemTime::now()).await;
+    let report = sweep::sweep(
+        &target,
+        &SweepOptions::new(Duration::ZERO, SystemTime::now()),
+    )
+    .await;
     assert_eq!(server.count(), 0);
     assert_eq!(report.errors.len(), 1);
     assert!(report.errors[0].contains("live-mode key"));
@@ -370,9 +374,9 @@ async fn an_unreachable_target_is_an_error_not_a_hang() {
         api_key: Some(Secret::new(TEST_KEY)),
         kind: TargetKind::Custom,
     };
-    let mut opts = SweepOptions::new(&target, HOUR, SystemTime::now());
+    let mut opts = SweepOptions::new(HOUR, SystemTime::now());
     opts.retry.base = Duration::from_millis(10);
-    let report = sweep::sweep_with(&target, &opts).await;
+    let report = sweep::sweep(&target, &opts).await;
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     assert!(report.errors[0].starts_with("listing customers"));
     assert_eq!(report.failures(), 1);
@@ -389,13 +393,13 @@ async fn respects_the_rate_limit() {
         }
     }
     let (server, target) = fake_target(&fake).await;
-    let mut opts = SweepOptions::new(&target, HOUR, SystemTime::now());
+    let mut opts = SweepOptions::new(HOUR, SystemTime::now());
     opts.rate_limit = Some(RateLimit {
         per_second: 20.0,
         search_per_second: 20.0,
     });
     let started = Instant::now();
-    let report = sweep::sweep_with(&target, &opts).await;
+    let report = sweep::sweep(&target, &opts).await;
     assert_eq!(report.customers_deleted(), 8);
     assert_eq!(server.count(), 17);
     // A burst of 5, then 20/s: the other 12 take at least 0.6 s.
@@ -514,7 +518,11 @@ async fn sweeps_what_an_interrupted_run_left_in_the_embedded_mock() {
         api_key: Some(Secret::new(TEST_KEY)),
         kind: TargetKind::EmbeddedMock,
     };
-    let report = sweep::sweep(&target, Duration::ZERO, SystemTime::now()).await;
+    let report = sweep::sweep(
+        &target,
+        &SweepOptions::new(Duration::ZERO, SystemTime::now()),
+    )
+    .await;
     assert_eq!(report.failures(), 0, "{}", report.render());
     assert_eq!(report.customers_deleted(), 1, "{}", report.render());
 
@@ -531,7 +539,11 @@ async fn sweeps_what_an_interrupted_run_left_in_the_embedded_mock() {
     assert_ne!(body["deleted"], true);
 
     // A second sweep finds nothing left to do.
-    let again = sweep::sweep(&target, Duration::ZERO, SystemTime::now()).await;
+    let again = sweep::sweep(
+        &target,
+        &SweepOptions::new(Duration::ZERO, SystemTime::now()),
+    )
+    .await;
     assert!(again.customers.is_empty(), "{}", again.render());
     server.shutdown().await;
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use apiparity::diag::Diagnostics;
+use apiparity::input::diag::Diagnostics;
 use apiparity::scenario::{self, AssertOp, Auth, CaptureSource, Param};
 use serde_json::json;
 
@@ -225,7 +225,7 @@ fn encoded_request_of_the_good_fixture() {
         _ => None,
     };
     let render = |t: &str| scenario::render_template(t, &lookup);
-    let form = scenario::encode_params(&invoice.request.form, &render).unwrap();
+    let form = apiparity::run::encode_params(&invoice.request.form, &render).unwrap();
     let pairs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(
         pairs,

@@ -153,6 +153,6 @@ async fn runner_refuses_a_live_key_in_its_target() {
     assert_eq!(server.count(), 0);
     assert_eq!(s.attempts, 0);
     assert!(matches!(s.outcome, run::Outcome::Skipped(_)));
-    assert_eq!(s.failures[0].what, "auth");
+    assert_eq!(s.failures[0].what.as_str(), "auth");
     assert!(!s.failures[0].message.contains("FAKEtarget"));
 }

@@ -48,19 +48,21 @@ fn field(pointer: &str) -> String {
 
 #[test]
 fn old_version_against_basil_snapshots_reports_the_seed_field_changes_and_nothing_else() {
-    let mut cfg = RunConfig::from_env_defaults().expect("config");
-    cfg.target = None;
+    let mut cfg = RunConfig::new(apiparity::config::Settings::from_env().expect("environment"))
+        .expect("config");
+    cfg.target = apiparity::config::TargetChoice::EmbeddedMock;
     cfg.stripe_version = PRE_BASIL_STRIPE_VERSION.to_string();
     cfg.snapshot_mode = snapshot::Mode::CompareReadOnly;
     cfg.tags = vec!["seed-000".into()];
-    let planned = pipeline::plan(&cfg).expect("scenarios");
+    let planned = pipeline::plan(&cfg).expect("scenarios").selected;
     assert!(planned.len() >= 4, "the seed-000 scenarios");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let rep = rt.block_on(async {
-        let (target, server) = pipeline::target_for(&cfg).await.expect("mock");
-        let rep = pipeline::run_against(&cfg, &planned, &target, "drift")
+        let (target, server) = pipeline::start_target(&cfg.target).await.expect("mock");
+        let rep = pipeline::run_against(&cfg, &planned, &target, "drift", None)
             .await
-            .expect("run");
+            .expect("run")
+            .report;
         if let Some(s) = server {
             s.shutdown().await;
         }

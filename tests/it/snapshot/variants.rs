@@ -251,13 +251,14 @@ fn reencode_query(pq: &str) -> String {
 }
 
 async fn run_through(variant: Variant, scenario: &str) -> Report {
-    let mut cfg = RunConfig::from_env_defaults().expect("config");
+    let mut cfg = RunConfig::new(apiparity::config::Settings::from_env().expect("environment"))
+        .expect("config");
     cfg.paths = vec![PathBuf::from("scenarios")];
     cfg.scenarios_root = PathBuf::from("scenarios");
     cfg.filters = vec![scenario.to_string()];
     cfg.snapshot_mode = snapshot::Mode::CompareReadOnly;
-    cfg.target = None;
-    let planned = pipeline::plan(&cfg).expect("scenarios");
+    cfg.target = apiparity::config::TargetChoice::EmbeddedMock;
+    let planned = pipeline::plan(&cfg).expect("scenarios").selected;
     assert_eq!(planned.len(), 1, "{scenario}");
     let mock = apiparity::mock::spawn(Default::default())
         .await
@@ -278,9 +279,10 @@ async fn run_through(variant: Variant, scenario: &str) -> Report {
         api_key: Some(Secret::new("sk_test_apiparity")),
         kind: TargetKind::Custom,
     };
-    let report = pipeline::run_against(&cfg, &planned, &target, "variants")
+    let report = pipeline::run_against(&cfg, &planned, &target, "variants", None)
         .await
-        .expect("run");
+        .expect("run")
+        .report;
     server.abort();
     mock.shutdown().await;
     report

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use apiparity::input::yaml::Span;
 use apiparity::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
 use apiparity::scenario::{
     Auth, Capture, CaptureSource, Expect, Param, RequestSpec, Scenario, Step,
 };
 use apiparity::secret::Secret;
-use apiparity::yaml::Span;
 
 use super::TEST_KEY;
 
@@ -32,6 +32,7 @@ pub fn step(id: &str, method: &str, path: &str) -> Step {
         },
         expect: Expect {
             status: None,
+            status_span: None,
             body: vec![],
             headers: vec![],
             snapshot: true,
@@ -70,6 +71,7 @@ pub fn scenario(key: &str, steps: Vec<Step>) -> Arc<Scenario> {
         reference: None,
         vars: vec![],
         normalize: None,
+        source: "".into(),
         steps,
         teardown: vec![],
     })

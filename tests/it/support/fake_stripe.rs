@@ -15,7 +15,7 @@ use axum::{Form, Router};
 use rand::RngExt;
 use serde_json::{json, Value};
 
-use apiparity::config::{Cli, Command, RunConfig};
+use apiparity::config::{RequestSettings, RunConfig, Settings, TargetSpec};
 use apiparity::pipeline::{self, Planned};
 
 #[derive(Clone, Debug, Default)]
@@ -189,26 +189,27 @@ pub fn write_scenarios(dir: &Path) -> PathBuf {
     root
 }
 
-/// The config `apiparity run <scenarios> --base-url <url> --max-retries 0` would build, and the
-/// planned scenarios.
-pub fn config(scenarios: &Path, base_url: &str, extra: &[&str]) -> (RunConfig, Vec<Planned>) {
-    let mut args = vec![
-        "apiparity".to_string(),
-        "run".into(),
-        scenarios.display().to_string(),
-        "--base-url".into(),
-        base_url.into(),
-        "--max-retries".into(),
-        "0".into(),
-        "--timeout".into(),
-        "5s".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let cli = <Cli as clap::Parser>::try_parse_from(args).expect("CLI arguments");
-    let Command::Run(a) = cli.command else {
-        panic!("not a run command")
+/// The config `apiparity run <scenarios> --base-url <url> --max-retries 0 --timeout 5s` would
+/// build (`adjust` changes more settings), and the planned scenarios.
+pub fn config(
+    scenarios: &Path,
+    base_url: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> (RunConfig, Vec<Planned>) {
+    let mut s = Settings {
+        paths: vec![scenarios.to_path_buf()],
+        target: TargetSpec::Auto(Some(base_url.to_string())),
+        requests: RequestSettings {
+            max_retries: 0,
+            timeout: std::time::Duration::from_secs(5),
+            ..RequestSettings::default()
+        },
+        ..Settings::default()
     };
-    let cfg = RunConfig::from_args(&a).unwrap_or_else(|e| panic!("config: {e}"));
-    let planned = pipeline::plan(&cfg).unwrap_or_else(|e| panic!("plan: {e}"));
+    adjust(&mut s);
+    let cfg = RunConfig::new(s).unwrap_or_else(|e| panic!("config: {e}"));
+    let planned = pipeline::plan(&cfg)
+        .unwrap_or_else(|e| panic!("plan: {e}"))
+        .selected;
     (cfg, planned)
 }

@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use apiparity::diff::{self, DiffOptions};
+use apiparity::diff;
+use apiparity::pipeline::Finished;
 use apiparity::report::{self, BuildContext, Report, TargetInfo};
 use apiparity::run::{
-    Body, ExpectFailure, Outcome, Response, ScenarioRun, SentRequest, StepRun, SuiteRun,
-    TargetKind, TransportError,
+    Body, ExpectFailure, Expectation, Outcome, Response, ScenarioRun, SentRequest, StepRun,
+    SuiteRun, TargetKind, TransportError,
 };
 use apiparity::scenario::Scenario;
 use apiparity::secret::Redactor;
 use apiparity::snapshot::{Meta, StepComparison, Verdict};
+use apiparity::verdict::{self, Baseline, Policy};
 
 pub fn scenario(key: &str) -> Arc<Scenario> {
     Arc::new(Scenario {
@@ -29,6 +31,7 @@ pub fn scenario(key: &str) -> Arc<Scenario> {
         reference: None,
         vars: vec![],
         normalize: None,
+        source: "".into(),
         steps: vec![],
         teardown: vec![],
     })
@@ -112,8 +115,13 @@ fn meta(key: &str, id: &str) -> Option<Meta> {
     })
 }
 
-/// Builds the report exactly as a run does.
+/// Builds the report exactly as a run does (no baseline).
 pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
+    judge(flows, additive_fails, None).report
+}
+
+/// Decides the verdicts (with `baseline`, if any) and builds the report, exactly as a run does.
+pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) -> Finished {
     let mut runs = Vec::new();
     let mut comparisons = Vec::new();
     for flow in flows {
@@ -136,7 +144,7 @@ pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
                         expected,
                         *status,
                         body,
-                        &DiffOptions::defaults(),
+                        &apiparity::config::default_diff_options(),
                     );
                     cmps.push(StepComparison {
                         position: pos,
@@ -176,7 +184,7 @@ pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
                         index,
                         id,
                         response(*status, body.clone()),
-                        vec![ExpectFailure::new("status", None, *message)],
+                        vec![ExpectFailure::new(Expectation::Status, None, *message)],
                     ));
                     cmps.push(StepComparison {
                         position: pos,
@@ -217,9 +225,12 @@ pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
         scenarios: runs,
         duration: Duration::from_millis(20),
     };
-    report::build(
+    let policy = Policy { additive_fails };
+    let verdicts = verdict::decide(&suite, &comparisons, &policy, baseline);
+    let report = report::build(
         &suite,
         &comparisons,
+        &verdicts,
         BuildContext {
             target: TargetInfo {
                 kind: TargetKind::Custom,
@@ -229,10 +240,15 @@ pub fn build(flows: &[Flow], additive_fails: bool) -> Report {
             snapshots: "snapshots",
             run_id: "ap20250401test",
             started_at: "2025-04-01T10:00:00Z".into(),
-            additive_fails,
+            policy,
             redactor: Redactor::new(),
         },
-    )
+    );
+    Finished {
+        run: suite,
+        verdicts,
+        report,
+    }
 }
 
 /// The reference invoice a snapshot holds.

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::reports::{build, invoice, mock_flows, Flow, Step};
-use apiparity::baseline::{self, Baseline};
+use crate::support::reports::{build, invoice, judge, mock_flows, Flow, Step};
 use apiparity::report::{self, Status};
+use apiparity::verdict::baseline::{self, Baseline};
 
 fn parse(text: &str) -> Baseline {
     baseline::parse(text, Path::new("mocks/test.yaml"))
@@ -34,11 +34,11 @@ deviations:
 
 #[test]
 fn a_run_whose_differences_are_all_baselined_exits_0() {
-    let mut r = build(&mock_flows(), true);
+    let r = build(&mock_flows(), true);
     assert_eq!(r.summary.exit_code, 1, "without the baseline the run fails");
     // finalize: missing /number, /status changed; search: status, 2 missing, 1 unexpected.
     assert_eq!(r.summary.differences, 6, "{:#?}", r.summary);
-    baseline::apply(&mut r, &parse(ALL_KNOWN));
+    let r = judge(&mock_flows(), true, Some(&parse(ALL_KNOWN))).report;
     assert_eq!(r.summary.exit_code, 0, "{:#?}", r.summary);
     assert_eq!(r.summary.scenarios_failed, 0);
     assert_eq!(r.summary.differences, 0);
@@ -77,8 +77,7 @@ fn a_new_difference_fails_the_run() {
     if let Step::Compared { body, .. } = &mut flows[0].steps[1] {
         body["amount_due"] = json!(100);
     }
-    let mut r = build(&flows, true);
-    baseline::apply(&mut r, &parse(ALL_KNOWN));
+    let r = judge(&flows, true, Some(&parse(ALL_KNOWN))).report;
     assert_eq!(r.summary.exit_code, 1);
     assert_eq!(r.summary.differences, 1);
     let step = &r.scenarios[0].steps[1];
@@ -96,8 +95,7 @@ fn a_baseline_entry_that_no_longer_occurs_fails_the_run() {
     if let Step::Compared { body, .. } = &mut flows[0].steps[1] {
         body["number"] = invoice()["number"].clone();
     }
-    let mut r = build(&flows, true);
-    baseline::apply(&mut r, &parse(ALL_KNOWN));
+    let r = judge(&flows, true, Some(&parse(ALL_KNOWN))).report;
     assert_eq!(r.summary.exit_code, 1);
     assert_eq!(r.summary.scenarios_failed, 0, "every scenario is accepted");
     assert_eq!(r.summary.stale_baseline_entries, 1);
@@ -127,8 +125,7 @@ fn a_baseline_entry_that_no_longer_occurs_fails_the_run() {
 #[test]
 fn entries_for_scenarios_that_did_not_run_are_not_stale() {
     let flows: Vec<Flow> = mock_flows().into_iter().skip(2).collect();
-    let mut r = build(&flows, true);
-    baseline::apply(&mut r, &parse(ALL_KNOWN));
+    let r = judge(&flows, true, Some(&parse(ALL_KNOWN))).report;
     assert_eq!(r.summary.exit_code, 0);
     let b = r.baseline.as_ref().unwrap();
     assert_eq!((b.not_run, b.stale.len(), b.accepted), (3, 0, 0));
@@ -136,19 +133,18 @@ fn entries_for_scenarios_that_did_not_run_are_not_stale() {
 
 #[test]
 fn written_baseline_then_applied_exits_0() {
-    let r = build(&mock_flows(), true);
-    let text = baseline::from_report(&r, "localstripe 1.15");
+    let text = judge(&mock_flows(), true, None).baseline_text("localstripe 1.15");
     assert!(text.contains("reason: TODO"), "{text}");
     assert!(text.contains("target: \"localstripe 1.15\""), "{text}");
     let b = parse(&text);
     // Two differences in finalize, one status entry for the unsupported search.
     assert_eq!(b.deviations.len(), 3, "{text}");
-    let mut again = build(&mock_flows(), true);
-    baseline::apply(&mut again, &b);
+    let judged = judge(&mock_flows(), true, Some(&b));
+    let again = &judged.report;
     assert_eq!(again.summary.exit_code, 0, "{:#?}\n{text}", again.baseline);
     assert_eq!(again.baseline.as_ref().unwrap().todo_reasons, 3);
-    // Writing again from the baselined report gives the same entries.
-    let text2 = baseline::from_report(&again, "localstripe 1.15");
+    // Writing again from the baselined run gives the same entries.
+    let text2 = judged.baseline_text("localstripe 1.15");
     assert_eq!(
         text.lines().skip(4).collect::<Vec<_>>(),
         text2.lines().skip(4).collect::<Vec<_>>()
@@ -167,8 +163,7 @@ fn written_baseline_quotes_what_yaml_would_misread() {
             expected: json!({"a~b": 1, "": {"#x": 2}, "yes": "y"}),
         }],
     }];
-    let r = build(&flows, true);
-    let text = baseline::from_report(&r, "it's: \"odd\"\nmock");
+    let text = judge(&flows, true, None).baseline_text("it's: \"odd\"\nmock");
     let b = parse(&text);
     let pointers: Vec<Option<&str>> = b.deviations.iter().map(|d| d.pointer.as_deref()).collect();
     assert_eq!(
@@ -177,8 +172,7 @@ fn written_baseline_quotes_what_yaml_would_misread() {
         "{text}"
     );
     assert_eq!(b.target, "it's: \"odd\"\nmock");
-    let mut again = build(&flows, true);
-    baseline::apply(&mut again, &b);
+    let again = judge(&flows, true, Some(&b)).report;
     assert_eq!(again.summary.exit_code, 0, "{text}");
 }
 
@@ -201,12 +195,12 @@ fn status_entries_accept_fail_and_error_steps() {
             steps: vec![Step::TransportError { id: "void" }],
         },
     ];
-    let mut r = build(&flows, true);
+    let r = build(&flows, true);
     assert_eq!(r.summary.exit_code, 2);
     let b = parse(
         "deviations:\n  - {scenario: pay/card, step: pay, kind: fail, reason: no card payments}\n  - {scenario: void/paid, step: '*', kind: error, reason: crashes on void}\n",
     );
-    baseline::apply(&mut r, &b);
+    let r = judge(&flows, true, Some(&b)).report;
     assert_eq!(r.summary.exit_code, 0, "{:#?}", r.summary);
     assert_eq!(r.summary.expectation_failures, 0);
     assert_eq!(r.summary.target_errors, 0);
@@ -215,10 +209,9 @@ fn status_entries_accept_fail_and_error_steps() {
         Some(Status::Error)
     );
     // A status entry does not accept a different status.
-    let mut r = build(&flows, true);
     let wrong =
         parse("deviations:\n  - {scenario: pay/card, step: pay, kind: unsupported, reason: x}\n");
-    baseline::apply(&mut r, &wrong);
+    let r = judge(&flows, true, Some(&wrong)).report;
     assert_eq!(r.summary.exit_code, 2);
     assert_eq!(r.summary.stale_baseline_entries, 1);
 }
@@ -235,22 +228,20 @@ fn wildcards_in_pointers_scenarios_and_steps() {
             expected: json!({"data": [{"id": "in_1"}, {"id": "in_2"}]}),
         }],
     }];
-    let mut r = build(&flows, true);
+    let r = build(&flows, true);
     assert_eq!(r.summary.differences, 2);
-    baseline::apply(
-        &mut r,
-        &parse("deviations:\n  - {scenario: '*', step: '*', pointer: /data/*/x, kind: unexpected, reason: extra field}\n"),
-    );
+    let r = judge(&flows, true, Some(&parse("deviations:\n  - {scenario: '*', step: '*', pointer: /data/*/x, kind: unexpected, reason: extra field}\n"))).report;
     assert_eq!(r.summary.exit_code, 0);
     assert_eq!(r.summary.baselined, 2);
     // `/data` alone is not a prefix match: the entry is stale and the differences stay.
-    let mut r = build(&flows, true);
-    baseline::apply(
-        &mut r,
-        &parse(
+    let r = judge(
+        &flows,
+        true,
+        Some(&parse(
             "deviations:\n  - {scenario: list/filters, step: list, pointer: /data, reason: x}\n",
-        ),
-    );
+        )),
+    )
+    .report;
     assert_eq!(r.summary.differences, 2);
     assert_eq!(r.summary.stale_baseline_entries, 1);
 }
@@ -267,12 +258,9 @@ fn additive_warn_policy_is_kept_after_baselining() {
             expected: json!({"id": "in_1", "status": "draft"}),
         }],
     }];
-    let mut r = build(&flows, false);
+    let r = build(&flows, false);
     assert_eq!(r.scenarios[0].steps[0].status, Status::Differ);
-    baseline::apply(
-        &mut r,
-        &parse("deviations:\n  - {scenario: create/draft, step: create, pointer: /status, kind: value_changed, reason: x}\n"),
-    );
+    let r = judge(&flows, false, Some(&parse("deviations:\n  - {scenario: create/draft, step: create, pointer: /status, kind: value_changed, reason: x}\n"))).report;
     // Only the additive `extra` remains, and the policy is warn.
     assert_eq!(r.scenarios[0].steps[0].status, Status::Warn);
     assert_eq!(r.summary.exit_code, 0);
@@ -287,9 +275,7 @@ fn writing_from_a_baselined_run_keeps_reasons_and_drops_stale_entries() {
         body["number"] = invoice()["number"].clone();
         body["amount_due"] = json!(100);
     }
-    let mut r = build(&flows, true);
-    baseline::apply(&mut r, &parse(ALL_KNOWN));
-    let text = baseline::from_report(&r, "localstripe");
+    let text = judge(&flows, true, Some(&parse(ALL_KNOWN))).baseline_text("localstripe");
     let b = parse(&text);
     let got: Vec<(Option<&str>, &str)> = b
         .deviations
@@ -308,7 +294,6 @@ fn writing_from_a_baselined_run_keeps_reasons_and_drops_stale_entries() {
         ],
         "{text}"
     );
-    let mut again = build(&flows, true);
-    baseline::apply(&mut again, &b);
+    let again = judge(&flows, true, Some(&b)).report;
     assert_eq!(again.summary.exit_code, 0, "{text}");
 }

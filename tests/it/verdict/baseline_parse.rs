@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use apiparity::baseline::{self, EntryKind};
 use apiparity::diff::DiffKind;
 use apiparity::report::Status;
+use apiparity::verdict::baseline::{self, EntryKind};
 
 fn errors(text: &str) -> Vec<String> {
     match baseline::parse(text, Path::new("mocks/m.yaml")) {
@@ -52,14 +52,14 @@ fn every_problem_with_its_position() {
     );
     let all = e.join("\n");
     let expect = [
-        "mocks/m.yaml:2:1: unknown key `deviatons` (did you mean `deviations`?)",
+        "mocks/m.yaml:2:1: unknown key `deviatons` in baseline (did you mean `deviations`?)",
         "mocks/m.yaml:6:11: unknown kind `mising` (did you mean `missing`?)",
-        "mocks/m.yaml:9:5: unknown key `stepp` in a deviation (did you mean `step`?)",
-        "mocks/m.yaml:8:5: deviation without `step`",
+        "mocks/m.yaml:9:5: unknown key `stepp` in deviation (did you mean `step`?)",
+        "mocks/m.yaml:8:5: missing required key `step` in deviation",
         "mocks/m.yaml:13:14: `number` is not a JSON pointer: a pointer starts with `/` (did you mean `/number`?)",
         "mocks/m.yaml:17:5: `kind: unsupported` accepts a step's status, which has no pointer",
         "mocks/m.yaml:22:13: `reason` is empty",
-        "mocks/m.yaml:23:5: a deviation must be a mapping",
+        "mocks/m.yaml:23:5: expected a mapping, found a string",
     ];
     for want in expect {
         assert!(all.contains(want), "missing {want:?} in:\n{all}");
@@ -82,9 +82,9 @@ fn duplicates_and_bad_pointers_are_errors() {
 
 #[test]
 fn not_a_mapping_and_yaml_errors() {
-    assert!(errors("- a\n- b\n")[0].contains("a baseline must be a mapping"));
+    assert!(errors("- a\n- b\n")[0].contains("expected a mapping, found a sequence"));
     assert!(errors("deviations: [\n")[0].starts_with("mocks/m.yaml:"));
-    assert!(errors("deviations: {a: 1}\n")[0].contains("`deviations` must be a sequence"));
+    assert!(errors("deviations: {a: 1}\n")[0].contains("expected a sequence, found a mapping"));
 }
 
 #[test]

@@ -1,17 +1,25 @@
 //! Baselines end to end: snapshots recorded from a reference target, then the real pipeline
 //! (`pipeline::execute`) against a deviating local mock, with `--write-baseline` and
-//! `--baseline` done the way the CLI does them (`from_report`, `load`, `apply`).
+//! `--baseline` done the way the CLI does them (`baseline_text`, `load`, then the baseline
+//! passed to the run).
 
 use crate::support::fake_stripe::{config, serve, write_scenarios, Variant};
-use apiparity::baseline;
-use apiparity::pipeline;
-use apiparity::report::{self, Report};
+use apiparity::pipeline::{self, Finished};
+use apiparity::report;
 use apiparity::snapshot::Mode;
+use apiparity::verdict::baseline;
+use apiparity::verdict::Baseline;
 
-async fn run(scenarios: &std::path::Path, snaps: &str, url: &str, mode: Mode) -> Report {
-    let (mut cfg, planned) = config(scenarios, url, &["--snapshots", snaps]);
+async fn run(
+    scenarios: &std::path::Path,
+    snaps: &str,
+    url: &str,
+    mode: Mode,
+    baseline: Option<&Baseline>,
+) -> Finished {
+    let (mut cfg, planned) = config(scenarios, url, |s| s.snapshots = snaps.into());
     cfg.snapshot_mode = mode;
-    pipeline::execute(&cfg, &planned)
+    pipeline::execute(&cfg, &planned, baseline)
         .await
         .unwrap_or_else(|e| panic!("pipeline: {e}"))
 }
@@ -22,7 +30,9 @@ async fn record_deviate_write_baseline_apply() {
     let scenarios = write_scenarios(dir.path());
     let snaps = dir.path().join("snapshots").display().to_string();
     let reference = serve(Variant::default()).await;
-    let recorded = run(&scenarios, &snaps, &reference, Mode::Update).await;
+    let recorded = run(&scenarios, &snaps, &reference, Mode::Update, None)
+        .await
+        .report;
     assert_eq!(
         recorded.summary.exit_code,
         0,
@@ -37,19 +47,21 @@ async fn record_deviate_write_baseline_apply() {
         ..Variant::default()
     })
     .await;
-    let r = run(&scenarios, &snaps, &mock, Mode::CompareReadOnly).await;
+    let finished = run(&scenarios, &snaps, &mock, Mode::CompareReadOnly, None).await;
+    let r = &finished.report;
     assert_eq!(r.summary.exit_code, 1);
-    assert_eq!(r.summary.differences, 2, "{}", report::terminal(&r, false));
+    assert_eq!(r.summary.differences, 2, "{}", report::terminal(r, false));
 
     // --write-baseline FILE, then --baseline FILE: exit 0.
     let file = dir.path().join("mocks/test-mock.yaml");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(&file, baseline::from_report(&r, "test mock")).unwrap();
+    std::fs::write(&file, finished.baseline_text("test mock")).unwrap();
     let b = baseline::load(&file).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(b.deviations.len(), 2);
     assert!(b.check_scenarios(&["invoices/finalize"]).is_empty());
-    let mut again = run(&scenarios, &snaps, &mock, Mode::CompareReadOnly).await;
-    baseline::apply(&mut again, &b);
+    let again = run(&scenarios, &snaps, &mock, Mode::CompareReadOnly, Some(&b))
+        .await
+        .report;
     assert_eq!(
         again.summary.exit_code,
         0,
@@ -79,8 +91,9 @@ async fn record_deviate_write_baseline_apply() {
         ..Variant::default()
     })
     .await;
-    let mut r = run(&scenarios, &snaps, &worse, Mode::CompareReadOnly).await;
-    baseline::apply(&mut r, &b);
+    let r = run(&scenarios, &snaps, &worse, Mode::CompareReadOnly, Some(&b))
+        .await
+        .report;
     assert_eq!(r.summary.exit_code, 1);
     let pointers: Vec<&str> = r
         .scenarios
@@ -97,8 +110,15 @@ async fn record_deviate_write_baseline_apply() {
     );
 
     // The mock got fixed: both entries are stale, exit 1 until the baseline is trimmed.
-    let mut fixed = run(&scenarios, &snaps, &reference, Mode::CompareReadOnly).await;
-    baseline::apply(&mut fixed, &b);
+    let fixed = run(
+        &scenarios,
+        &snaps,
+        &reference,
+        Mode::CompareReadOnly,
+        Some(&b),
+    )
+    .await
+    .report;
     assert_eq!(fixed.summary.scenarios_failed, 0);
     assert_eq!(fixed.summary.stale_baseline_entries, 2);
     assert_eq!(fixed.summary.exit_code, 1);

@@ -1,4 +1,4 @@
-//! Known-deviation baselines (today in `apiparity::baseline`).
+//! Known-deviation baselines (today in `apiparity::verdict::baseline`).
 
 /// Accepted differences stop failing; new ones and stale entries fail; round trip.
 mod baseline_apply;

@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::yaml::Span;
+use crate::input::yaml::Span;
 
+/// A problem in a user file, at a position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The file.
     pub file: PathBuf,
+    /// Where in it.
     pub span: Span,
+    /// What is wrong.
     pub message: String,
     /// Short label under the caret (e.g. "unknown key").
     pub label: Option<String>,
@@ -20,6 +24,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic without label or help.
     pub fn new(file: impl Into<PathBuf>, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.into(),
@@ -29,10 +34,12 @@ impl Diagnostic {
             help: None,
         }
     }
+    /// Adds the short label under the caret.
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
+    /// Adds a help line.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -104,9 +111,11 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// Adds a diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }

@@ -20,23 +20,30 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{RunConfig, MOCK_API_KEY};
+use crate::config::RunConfig;
 use crate::diff::{self, DiffKind, DiffOptions, Difference};
 use crate::normalize::{self, NormalizedStep, Rules};
-use crate::pipeline::{self, Planned};
+use crate::pipeline::Planned;
+use crate::report::{display_pointer, value_or_absent};
 use crate::run::{
     self, ExpectFailure, Outcome, ScenarioRun, StepRun, SuiteRun, Target, TargetKind,
 };
 use crate::scenario::Scenario;
 use crate::secret::Redactor;
 
+/// `apiparity diff`: the same scenarios on two targets, compared step by step.
 #[derive(Clone, Debug, Serialize)]
-pub struct DiffReport {
+pub struct Report {
+    /// `apiparity <version>`.
     pub tool: String,
+    /// The left target (read as `expected`).
     pub left: Side,
+    /// The right target (read as `actual`).
     pub right: Side,
-    pub summary: DiffSummary,
-    pub scenarios: Vec<ScenarioDiff>,
+    /// The counts and the exit code.
+    pub summary: Summary,
+    /// One per planned scenario.
+    pub scenarios: Vec<ScenarioPair>,
     /// Scrubs the targets' keys from everything rendered (failure messages quote raw bodies).
     #[serde(skip)]
     pub redactor: Redactor,
@@ -45,21 +52,32 @@ pub struct DiffReport {
 /// One target of the comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Side {
+    /// The side's base URL.
     pub base_url: String,
+    /// Stripe, the embedded mock, or another URL.
     pub kind: TargetKind,
+    /// The side's run id.
     pub run_id: String,
+    /// How long the side's run took.
     pub duration_ms: u128,
 }
 
+/// The counts of a differential run.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct DiffSummary {
+pub struct Summary {
+    /// Scenarios compared.
     pub scenarios: usize,
+    /// Scenarios identical on both sides.
     pub scenarios_identical: usize,
+    /// Scenarios with differences.
     pub scenarios_differ: usize,
+    /// Scenarios with target errors.
     pub scenarios_error: usize,
     /// Steps with a response on both sides.
     pub steps_compared: usize,
+    /// Compared steps without a difference.
     pub steps_identical: usize,
+    /// Differences across every step.
     pub differences: usize,
     /// Steps without a response on a side, and scenarios that could not run.
     pub target_errors: usize,
@@ -67,10 +85,13 @@ pub struct DiffSummary {
     pub exit_code: i32,
 }
 
+/// A scenario's or step's outcome in a differential run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DiffStatus {
+pub enum Status {
+    /// The same on both sides after normalization.
     Identical,
+    /// Different on the two sides.
     Differ,
     /// No response on a side (or the scenario could not run there).
     Error,
@@ -78,38 +99,53 @@ pub enum DiffStatus {
     Skipped,
 }
 
-impl DiffStatus {
+impl Status {
+    /// The status as the JSON writes it.
     pub fn as_str(self) -> &'static str {
         match self {
-            DiffStatus::Identical => "identical",
-            DiffStatus::Differ => "differ",
-            DiffStatus::Error => "error",
-            DiffStatus::Skipped => "skipped",
+            Status::Identical => "identical",
+            Status::Differ => "differ",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
         }
     }
 }
 
+/// One scenario on both sides.
 #[derive(Clone, Debug, Serialize)]
-pub struct ScenarioDiff {
+pub struct ScenarioPair {
+    /// The scenario key.
     pub key: String,
+    /// Its name.
     pub name: String,
-    pub status: DiffStatus,
+    /// Its outcome.
+    pub status: Status,
     /// Scenario-level errors, prefixed with the side (`left: internal error …`).
     pub errors: Vec<String>,
-    pub steps: Vec<StepDiff>,
+    /// Its steps, on both sides.
+    pub steps: Vec<StepPair>,
 }
 
+/// One step on both sides.
 #[derive(Clone, Debug, Serialize)]
-pub struct StepDiff {
+pub struct StepPair {
+    /// 1-based position across steps and teardown.
     pub index: usize,
+    /// The step id.
     pub id: String,
+    /// Whether it is a teardown step.
     pub teardown: bool,
+    /// The HTTP method.
     pub method: String,
+    /// The path as sent on the left.
     pub path: String,
     /// Whether the bodies were compared (the step's `expect.snapshot`).
     pub bodies_compared: bool,
-    pub status: DiffStatus,
+    /// Its outcome.
+    pub status: Status,
+    /// What happened on the left.
     pub left: SideStep,
+    /// What happened on the right.
     pub right: SideStep,
     /// Left = expected, right = actual.
     pub differences: Vec<Difference>,
@@ -125,6 +161,7 @@ pub struct StepDiff {
 pub struct SideStep {
     /// `response`, `transport_error`, `skipped`, or `absent` (the scenario did not run).
     pub outcome: String,
+    /// The response status, when a response arrived.
     pub http_status: Option<u16>,
     /// The transport error or the reason it was skipped.
     pub detail: Option<String>,
@@ -170,23 +207,14 @@ pub async fn diff_targets(
     left: Target,
     right: Target,
     cfg: &RunConfig,
-) -> DiffReport {
-    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
-    let (left_id, right_id) = (pipeline::new_run_id(), pipeline::new_run_id());
-    let left_opts = pipeline::run_options(cfg, left.clone(), &left_id);
-    let right_opts = pipeline::run_options(cfg, right.clone(), &right_id);
-    let (left_run, right_run) = tokio::join!(
-        run::run(&scenarios, &left_opts),
-        run::run(&scenarios, &right_opts)
-    );
-    let mut redactor = pipeline::redactor(cfg, &left);
-    if let Some(k) = right
-        .api_key
-        .as_ref()
-        .filter(|k| k.expose() != MOCK_API_KEY)
-    {
-        redactor.add(k.expose());
-    }
+) -> Report {
+    let scenarios = crate::pipeline::scenarios(planned);
+    let (left_id, right_id) = (run::new_run_id(), run::new_run_id());
+    let (ls, rs) = (cfg.session(&left, &left_id), cfg.session(&right, &right_id));
+    let (left_run, right_run) =
+        tokio::join!(run::run(&scenarios, &ls.run), run::run(&scenarios, &rs.run));
+    let mut redactor = ls.redactor;
+    redactor.merge(&rs.redactor);
     let side = |t: &Target, id: &str, run: &SuiteRun| Side {
         base_url: t.base_url.clone(),
         kind: t.kind,
@@ -202,7 +230,7 @@ pub async fn diff_targets(
     )
 }
 
-/// Compares two runs of the same scenarios (in the same order), normalizing each side on its
+/// Compares two runs of the planned scenarios (in plan order), normalizing each side on its
 /// own with the scenario's rules.
 pub fn compare_runs(
     planned: &[Planned],
@@ -210,32 +238,36 @@ pub fn compare_runs(
     right: (Side, &SuiteRun),
     opts: &DiffOptions,
     redactor: &Redactor,
-) -> DiffReport {
+) -> Report {
     let (left_side, left_run) = left;
     let (right_side, right_run) = right;
     let mut scenarios = Vec::new();
-    let count = left_run.scenarios.len().max(right_run.scenarios.len());
-    for i in 0..count {
+    for (i, p) in planned.iter().enumerate() {
         let (l, r) = (left_run.scenarios.get(i), right_run.scenarios.get(i));
-        let Some(any) = l.or(r) else { continue };
-        let rules = rules_for(planned, &any.scenario);
-        scenarios.push(compare_scenario(l, r, &rules, opts, redactor));
+        scenarios.push(compare_scenario(
+            &p.scenario,
+            l,
+            r,
+            &p.rules,
+            opts,
+            redactor,
+        ));
     }
-    let mut summary = DiffSummary::default();
+    let mut summary = Summary::default();
     for sc in &scenarios {
         summary.scenarios += 1;
         match sc.status {
-            DiffStatus::Identical | DiffStatus::Skipped => summary.scenarios_identical += 1,
-            DiffStatus::Differ => summary.scenarios_differ += 1,
-            DiffStatus::Error => summary.scenarios_error += 1,
+            Status::Identical | Status::Skipped => summary.scenarios_identical += 1,
+            Status::Differ => summary.scenarios_differ += 1,
+            Status::Error => summary.scenarios_error += 1,
         }
         summary.target_errors += sc.errors.len();
         for st in &sc.steps {
             summary.differences += st.differences.len();
-            summary.target_errors += usize::from(st.status == DiffStatus::Error);
+            summary.target_errors += usize::from(st.status == Status::Error);
             if st.left.outcome == "response" && st.right.outcome == "response" {
                 summary.steps_compared += 1;
-                summary.steps_identical += usize::from(st.status == DiffStatus::Identical);
+                summary.steps_identical += usize::from(st.status == Status::Identical);
             }
         }
     }
@@ -246,7 +278,7 @@ pub fn compare_runs(
     } else {
         0
     };
-    DiffReport {
+    Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
         left: left_side,
         right: right_side,
@@ -256,23 +288,14 @@ pub fn compare_runs(
     }
 }
 
-/// The scenario's own rules (apiparity.yaml merged with its `normalize:`).
-pub(crate) fn rules_for(planned: &[Planned], scenario: &Arc<Scenario>) -> Arc<Rules> {
-    planned
-        .iter()
-        .find(|p| Arc::ptr_eq(&p.scenario, scenario) || p.scenario.key == scenario.key)
-        .map(|p| Arc::clone(&p.rules))
-        .unwrap_or_else(|| Arc::new(Rules::defaults()))
-}
-
 fn compare_scenario(
+    scenario: &Scenario,
     l: Option<&ScenarioRun>,
     r: Option<&ScenarioRun>,
     rules: &Arc<Rules>,
     opts: &DiffOptions,
     redactor: &Redactor,
-) -> ScenarioDiff {
-    let any = l.or(r).map(|s| Arc::clone(&s.scenario));
+) -> ScenarioPair {
     let mut errors = Vec::new();
     for (name, side) in [("left", l), ("right", r)] {
         match side {
@@ -298,16 +321,16 @@ fn compare_scenario(
         let find = |n: &[NormalizedStep]| n.iter().find(|x| x.position == p).cloned();
         steps.push(compare_step(step, ls, rs, find(&ln), find(&rn), opts));
     }
-    let status = if !errors.is_empty() || steps.iter().any(|s| s.status == DiffStatus::Error) {
-        DiffStatus::Error
-    } else if steps.iter().any(|s| s.status == DiffStatus::Differ) {
-        DiffStatus::Differ
+    let status = if !errors.is_empty() || steps.iter().any(|s| s.status == Status::Error) {
+        Status::Error
+    } else if steps.iter().any(|s| s.status == Status::Differ) {
+        Status::Differ
     } else {
-        DiffStatus::Identical
+        Status::Identical
     };
-    ScenarioDiff {
-        key: any.as_ref().map(|s| s.key.clone()).unwrap_or_default(),
-        name: any.as_ref().map(|s| s.name.clone()).unwrap_or_default(),
+    ScenarioPair {
+        key: scenario.key.clone(),
+        name: scenario.name.clone(),
         status,
         errors,
         steps,
@@ -321,17 +344,17 @@ fn compare_step(
     ln: Option<NormalizedStep>,
     rn: Option<NormalizedStep>,
     opts: &DiffOptions,
-) -> StepDiff {
+) -> StepPair {
     let bodies_compared = l.or(r).is_some_and(|s| s.compare);
     let (left, right) = (SideStep::of(l), SideStep::of(r));
-    let mut out = StepDiff {
+    let mut out = StepPair {
         index: step.index,
         id: step.id.clone(),
         teardown: step.teardown,
         method: step.request.method.clone(),
         path: step.request.path.clone(),
         bodies_compared,
-        status: DiffStatus::Identical,
+        status: Status::Identical,
         left,
         right,
         differences: vec![],
@@ -340,7 +363,7 @@ fn compare_step(
     };
     let errs = |s: &SideStep| matches!(s.outcome.as_str(), "transport_error" | "absent");
     if errs(&out.left) || errs(&out.right) {
-        out.status = DiffStatus::Error;
+        out.status = Status::Error;
         out.note = Some(format!(
             "left {}; right {}",
             out.left.describe(),
@@ -374,13 +397,13 @@ fn compare_step(
                 out.unified = (!u.is_empty()).then_some(u);
             }
             if !out.differences.is_empty() {
-                out.status = DiffStatus::Differ;
+                out.status = Status::Differ;
             }
         }
-        (None, None) => out.status = DiffStatus::Skipped,
+        (None, None) => out.status = Status::Skipped,
         // Sent on one side only: the other stopped at an earlier failure.
         _ => {
-            out.status = DiffStatus::Differ;
+            out.status = Status::Differ;
             out.note = Some(format!(
                 "sent on one side only: left {}; right {}",
                 out.left.describe(),
@@ -391,7 +414,8 @@ fn compare_step(
     out
 }
 
-impl DiffReport {
+impl Report {
+    /// 0 identical, 1 differences, 2 target errors.
     pub fn exit_code(&self) -> i32 {
         self.summary.exit_code
     }
@@ -430,9 +454,9 @@ impl DiffReport {
         );
         for sc in &self.scenarios {
             let (style, label) = match sc.status {
-                DiffStatus::Identical | DiffStatus::Skipped => (green, "IDENTICAL"),
-                DiffStatus::Differ => (red, "DIFFER"),
-                DiffStatus::Error => (red, "ERROR"),
+                Status::Identical | Status::Skipped => (green, "IDENTICAL"),
+                Status::Differ => (red, "DIFFER"),
+                Status::Error => (red, "ERROR"),
             };
             let _ = writeln!(o, "{:>9} {}", paint(style, label), sc.key);
             for e in &sc.errors {
@@ -441,7 +465,7 @@ impl DiffReport {
             for st in sc
                 .steps
                 .iter()
-                .filter(|s| matches!(s.status, DiffStatus::Differ | DiffStatus::Error))
+                .filter(|s| matches!(s.status, Status::Differ | Status::Error))
             {
                 let _ = writeln!(
                     o,
@@ -457,20 +481,12 @@ impl DiffReport {
                     let _ = writeln!(o, "            {}", paint(dim, n));
                 }
                 for d in st.differences.iter().take(25) {
-                    let fmt = |v: &Option<Value>| {
-                        v.as_ref()
-                            .map(|v| crate::diff::abbreviate(v, 120))
-                            .unwrap_or_else(|| "(absent)".into())
-                    };
+                    let fmt = |v: &Option<Value>| value_or_absent(v.as_ref(), 120);
                     let _ = writeln!(
                         o,
                         "            {} {}: left {}, right {}",
                         paint(yellow, d.kind.as_str()),
-                        if d.pointer.is_empty() {
-                            "(root)"
-                        } else {
-                            &d.pointer
-                        },
+                        display_pointer(&d.pointer),
                         fmt(&d.expected),
                         fmt(&d.actual)
                     );

@@ -5,22 +5,26 @@
 //! Formats (fixed): a number is `^[A-Z0-9]{3,12}-\d+$`, a prefix `^[A-Z0-9]{3,12}$`; anything else
 //! (lowercase, another shape) stays visible.
 
+use std::any::Any;
 use std::collections::HashMap;
 
-use crate::pointer::Selector;
-use crate::yaml::Node;
+use serde_json::Value;
 
-use super::config::Ctx;
+use crate::input::yaml::Node;
+use crate::pointer::Selector;
+
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct NumberRule {
+pub(crate) struct InvoiceNumbers {
     pub number_fields: Vec<Selector>,
     pub prefix_fields: Vec<Selector>,
 }
 
 pub(crate) const KEYS: &[&str] = &["number_fields", "prefix_fields"];
 
-pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut InvoiceNumbers, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.invoice_numbers") else {
         return;
     };
@@ -36,7 +40,7 @@ pub(crate) fn merge(rule: &mut NumberRule, node: &Node, ctx: &mut Ctx<'_>) {
                 v,
                 "normalize.invoice_numbers.prefix_fields",
             ),
-            _ => ctx.unknown_key("normalize.invoice_numbers", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.invoice_numbers`", KEYS, None),
         }
     }
 }
@@ -63,7 +67,7 @@ impl PrefixState {
     }
 
     /// Normalizes `s` found at `path`, if a number or prefix field.
-    pub fn apply(&mut self, rule: &NumberRule, s: &str, path: &[String]) -> Option<String> {
+    pub fn replace(&mut self, rule: &InvoiceNumbers, s: &str, path: &[String]) -> Option<String> {
         if rule.number_fields.iter().any(|sel| sel.matches(path)) {
             let (prefix, seq) = s.rsplit_once('-')?;
             if is_prefix(prefix) && !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) {
@@ -75,5 +79,19 @@ impl PrefixState {
             return Some(self.placeholder(s));
         }
         None
+    }
+}
+
+impl Rule for InvoiceNumbers {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, state: &mut dyn Any) -> Option<Change> {
+        let (s, prefixes) = (v.as_str()?, state.downcast_mut::<PrefixState>()?);
+        let n = prefixes.replace(self, s, at.path)?;
+        Some(Change::Continue(Value::String(n)))
+    }
+    fn new_state(&self) -> Box<dyn Any + Send> {
+        Box::new(PrefixState::default())
     }
 }

@@ -7,9 +7,11 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A 1-based line/column position in a source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Span {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column.
     pub col: usize,
 }
 
@@ -22,59 +24,79 @@ impl fmt::Display for Span {
 /// A YAML scalar, with the plain/quoted distinction kept: `"7"` is a string, `7` is not.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scalar {
+    /// `~`, `null` or nothing.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer.
     Int(i64),
+    /// A float.
     Float(f64),
+    /// Text (quoted, or plain and not another scalar).
     Str(String),
 }
 
+/// What a node holds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kind {
+    /// A scalar.
     Scalar(Scalar),
+    /// A sequence.
     Seq(Vec<Node>),
     /// Keys keep their own spans; order is the file's order.
     Map(Vec<(Key, Node)>),
 }
 
+/// A mapping key, with its own position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
+    /// The key's text.
     pub name: String,
+    /// Where the key is.
     pub span: Span,
 }
 
+/// A YAML node with its position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// What it holds.
     pub kind: Kind,
+    /// Where it starts.
     pub span: Span,
 }
 
 /// A YAML syntax error with its position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
+    /// Where the parser stopped.
     pub span: Span,
+    /// What it expected.
     pub message: String,
 }
 
 impl Node {
+    /// The text of a string scalar.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::Scalar(Scalar::Str(s)) => Some(s),
             _ => None,
         }
     }
+    /// The entries of a mapping.
     pub fn as_map(&self) -> Option<&[(Key, Node)]> {
         match &self.kind {
             Kind::Map(m) => Some(m),
             _ => None,
         }
     }
+    /// The items of a sequence.
     pub fn as_seq(&self) -> Option<&[Node]> {
         match &self.kind {
             Kind::Seq(s) => Some(s),
             _ => None,
         }
     }
+    /// Whether it is null.
     pub fn is_null(&self) -> bool {
         matches!(self.kind, Kind::Scalar(Scalar::Null))
     }

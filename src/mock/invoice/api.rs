@@ -1,19 +1,19 @@
 //! The `/v1/invoices` endpoints: create (with the pending-item sweep), retrieve, update, list,
-//! search and the line list. State transitions live in `invoice.rs`.
+//! search and the line list. State transitions live in `transitions.rs`.
 
 use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{json, Value};
 
-use super::customer;
-use super::error::ApiError;
-use super::ids;
-use super::invoice::{self, get, money, Invoice, Status};
-use super::list::{self, paginate};
-use super::params::{apply_metadata, P};
-use super::render::{self, Expand};
-use super::search::{self, Doc};
-use super::store::{Ctx, SortKey, Store};
+use super::{self as invoice, get, money, Invoice, Status};
+use crate::mock::customer;
+use crate::mock::error::ApiError;
+use crate::mock::ids;
+use crate::mock::list::{self, paginate};
+use crate::mock::params::{apply_metadata, P};
+use crate::mock::render::{self, Expand};
+use crate::mock::search::{self, Doc};
+use crate::mock::store::{Ctx, SortKey, Store};
 
 /// Expandable paths of one invoice for the request's version.
 pub fn invoice_expands(ctx: &Ctx) -> Vec<String> {

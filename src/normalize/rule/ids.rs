@@ -18,26 +18,29 @@
 //!    lowercase run has ≥ 3 letters, every uppercase run ≤ 2, and at most one digit. Real ids of
 //!    these kinds start with a digit or have short lowercase runs.
 
+use std::any::Any;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
+use serde_json::Value;
 
-use crate::yaml::Node;
+use crate::input::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct IdRule {
+pub(crate) struct Ids {
     pub prefixes: Vec<String>,
     pub test_token_prefixes: Vec<String>,
     pub min_suffix_len: usize,
     pub long_suffix_len: usize,
 }
 
-impl Default for IdRule {
+impl Default for Ids {
     /// No prefixes; the documented length thresholds (apiparity.yaml states them explicitly).
     fn default() -> Self {
-        IdRule {
+        Ids {
             prefixes: Vec::new(),
             test_token_prefixes: Vec::new(),
             min_suffix_len: 8,
@@ -62,11 +65,11 @@ fn valid_prefix(p: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
-pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut Ids, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.ids") else {
         return;
     };
-    let mut prefix = |ctx: &mut Ctx<'_>, n: &Node| {
+    let mut prefix = |ctx: &mut Reader, n: &Node| {
         let s = ctx.string(n, "normalize.ids.prefixes")?;
         if valid_prefix(&s) {
             Some(s)
@@ -88,16 +91,16 @@ pub(crate) fn merge(rule: &mut IdRule, node: &Node, ctx: &mut Ctx<'_>) {
                 &mut prefix,
             ),
             "min_suffix_len" => {
-                if let Some(n) = ctx.usize(v, "normalize.ids.min_suffix_len") {
+                if let Some(n) = ctx.count(v, "normalize.ids.min_suffix_len") {
                     rule.min_suffix_len = n.max(2);
                 }
             }
             "long_suffix_len" => {
-                if let Some(n) = ctx.usize(v, "normalize.ids.long_suffix_len") {
+                if let Some(n) = ctx.count(v, "normalize.ids.long_suffix_len") {
                     rule.long_suffix_len = n.max(2);
                 }
             }
-            _ => ctx.unknown_key("normalize.ids", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.ids`", KEYS, None),
         }
     }
 }
@@ -114,7 +117,7 @@ fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-fn looks_random(suffix: &str, rule: &IdRule) -> bool {
+fn looks_random(suffix: &str, rule: &Ids) -> bool {
     // Our own placeholders (`cus_12`) are never ids, whatever the length settings: idempotence.
     let placeholder =
         suffix.len() <= 6 && !suffix.starts_with('0') && suffix.bytes().all(|b| b.is_ascii_digit());
@@ -167,7 +170,7 @@ impl IdState {
     }
 
     /// Replaces every id inside `s`.
-    pub fn replace(&mut self, s: &str, rule: &IdRule) -> String {
+    pub fn replace(&mut self, s: &str, rule: &Ids) -> String {
         if rule.prefixes.is_empty() || !s.contains('_') {
             return s.to_string();
         }
@@ -194,7 +197,7 @@ impl IdState {
     }
 
     /// The id starting at byte `i`, as (end, prefix).
-    fn match_at<'r>(&self, s: &str, i: usize, rule: &'r IdRule) -> Option<(usize, &'r str)> {
+    fn match_at<'r>(&self, s: &str, i: usize, rule: &'r Ids) -> Option<(usize, &'r str)> {
         let rest = &s[i..];
         let bytes = rest.as_bytes();
         // Longest prefix first, so a configured `il_tmp` wins over `il`.
@@ -236,12 +239,25 @@ impl IdState {
     }
 }
 
+impl Rule for Ids {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, _: &At<'_>, state: &mut dyn Any) -> Option<Change> {
+        let (s, ids) = (v.as_str()?, state.downcast_mut::<IdState>()?);
+        Some(Change::Continue(Value::String(ids.replace(s, self))))
+    }
+    fn new_state(&self) -> Box<dyn Any + Send> {
+        Box::new(IdState::default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rule() -> IdRule {
-        IdRule {
+    fn rule() -> Ids {
+        Ids {
             prefixes: [
                 "in", "cus", "acct", "prod", "tok", "pm", "price", "card", "pi",
             ]

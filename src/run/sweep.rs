@@ -1,6 +1,6 @@
 //! Cleans up what interrupted runs left on a target. Every scenario tags the customers (and
 //! invoices) it creates with `metadata[apiparity_run]` and removes them in `teardown`; a run
-//! killed halfway leaves them behind. [`sweep`] finds tagged customers older than a cutoff and,
+//! killed halfway leaves them behind. It is the backstop for `teardown`. [`sweep`] finds tagged customers older than a cutoff and,
 //! per customer: deletes its draft invoices, voids its open ones, then deletes the customer.
 //!
 //! It goes through the runner's HTTP client, so it has the same timeouts, transport retries
@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::run::http::{Client, Prepared};
-use crate::run::{Body, RateLimit, Response, RetryPolicy, RunOptions, Target, TransportError};
+use super::http::{Client, Prepared};
+use super::{Body, RateLimit, Response, RetryPolicy, RunOptions, Target, TransportError};
 use crate::version::DEFAULT_STRIPE_VERSION;
 
 /// The metadata key every scenario sets on what it creates.
@@ -22,28 +22,35 @@ const PAGE: usize = 100;
 /// Stops paging a target that never ends its list (a broken mock must not loop forever).
 const MAX_PAGES: usize = 1000;
 
+/// How a sweep runs.
 #[derive(Clone, Debug)]
 pub struct SweepOptions {
     /// Only customers created at least this long before `now` are touched, so a sweep never
     /// pulls objects out from under a run that is still going.
     pub older_than: Duration,
+    /// Now, for the age cutoff.
     pub now: SystemTime,
+    /// Per-request timeout.
     pub timeout: Duration,
+    /// Transport retries.
     pub retry: RetryPolicy,
+    /// Requests per second (`None`: unlimited).
     pub rate_limit: Option<RateLimit>,
     /// List what would be removed; send no DELETE or POST.
     pub dry_run: bool,
 }
 
 impl SweepOptions {
-    /// Defaults for a target: Stripe's test-mode rate limit unless it is on loopback.
-    pub fn new(target: &Target, older_than: Duration, now: SystemTime) -> SweepOptions {
+    /// The runner's default timeout and retries, no rate limit, not a dry run. The rate limit
+    /// for a target is the config's to choose (`config::Requests::rate_limit`: Stripe's
+    /// test-mode limits for anything not on loopback), so set `rate_limit` from there.
+    pub fn new(older_than: Duration, now: SystemTime) -> SweepOptions {
         SweepOptions {
             older_than,
             now,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
-            rate_limit: (!target.is_loopback()).then(RateLimit::stripe_test_mode),
+            rate_limit: None,
             dry_run: false,
         }
     }
@@ -62,28 +69,39 @@ pub struct SweepReport {
     pub errors: Vec<String>,
 }
 
+/// A tagged customer old enough to sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomerSweep {
+    /// The customer id.
     pub id: String,
     /// The `apiparity_run` value: which run left it.
     pub run_id: String,
+    /// When it was created (Unix seconds).
     pub created: i64,
+    /// Its invoices and what happened to each.
     pub invoices: Vec<InvoiceSweep>,
+    /// What happened to the customer.
     pub action: Action,
 }
 
+/// An invoice of a swept customer.
 #[derive(Clone, Debug, Serialize)]
 pub struct InvoiceSweep {
+    /// The invoice id.
     pub id: String,
     /// The status it was found in.
     pub status: String,
+    /// What happened to it.
     pub action: Action,
 }
 
+/// What a sweep did to an object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", content = "detail", rename_all = "snake_case")]
 pub enum Action {
+    /// Deleted (drafts, customers).
     Deleted,
+    /// Voided (open invoices).
     Voided,
     /// Already gone when we got to it (404): someone else cleaned up.
     Gone,
@@ -91,7 +109,9 @@ pub enum Action {
     Kept(String),
     /// `dry_run`: what would have been done.
     WouldDelete,
+    /// `dry_run`: would have voided it.
     WouldVoid,
+    /// The request failed, with why.
     Failed(String),
 }
 
@@ -102,12 +122,15 @@ impl Action {
 }
 
 impl SweepReport {
+    /// Customers removed (or already gone).
     pub fn customers_deleted(&self) -> usize {
         self.count(|c| matches!(c.action, Action::Deleted | Action::Gone))
     }
+    /// Draft invoices removed (or already gone).
     pub fn invoices_deleted(&self) -> usize {
         self.invoices(|a| matches!(a, Action::Deleted | Action::Gone))
     }
+    /// Open invoices voided.
     pub fn invoices_voided(&self) -> usize {
         self.invoices(|a| *a == Action::Voided)
     }
@@ -174,12 +197,9 @@ fn describe(a: &Action) -> String {
     }
 }
 
-/// Sweeps with the defaults for `target` (see [`SweepOptions::new`]).
-pub async fn sweep(target: &Target, older_than: Duration, now: SystemTime) -> SweepReport {
-    sweep_with(target, &SweepOptions::new(target, older_than, now)).await
-}
-
-pub async fn sweep_with(target: &Target, opts: &SweepOptions) -> SweepReport {
+/// Finds what earlier runs left on `target` and removes it (or, `dry_run`, says what it would
+/// remove).
+pub async fn sweep(target: &Target, opts: &SweepOptions) -> SweepReport {
     let mut report = SweepReport::default();
     if let Some(key) = target.api_key.as_ref().filter(|k| k.is_live()) {
         report.errors.push(format!(
@@ -298,7 +318,7 @@ struct Api {
 
 impl Api {
     fn new(target: &Target, opts: &SweepOptions) -> Api {
-        let nonce = crate::pipeline::new_run_id();
+        let nonce = crate::run::new_run_id();
         let run_opts = RunOptions {
             target: target.clone(),
             jobs: 1,

@@ -4,21 +4,24 @@
 //! Applies before the plain timestamp rule; when either side is not a plausible seconds value the
 //! plain rule decides instead (and leaves a millisecond value visible).
 
+use std::any::Any;
+
 use serde_json::{Map, Value};
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
-use super::timestamps::TimestampRule;
+use super::timestamps::Timestamps;
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct RelativeRule {
+pub(crate) struct Relative {
     /// (field, key of the base field in the same object).
     pub pairs: Vec<(Selector, String)>,
 }
 
-pub(crate) fn merge(rule: &mut RelativeRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut Relative, node: &Node, ctx: &mut Reader) {
     ctx.selector_map(
         &mut rule.pairs,
         node,
@@ -37,14 +40,14 @@ pub(crate) fn merge(rule: &mut RelativeRule, node: &Node, ctx: &mut Ctx<'_>) {
     );
 }
 
-impl RelativeRule {
+impl Relative {
     /// `"<base+offset>"` for the integer `v` at `path` (whose object is `parent`), if configured.
-    pub fn apply(
+    pub fn replace(
         &self,
         v: &Value,
         path: &[String],
         parent: Option<&Map<String, Value>>,
-        ts: &TimestampRule,
+        ts: &Timestamps,
     ) -> Option<Value> {
         let t = ts.in_range(v)?;
         let parent = parent?;
@@ -60,5 +63,17 @@ impl RelativeRule {
             "<{base_key}{sign}{}>",
             offset.unsigned_abs()
         )))
+    }
+}
+
+impl Rule for Relative {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
+        // Plausible seconds are what the absolute rule says they are.
+        let default = Timestamps::default();
+        let ts = at.rules.get::<Timestamps>().unwrap_or(&default);
+        self.replace(v, at.path, at.parent, ts).map(Change::Final)
     }
 }

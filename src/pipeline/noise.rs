@@ -25,19 +25,22 @@ use serde_json::Value;
 use crate::config::RunConfig;
 use crate::diff::{self, DiffKind, DiffOptions};
 use crate::normalize;
-use crate::pipeline::{self, Planned};
+use crate::pipeline::Planned;
 use crate::run::{self, Outcome, SuiteRun, Target};
-use crate::scenario::Scenario;
 use crate::secret::Redactor;
 
 /// Plausible Unix seconds (2000-01-01 .. 2100-01-01), as the built-in timestamp rule has them.
 const TS_MIN: i64 = 946_684_800;
 const TS_MAX: i64 = 4_102_444_800;
 
+/// `apiparity learn-noise`: what stays different between honest runs after normalization.
 #[derive(Clone, Debug, Serialize)]
 pub struct NoiseReport {
+    /// The target's base URL.
     pub target: String,
+    /// How many runs were compared.
     pub runs: usize,
+    /// Scenarios per run.
     pub scenarios: usize,
     /// Steps compared across every run.
     pub steps_compared: usize,
@@ -52,10 +55,12 @@ pub struct NoiseReport {
     pub redactor: Redactor,
 }
 
+/// A place whose normalized value changed between runs.
 #[derive(Clone, Debug, Serialize)]
 pub struct NoisyField {
     /// A selector (JSON pointer with `*` for array indices), as apiparity.yaml takes it.
     pub selector: String,
+    /// The rule that would make it stable.
     pub suggestion: Suggestion,
     /// The kinds of difference seen (`value_changed`, `missing`, …).
     pub kinds: Vec<DiffKind>,
@@ -65,6 +70,7 @@ pub struct NoisyField {
     pub examples: Vec<Value>,
 }
 
+/// A rule for apiparity.yaml.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", content = "value", rename_all = "snake_case")]
 pub enum Suggestion {
@@ -76,10 +82,14 @@ pub enum Suggestion {
     Ignore,
 }
 
+/// A step that could not be learned from.
 #[derive(Clone, Debug, Serialize)]
 pub struct UnstableStep {
+    /// The scenario key.
     pub scenario: String,
+    /// The step id.
     pub step: String,
+    /// Why.
     pub why: String,
 }
 
@@ -91,18 +101,19 @@ pub async fn learn_noise(
     cfg: &RunConfig,
     runs: usize,
 ) -> NoiseReport {
-    let scenarios: Vec<Arc<Scenario>> = planned.iter().map(|p| Arc::clone(&p.scenario)).collect();
+    let scenarios = crate::pipeline::scenarios(planned);
     let mut done = Vec::new();
+    let mut redactor = None;
     for _ in 0..runs.max(2) {
-        let run_id = pipeline::new_run_id();
-        let opts = pipeline::run_options(cfg, target.clone(), &run_id);
-        done.push(run::run(&scenarios, &opts).await);
+        let session = cfg.session(&target, &run::new_run_id());
+        done.push(run::run(&scenarios, &session.run).await);
+        redactor.get_or_insert(session.redactor);
     }
-    let redactor = pipeline::redactor(cfg, &target);
+    let redactor = redactor.unwrap_or_default();
     noise_from_runs(planned, &done, &cfg.diff, &redactor, &target.base_url)
 }
 
-/// What differs between finished runs of the same scenarios (in the same order).
+/// What differs between finished runs of the planned scenarios (each in plan order).
 pub fn noise_from_runs(
     planned: &[Planned],
     runs: &[SuiteRun],
@@ -122,11 +133,12 @@ pub fn noise_from_runs(
     };
     // selector → (kinds, steps, examples, every value seen)
     let mut found: BTreeMap<String, Acc> = BTreeMap::new();
-    for (si, first) in runs
+    for (si, (first, plan)) in runs
         .first()
         .map(|r| r.scenarios.as_slice())
         .unwrap_or_default()
         .iter()
+        .zip(planned)
         .enumerate()
     {
         let key = first.scenario.key.clone();
@@ -141,10 +153,10 @@ pub fn noise_from_runs(
             continue;
         }
         let sruns: Vec<_> = sruns.into_iter().flatten().collect();
-        let rules = crate::differential::rules_for(planned, &first.scenario);
+        let rules = &plan.rules;
         let normalized: Vec<_> = sruns
             .iter()
-            .map(|s| normalize::normalize_run(s, Arc::clone(&rules), redactor).steps)
+            .map(|s| normalize::normalize_run(s, Arc::clone(rules), redactor).steps)
             .collect();
         for (pos, step) in first.steps.iter().enumerate() {
             if !step.compare {
@@ -336,6 +348,7 @@ impl NoiseReport {
         }
     }
 
+    /// The report as JSON, secrets scrubbed.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));

@@ -3,35 +3,50 @@
 //! (a `live_` URL in a test run is a real difference), and so are the host, the other path
 //! segments and the query; the account id inside is handled by the id rule.
 
-use crate::pointer::Selector;
-use crate::yaml::Node;
+use crate::input::yaml::Node;
+use std::any::Any;
 
-use super::config::Ctx;
+use serde_json::Value;
+
+use crate::pointer::Selector;
+
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 pub(crate) const MODES: &[&str] = &["test", "live"];
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct UrlRule {
+pub(crate) struct Urls {
     pub fields: Vec<Selector>,
 }
 
 pub(crate) const KEYS: &[&str] = &["fields"];
 
-pub(crate) fn merge(rule: &mut UrlRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut Urls, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.urls") else {
         return;
     };
     for (k, v) in entries {
         match k.name.as_str() {
             "fields" => ctx.selectors(&mut rule.fields, v, "normalize.urls.fields"),
-            _ => ctx.unknown_key("normalize.urls", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.urls`", KEYS, None),
         }
     }
 }
 
-impl UrlRule {
+impl Urls {
     pub fn applies(&self, path: &[String]) -> bool {
         self.fields.iter().any(|s| s.matches(path))
+    }
+}
+
+impl Rule for Urls {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
+        let s = v.as_str().filter(|_| self.applies(at.path))?;
+        Some(Change::Continue(Value::String(tokenize(s))))
     }
 }
 

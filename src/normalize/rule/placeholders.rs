@@ -2,17 +2,22 @@
 //! (`account_name`, `request_log_url`, `next_page`, `client_secret`). Only a non-null STRING is
 //! replaced: `null` vs a value, and a wrong type, stay visible.
 
-use crate::pointer::Selector;
-use crate::yaml::Node;
+use crate::input::yaml::Node;
+use std::any::Any;
 
-use super::config::Ctx;
+use serde_json::Value;
+
+use crate::pointer::Selector;
+
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
-pub(crate) struct PlaceholderRule {
+pub(crate) struct Placeholders {
     pub fields: Vec<(Selector, String)>,
 }
 
-pub(crate) fn merge(rule: &mut PlaceholderRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut Placeholders, node: &Node, ctx: &mut Reader) {
     ctx.selector_map(
         &mut rule.fields,
         node,
@@ -21,11 +26,22 @@ pub(crate) fn merge(rule: &mut PlaceholderRule, node: &Node, ctx: &mut Ctx<'_>) 
     );
 }
 
-impl PlaceholderRule {
-    pub fn apply(&self, path: &[String]) -> Option<&str> {
+impl Placeholders {
+    pub fn lookup(&self, path: &[String]) -> Option<&str> {
         self.fields
             .iter()
             .find(|(sel, _)| sel.matches(path))
             .map(|(_, p)| p.as_str())
+    }
+}
+
+impl Rule for Placeholders {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
+        v.as_str()?;
+        let p = self.lookup(at.path)?;
+        Some(Change::Final(Value::String(p.to_string())))
     }
 }

@@ -3,28 +3,31 @@
 //! (not set yet), a string or a float (wrong type), and an out-of-range integer (milliseconds,
 //! or zero) must all show up in the diff.
 
+use std::any::Any;
+
 use serde_json::Value;
 
+use crate::input::yaml::Node;
 use crate::pointer::Selector;
-use crate::yaml::Node;
 
-use super::config::Ctx;
+use crate::input::reader::Reader;
+use crate::normalize::rules::{At, Change, Rule};
 
 pub(crate) const PLACEHOLDER: &str = "<timestamp>";
 
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct TimestampRule {
+pub(crate) struct Timestamps {
     pub fields: Vec<Selector>,
     /// Inclusive bounds of a plausible Unix time in seconds.
     pub min: i64,
     pub max: i64,
 }
 
-impl Default for TimestampRule {
+impl Default for Timestamps {
     /// No fields; the range 2000-01-01 .. 2100-01-01 so a file that only adds fields still gets a
     /// sensible range (apiparity.yaml states the same values explicitly).
     fn default() -> Self {
-        TimestampRule {
+        Timestamps {
             fields: Vec::new(),
             min: 946_684_800,
             max: 4_102_444_800,
@@ -34,7 +37,7 @@ impl Default for TimestampRule {
 
 pub(crate) const KEYS: &[&str] = &["fields", "min", "max"];
 
-pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Ctx<'_>) {
+fn merge(rule: &mut Timestamps, node: &Node, ctx: &mut Reader) {
     let Some(entries) = ctx.map(node, "normalize.timestamps") else {
         return;
     };
@@ -42,16 +45,16 @@ pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Ctx<'_>) {
         match k.name.as_str() {
             "fields" => ctx.selectors(&mut rule.fields, v, "normalize.timestamps.fields"),
             "min" => {
-                if let Some(n) = ctx.int(v, "normalize.timestamps.min") {
+                if let Some(n) = ctx.integer(v, "normalize.timestamps.min") {
                     rule.min = n;
                 }
             }
             "max" => {
-                if let Some(n) = ctx.int(v, "normalize.timestamps.max") {
+                if let Some(n) = ctx.integer(v, "normalize.timestamps.max") {
                     rule.max = n;
                 }
             }
-            _ => ctx.unknown_key("normalize.timestamps", k, KEYS),
+            _ => ctx.unknown_key(k, "`normalize.timestamps`", KEYS, None),
         }
     }
     if rule.min > rule.max {
@@ -65,7 +68,7 @@ pub(crate) fn merge(rule: &mut TimestampRule, node: &Node, ctx: &mut Ctx<'_>) {
     }
 }
 
-impl TimestampRule {
+impl Timestamps {
     pub fn in_range(&self, v: &Value) -> Option<i64> {
         v.as_i64().filter(|t| (self.min..=self.max).contains(t))
     }
@@ -75,9 +78,18 @@ impl TimestampRule {
     }
 
     /// The replacement for `v` at `path`, if the rule applies.
-    pub fn apply(&self, v: &Value, path: &[String]) -> Option<Value> {
+    pub fn replace(&self, v: &Value, path: &[String]) -> Option<Value> {
         self.in_range(v)?;
         self.applies(path)
             .then(|| Value::String(PLACEHOLDER.to_string()))
+    }
+}
+
+impl Rule for Timestamps {
+    fn merge(&mut self, node: &Node, r: &mut Reader) {
+        merge(self, node, r)
+    }
+    fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
+        self.replace(v, at.path).map(Change::Final)
     }
 }

@@ -1,0 +1,313 @@
+//! The command line (clap). Flags shared by several commands are defined once, as groups that
+//! are flattened where they apply, and their defaults are read from [`Settings::default`], so
+//! the CLI and the library cannot disagree about what "no flag" means.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use apiparity::config::{env, RequestSettings, Settings, TargetSpec};
+
+fn defaults() -> Settings {
+    Settings::default()
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apiparity",
+    version,
+    about = "Tells, field by field, where an HTTP API (Stripe's invoice API) and its mocks disagree."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against a target, compare with the snapshots, write reports.
+    Run(Box<RunArgs>),
+    /// Validate scenarios (and apiparity.yaml) without sending a request.
+    Check(CheckArgs),
+    /// Serve the embedded reference mock of Stripe's invoice API.
+    Mock(MockArgs),
+    /// Show pending snapshot changes (`*.json.new`) against the current snapshots.
+    Review(ReviewArgs),
+    /// Accept pending snapshots: replace each snapshot with its `.json.new`.
+    Accept(ReviewArgs),
+    /// Reject pending snapshots: delete the `.json.new` files.
+    Reject(ReviewArgs),
+    /// Run scenarios against two targets and diff their normalized responses (no snapshots).
+    Diff(Box<DiffArgs>),
+    /// Run the suite several times against one target and suggest normalization rules for
+    /// fields that differ between honest runs.
+    LearnNoise(Box<LearnNoiseArgs>),
+    /// Remove what earlier (interrupted) runs left in the target: customers tagged
+    /// `metadata[apiparity_run]`, their draft invoices (deleted) and open invoices (voided).
+    Sweep(SweepArgs),
+}
+
+/// A duration flag (`30s`, `1500ms`, `2m`), shown the same way in `--help`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Dur, String> {
+    humantime::parse_duration(s)
+        .map(Dur)
+        .map_err(|e| format!("{e} (examples: 30s, 1500ms, 2m)"))
+}
+
+/// Which scenarios, at which version, with which rules: `run`, `diff` and `learn-noise`.
+#[derive(Debug, Clone, Args)]
+pub struct SuiteArgs {
+    /// Scenario files or directories.
+    #[arg(default_values_os_t = defaults().paths)]
+    pub paths: Vec<PathBuf>,
+    /// Stripe-Version sent with every request (scenarios may pin their own).
+    #[arg(long, env = env::STRIPE_VERSION, value_name = "VERSION")]
+    pub stripe_version: Option<String>,
+    /// Rules file (normalizer and diff settings). Default: ./apiparity.yaml when present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only scenarios whose key or name contains this text (repeatable: any of them).
+    #[arg(long = "filter", value_name = "TEXT")]
+    pub filters: Vec<String>,
+}
+
+/// How requests are sent: every command that sends any.
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// Per-request timeout.
+    #[arg(long, default_value_t = Dur(defaults().requests.timeout), value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Dur,
+    /// Scenarios run at the same time.
+    #[arg(long, short = 'j', default_value_t = defaults().requests.jobs, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Transport retries per request (connection errors, timeouts, 409, 429, 5xx).
+    #[arg(long, default_value_t = defaults().requests.max_retries, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+    /// Requests per second (default: 20 against Stripe, unlimited on loopback).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+}
+
+impl RequestArgs {
+    fn settings(&self) -> RequestSettings {
+        RequestSettings {
+            timeout: self.timeout.0,
+            jobs: self.jobs,
+            max_retries: self.max_retries,
+            rate: self.rate,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdditivePolicy {
+    /// New fields fail the run.
+    Fail,
+    /// New fields are reported but do not fail the run.
+    Warn,
+}
+
+impl AdditivePolicy {
+    fn of(fails: bool) -> AdditivePolicy {
+        if fails {
+            AdditivePolicy::Fail
+        } else {
+            AdditivePolicy::Warn
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Target base URL (a mock, a proxy). Default: Stripe when STRIPE_API_KEY is set, else the
+    /// embedded mock.
+    #[arg(long, env = env::BASE_URL, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub requests: RequestArgs,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// Compare against the snapshots recorded at this version (`snapshots/@VERSION/`).
+    /// Default: the suite's pinned version, so `--stripe-version OLD` alone is a drift check.
+    #[arg(long, value_name = "VERSION")]
+    pub snapshot_version: Option<String>,
+    /// The snapshot directory.
+    #[arg(long, default_value_os_t = defaults().snapshots, value_name = "DIR")]
+    pub snapshots: PathBuf,
+    /// Write snapshots from this run (atomically); nothing is compared as a failure.
+    #[arg(long, env = env::UPDATE, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value_t = defaults().update)]
+    pub update: bool,
+    /// Where report.json, junit.xml, summary.md and report.html go.
+    #[arg(long, default_value_os_t = defaults().report_dir, value_name = "DIR")]
+    pub report_dir: PathBuf,
+    /// Whether additive differences (a field the snapshot does not have) fail the run.
+    #[arg(long, value_enum, default_value_t = AdditivePolicy::of(defaults().additive_fails))]
+    pub additive: AdditivePolicy,
+    /// Known deviations of this target (`mocks/<name>.yaml`): listed differences do not fail
+    /// the run; a listed difference that no longer occurs does.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's differences as a starting baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+}
+
+impl SuiteArgs {
+    /// The settings for `target`; everything about snapshots and reports at its default.
+    fn settings(&self, target: TargetSpec, requests: &RequestArgs) -> Settings {
+        Settings {
+            paths: self.paths.clone(),
+            target,
+            requests: requests.settings(),
+            stripe_version: self.stripe_version.clone(),
+            config: self.config.clone(),
+            tags: self.tags.clone(),
+            filters: self.filters.clone(),
+            ..defaults()
+        }
+    }
+}
+
+impl RunArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            snapshot_version: self.snapshot_version.clone(),
+            snapshots: self.snapshots.clone(),
+            update: self.update,
+            report_dir: self.report_dir.clone(),
+            additive_fails: self.additive == AdditivePolicy::Fail,
+            ..self
+                .suite
+                .settings(TargetSpec::Auto(self.base_url.clone()), &self.requests)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[arg(default_values_os_t = defaults().paths)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// 12111 is stripe-mock's port, so the mock drops in where stripe-mock was.
+    #[arg(long, default_value_t = 12111)]
+    pub port: u16,
+    /// Fixed delay per response, in milliseconds (imitates Stripe's round trip).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReviewArgs {
+    /// Only pending files whose path contains this text.
+    #[arg(default_value = "")]
+    pub filter: String,
+    #[arg(long, default_value_os_t = defaults().snapshots, value_name = "DIR")]
+    pub snapshots: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The first target's base URL (`embedded` for the embedded mock).
+    #[arg(long, value_name = "URL")]
+    pub left: String,
+    /// The second target's base URL (`embedded` for the embedded mock).
+    #[arg(long, value_name = "URL")]
+    pub right: String,
+    /// Print the differences as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub requests: RequestArgs,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+impl DiffArgs {
+    /// The settings, with the left side as their target, and the right side.
+    pub fn settings(&self) -> (Settings, TargetSpec) {
+        let left = TargetSpec::Url {
+            flag: "--left",
+            url: self.left.clone(),
+        };
+        let right = TargetSpec::Url {
+            flag: "--right",
+            url: self.right.clone(),
+        };
+        (self.suite.settings(left, &self.requests), right)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LearnNoiseArgs {
+    /// The target (default: the embedded mock).
+    #[arg(long, env = env::BASE_URL, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// How many honest runs to compare (at least 2).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(2..=20))]
+    pub runs: u16,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub requests: RequestArgs,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+impl LearnNoiseArgs {
+    pub fn settings(&self) -> Settings {
+        let target = match &self.base_url {
+            Some(url) => TargetSpec::Url {
+                flag: "--base-url",
+                url: url.clone(),
+            },
+            None => TargetSpec::EmbeddedMock,
+        };
+        self.suite.settings(target, &self.requests)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Target base URL (a mock, a proxy). Default: Stripe when STRIPE_API_KEY is set.
+    #[arg(long, env = env::BASE_URL, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub requests: RequestArgs,
+    /// Only objects created at least this long ago (so a running suite is left alone).
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub older_than: Dur,
+    /// List what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl SweepArgs {
+    pub fn target(&self) -> TargetSpec {
+        TargetSpec::Auto(self.base_url.clone())
+    }
+    pub fn requests(&self) -> RequestSettings {
+        self.requests.settings()
+    }
+}

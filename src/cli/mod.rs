@@ -1,0 +1,57 @@
+//! The `apiparity` command line: [`args`] (clap) becomes `config::Settings`, [`commands`] runs
+//! one subcommand each, and every failure is one [`Error`] that `main` maps to an exit code.
+
+pub mod args;
+mod commands;
+mod error;
+
+use std::process::ExitCode;
+
+pub use args::{Cli, Command};
+pub use error::Error;
+
+use commands::Review;
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    load_dotenv()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            what: "cannot start the async runtime".into(),
+            source: e,
+        })?;
+    match cli.command {
+        Command::Run(args) => rt.block_on(commands::run(&args)),
+        Command::Check(args) => commands::check(&args),
+        Command::Mock(args) => rt.block_on(commands::mock(&args)),
+        Command::Review(args) => commands::review(&args, Review::Show),
+        Command::Accept(args) => commands::review(&args, Review::Accept),
+        Command::Reject(args) => commands::review(&args, Review::Reject),
+        Command::Diff(args) => rt.block_on(commands::diff(&args)),
+        Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
+        Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
+    }
+}
+
+/// `.env` in the current directory, when present. A malformed line is an error that names it.
+fn load_dotenv() -> Result<(), Error> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(line, col)) => Err(Error::Other(format!(
+            ".env: cannot parse `{line}` (at character {col})"
+        ))),
+        Err(e) => Err(Error::Other(format!(".env: {e}"))),
+    }
+}
+
+// anstream resolves NO_COLOR, CLICOLOR(_FORCE) and whether the stream is a terminal.
+pub fn color_stderr() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
+fn color_stdout() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}

@@ -1,0 +1,387 @@
+//! Settings, validated into one value ([`RunConfig`]) that builds what the stages need. Nothing
+//! after this module looks at flags or the environment for settings.
+//!
+//! The way in is plain data: [`Settings`] (its [`Default`] is `apiparity run` with no flags, and
+//! the CLI's defaults are read from it), then [`RunConfig::new`] validates it and resolves the
+//! target ([`target`]) and the rules ([`rules_file`]). Per target, [`RunConfig::session`] builds
+//! the run options, the redactor, the snapshot options and the target's description for the
+//! report, so no later stage derives them again.
+
+mod error;
+pub mod rules_file;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::diff::DiffOptions;
+use crate::normalize::Rules;
+use crate::report::TargetInfo;
+use crate::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
+use crate::secret::{Redactor, Secret};
+use crate::snapshot::{self, Source};
+use crate::verdict::Policy;
+use crate::version::DEFAULT_STRIPE_VERSION;
+
+pub use error::InputError;
+pub use rules_file::{default_diff_options, default_rules};
+pub use target::{
+    api_key_from_env, in_ci, TargetChoice, TargetSpec, EMBEDDED, MOCK_API_KEY, STRIPE_BASE_URL,
+};
+
+/// Environment variables that stand for flags (the CLI reads them through clap; the `cargo
+/// test` harness through [`Settings::from_env`]).
+pub mod env {
+    /// `--base-url`.
+    pub const BASE_URL: &str = "APIPARITY_BASE_URL";
+    /// `--stripe-version`.
+    pub const STRIPE_VERSION: &str = "APIPARITY_STRIPE_VERSION";
+    /// `--update`.
+    pub const UPDATE: &str = "APIPARITY_UPDATE";
+}
+
+/// How requests are sent: the same for every command that sends any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestSettings {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Scenarios run at the same time.
+    pub jobs: u16,
+    /// Transport retries per request (connection errors, timeouts, 409, 429, 5xx).
+    pub max_retries: u32,
+    /// Requests per second; `None`: the target's default (see [`target::rate_limit`]).
+    pub rate: Option<f64>,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        RequestSettings {
+            timeout: Duration::from_secs(30),
+            jobs: 4,
+            max_retries: 2,
+            rate: None,
+        }
+    }
+}
+
+/// Everything a run can be told, as plain data. `Settings::default()` is `apiparity run` with
+/// no flags and no environment; the CLI's flag defaults come from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Scenario files or directories.
+    pub paths: Vec<PathBuf>,
+    /// Where the target comes from.
+    pub target: TargetSpec,
+    /// How requests are sent.
+    pub requests: RequestSettings,
+    /// Stripe-Version sent with every request (scenarios may pin their own).
+    pub stripe_version: Option<String>,
+    /// Compare against the snapshots recorded at this version (`snapshots/@VERSION/`).
+    pub snapshot_version: Option<String>,
+    /// The snapshot directory.
+    pub snapshots: PathBuf,
+    /// Write snapshots from this run instead of comparing.
+    pub update: bool,
+    /// Where the reports go.
+    pub report_dir: PathBuf,
+    /// The rules file; `None`: ./apiparity.yaml when present.
+    pub config: Option<PathBuf>,
+    /// Only scenarios with one of these tags.
+    pub tags: Vec<String>,
+    /// Only scenarios whose key or name contains one of these.
+    pub filters: Vec<String>,
+    /// Whether additive differences (fields the snapshot lacks) fail the run.
+    pub additive_fails: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            paths: vec![PathBuf::from("scenarios")],
+            target: TargetSpec::default(),
+            requests: RequestSettings::default(),
+            stripe_version: None,
+            snapshot_version: None,
+            snapshots: PathBuf::from("snapshots"),
+            update: false,
+            report_dir: PathBuf::from("reports"),
+            config: None,
+            tags: Vec::new(),
+            filters: Vec::new(),
+            additive_fails: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults plus the environment variables that stand for flags ([`mod@env`]), as
+    /// `apiparity run` with no flags reads them (used by the `cargo test` harness).
+    pub fn from_env() -> Result<Settings, InputError> {
+        let var = |name: &str| std::env::var(name).ok();
+        let update = match var(env::UPDATE) {
+            None => false,
+            Some(v) => boolish(&v).ok_or_else(|| {
+                InputError::Usage(format!(
+                    "{}: expected true or false, got `{v}`",
+                    env::UPDATE
+                ))
+            })?,
+        };
+        Ok(Settings {
+            target: TargetSpec::Auto(var(env::BASE_URL)),
+            stripe_version: var(env::STRIPE_VERSION),
+            update,
+            ..Settings::default()
+        })
+    }
+}
+
+/// The words clap's boolish parser accepts for `--update`/APIPARITY_UPDATE.
+fn boolish(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "t" | "true" | "on" | "1" => Some(true),
+        "n" | "no" | "f" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// How requests are sent, validated.
+#[derive(Clone, Debug)]
+pub struct Requests {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Scenarios run at the same time.
+    pub jobs: usize,
+    /// Transport retries (connection errors, timeouts, 409, 429, 5xx).
+    pub retry: RetryPolicy,
+    /// A checked `--rate`; `None`: the target's default.
+    pub rate: Option<f64>,
+}
+
+impl Requests {
+    /// Validates the settings (`--rate` once, for every command).
+    pub fn new(s: &RequestSettings) -> Result<Requests, InputError> {
+        Ok(Requests {
+            timeout: s.timeout,
+            jobs: usize::from(s.jobs),
+            retry: RetryPolicy {
+                max_retries: s.max_retries,
+                ..RetryPolicy::default()
+            },
+            rate: target::check_rate(s.rate)?,
+        })
+    }
+
+    /// The rate limit against `target`: `--rate`, else the target's default.
+    pub fn rate_limit(&self, target: &Target) -> Option<RateLimit> {
+        target::rate_limit(self.rate, target)
+    }
+
+    /// The runner's options against `target`, with its rate limit.
+    pub fn run_options(&self, target: Target, stripe_version: &str, run_id: &str) -> RunOptions {
+        RunOptions {
+            rate_limit: self.rate_limit(&target),
+            target,
+            jobs: self.jobs,
+            timeout: self.timeout,
+            stripe_version: stripe_version.to_string(),
+            run_id: run_id.to_string(),
+            retry: self.retry.clone(),
+        }
+    }
+}
+
+/// Everything a run reads, validated.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Scenario files or directories.
+    pub paths: Vec<PathBuf>,
+    /// Scenario keys are relative to this directory.
+    pub scenarios_root: PathBuf,
+    /// What to run against.
+    pub target: TargetChoice,
+    /// STRIPE_API_KEY (a test-mode key: live keys are refused here).
+    pub api_key: Option<Secret>,
+    /// How requests are sent.
+    pub requests: Requests,
+    /// The Stripe-Version requests carry (scenarios may pin their own).
+    pub stripe_version: String,
+    /// The snapshot tree compared against (`snapshots/`, or `snapshots/@<version>/`).
+    pub snapshot_dir: PathBuf,
+    /// Compare, compare without writing (CI), or update.
+    pub snapshot_mode: snapshot::Mode,
+    /// Where the reports go.
+    pub report_dir: PathBuf,
+    /// apiparity.yaml's normalization rules over the built-in ones.
+    pub rules: Arc<Rules>,
+    /// apiparity.yaml's diff settings over the built-in ones.
+    pub diff: DiffOptions,
+    /// Only scenarios with one of these tags.
+    pub tags: Vec<String>,
+    /// Only scenarios whose key or name contains one of these.
+    pub filters: Vec<String>,
+    /// What counts as failure.
+    pub policy: Policy,
+}
+
+/// What one run against one target needs, built once by the config.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The runner's options, with the target and its rate limit.
+    pub run: RunOptions,
+    /// Scrubs the keys in play from everything written or printed.
+    pub redactor: Redactor,
+    /// Where snapshots are, and what newly recorded ones say about their source.
+    pub snapshots: snapshot::Options,
+    /// The target as the report names it.
+    pub target: TargetInfo,
+}
+
+impl RunConfig {
+    /// Validates the settings, resolves the target and reads the rules file.
+    pub fn new(s: Settings) -> Result<RunConfig, InputError> {
+        let api_key = api_key_from_env()?;
+        let target = TargetChoice::resolve(&s.target, api_key.clone())?;
+        let (rules, diff) = rules_file::load(s.config.as_deref())?;
+        for v in [&s.stripe_version, &s.snapshot_version]
+            .into_iter()
+            .flatten()
+        {
+            if crate::version::version_date(v).is_none() {
+                return Err(InputError::Usage(format!(
+                    "invalid Stripe API version `{v}`: expected YYYY-MM-DD or YYYY-MM-DD.name (e.g. {DEFAULT_STRIPE_VERSION})"
+                )));
+            }
+        }
+        let snapshot_version = s
+            .snapshot_version
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STRIPE_VERSION.to_string());
+        let stripe_version = s
+            .stripe_version
+            .clone()
+            .or_else(|| s.snapshot_version.clone())
+            .unwrap_or_else(|| DEFAULT_STRIPE_VERSION.to_string());
+        let requests = Requests::new(&s.requests)?;
+        let snapshot_mode = if s.update {
+            snapshot::Mode::Update
+        } else if in_ci() {
+            snapshot::Mode::CompareReadOnly
+        } else {
+            snapshot::Mode::Compare
+        };
+        Ok(RunConfig {
+            scenarios_root: scenarios_root(&s.paths),
+            paths: s.paths,
+            target,
+            api_key,
+            requests,
+            stripe_version,
+            snapshot_dir: snapshot_tree(&s.snapshots, &snapshot_version),
+            snapshot_mode,
+            report_dir: s.report_dir,
+            rules: Arc::new(rules),
+            diff,
+            tags: s.tags,
+            filters: s.filters,
+            policy: Policy {
+                additive_fails: s.additive_fails,
+            },
+        })
+    }
+
+    /// For `check`: the scenarios and the rules file only; no target, no key, nothing that
+    /// could send a request.
+    pub fn for_check(paths: Vec<PathBuf>, config: Option<&Path>) -> Result<RunConfig, InputError> {
+        let (rules, diff) = rules_file::load(config)?;
+        let defaults = Settings::default();
+        Ok(RunConfig {
+            scenarios_root: scenarios_root(&paths),
+            paths,
+            target: TargetChoice::EmbeddedMock,
+            api_key: None,
+            requests: Requests::new(&RequestSettings {
+                jobs: 1,
+                ..RequestSettings::default()
+            })?,
+            stripe_version: DEFAULT_STRIPE_VERSION.to_string(),
+            snapshot_dir: defaults.snapshots,
+            snapshot_mode: snapshot::Mode::CompareReadOnly,
+            report_dir: defaults.report_dir,
+            rules: Arc::new(rules),
+            diff,
+            tags: vec![],
+            filters: vec![],
+            policy: Policy {
+                additive_fails: defaults.additive_fails,
+            },
+        })
+    }
+
+    /// The same run at another Stripe-Version, against that version's snapshot tree (the
+    /// `cargo test` harness's extra trials).
+    pub fn at_version(&self, version: &str) -> RunConfig {
+        RunConfig {
+            stripe_version: version.to_string(),
+            snapshot_dir: snapshot_tree(&self.snapshot_dir, version),
+            ..self.clone()
+        }
+    }
+
+    /// Everything a run against `target` needs: run options (with the target's rate limit),
+    /// the redactor for the keys in play, snapshot options (with the provenance of what this
+    /// target records) and the target's description for the report.
+    pub fn session(&self, target: &Target, run_id: &str) -> Session {
+        let mut redactor = Redactor::new();
+        for key in [self.api_key.as_ref(), target.api_key.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if key.expose() != MOCK_API_KEY {
+                redactor.add(key.expose());
+            }
+        }
+        let source = match target.kind {
+            TargetKind::Stripe => Source::StripeTestMode,
+            TargetKind::EmbeddedMock => Source::EmbeddedMock,
+            TargetKind::Custom => Source::Other(target.base_url.clone()),
+        };
+        Session {
+            run: self
+                .requests
+                .run_options(target.clone(), &self.stripe_version, run_id),
+            redactor,
+            snapshots: snapshot::Options {
+                dir: self.snapshot_dir.clone(),
+                mode: self.snapshot_mode.clone(),
+                source,
+                diff: self.diff.clone(),
+            },
+            target: TargetInfo {
+                kind: target.kind,
+                base_url: target.base_url.clone(),
+            },
+        }
+    }
+}
+
+/// `snapshots/` for the pinned default version, `snapshots/@<version>/` for another.
+pub fn snapshot_tree(dir: &Path, version: &str) -> PathBuf {
+    if version == DEFAULT_STRIPE_VERSION {
+        dir.to_path_buf()
+    } else {
+        dir.join(format!("@{version}"))
+    }
+}
+
+/// The directory scenario keys are relative to: the single directory given, else `scenarios/`
+/// when every path lies under it, else the current directory.
+fn scenarios_root(paths: &[PathBuf]) -> PathBuf {
+    let default = PathBuf::from("scenarios");
+    match paths {
+        [p] if p.is_dir() && !p.starts_with(&default) => p.clone(),
+        _ if paths.iter().all(|p| p.starts_with(&default)) => default,
+        _ => PathBuf::from("."),
+    }
+}

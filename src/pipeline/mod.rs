@@ -1,0 +1,216 @@
+//! The conductor: the stages wired together, for the CLI and the `cargo test` harness alike.
+//! The snapshot run is scenario → run → normalize → snapshot (diff) → verdict → report
+//! ([`plan`], then [`execute`] or [`run_against`]); its other modes are [`differential`]
+//! (`apiparity diff`: two targets, no snapshots) and [`noise`] (`apiparity learn-noise`: N runs
+//! of one target).
+//!
+//! Each scenario travels with its own rules ([`Planned`]): the runner returns runs in the order
+//! it was given them, so runs and plans are zipped, never searched for.
+
+pub mod differential;
+pub mod noise;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::{target, InputError, RunConfig, Session, TargetChoice};
+use crate::input::diag::Diagnostics;
+use crate::normalize::{self, Rules};
+use crate::report::{self, BuildContext, Report};
+use crate::run::{self, SuiteRun, Target};
+use crate::scenario::{self, Scenario};
+use crate::snapshot::{self, StepComparison};
+use crate::verdict::{self, baseline, Baseline, Verdicts};
+
+/// A scenario ready to run: with its own rules (apiparity.yaml merged with its `normalize:`).
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// The scenario, validated.
+    pub scenario: Arc<Scenario>,
+    /// apiparity.yaml's rules merged with the scenario's own `normalize:`.
+    pub rules: Arc<Rules>,
+}
+
+/// Why a run could not be carried out to its report.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Flags, settings or user files.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The embedded mock could not listen.
+    #[error("could not start the embedded mock: {0}")]
+    Mock(std::io::Error),
+    /// A snapshot could not be read or written.
+    #[error(transparent)]
+    Snapshot(#[from] snapshot::SnapshotError),
+    /// A report could not be written.
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
+}
+
+/// The suite, validated: the scenarios selected by tags and filters, and every scenario key
+/// (a baseline is checked against all of them, not just the selected ones).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The scenarios to run, in file order, each with its rules.
+    pub selected: Vec<Planned>,
+    /// Every scenario key of the suite, selected or not.
+    pub all_keys: Vec<String>,
+}
+
+/// Loads and validates every scenario (and its rule overrides); applies tag/name filters.
+/// Any problem in any file stops everything before a request is sent.
+pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
+    let paths: Vec<&Path> = cfg.paths.iter().map(|p| p.as_path()).collect();
+    let scenarios = scenario::load(&paths, &cfg.scenarios_root).map_err(InputError::Files)?;
+    let mut diags = Diagnostics::default();
+    let mut out = Vec::new();
+    let all_keys = scenarios.iter().map(|s| s.key.clone()).collect();
+    for s in scenarios {
+        let rules = match &s.normalize {
+            Some(node) => match cfg.rules.merged(node, &s.file) {
+                Ok(r) => Arc::new(r),
+                Err(d) => {
+                    diags.0.extend(d.0);
+                    continue;
+                }
+            },
+            None => Arc::clone(&cfg.rules),
+        };
+        let tag_ok = cfg.tags.is_empty() || cfg.tags.iter().any(|t| s.tags.contains(t));
+        let name_ok = cfg.filters.is_empty()
+            || cfg
+                .filters
+                .iter()
+                .any(|f| s.key.contains(f.as_str()) || s.name.contains(f.as_str()));
+        if tag_ok && name_ok {
+            out.push(Planned {
+                scenario: Arc::new(s),
+                rules,
+            });
+        }
+    }
+    if diags.is_empty() {
+        Ok(Plan {
+            selected: out,
+            all_keys,
+        })
+    } else {
+        Err(InputError::Files(diags))
+    }
+}
+
+/// Normalizes and compares every scenario run with its snapshots (`run` holds the runs of
+/// `planned`, in order).
+pub fn compare(
+    planned: &[Planned],
+    run: &SuiteRun,
+    session: &Session,
+) -> Result<Vec<Vec<StepComparison>>, PipelineError> {
+    let mut out = Vec::new();
+    for (p, srun) in planned.iter().zip(&run.scenarios) {
+        let normalized = normalize::normalize_run(srun, Arc::clone(&p.rules), &session.redactor);
+        out.push(snapshot::compare(srun, &normalized, &session.snapshots)?);
+    }
+    Ok(out)
+}
+
+/// The target to run against: the configured one, or the embedded mock started on an
+/// ephemeral loopback port (returned too: it stops when dropped or shut down).
+pub async fn start_target(
+    choice: &TargetChoice,
+) -> Result<(Target, Option<crate::mock::MockServer>), PipelineError> {
+    match choice.target() {
+        Some(t) => Ok((t.clone(), None)),
+        None => {
+            let server = crate::mock::spawn(crate::mock::MockOptions::default())
+                .await
+                .map_err(PipelineError::Mock)?;
+            Ok((target::embedded_mock(server.base_url()), Some(server)))
+        }
+    }
+}
+
+/// The scenarios of a plan, for the runner.
+pub fn scenarios(planned: &[Planned]) -> Vec<Arc<Scenario>> {
+    planned.iter().map(|p| Arc::clone(&p.scenario)).collect()
+}
+
+/// A finished run: what happened, what was decided about it, and the report that shows both.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    /// What happened, step by step.
+    pub run: SuiteRun,
+    /// What was decided about it.
+    pub verdicts: Verdicts,
+    /// What every format renders.
+    pub report: Report,
+}
+
+impl Finished {
+    /// The run as a starting baseline (`--write-baseline`) for the target named `target`.
+    pub fn baseline_text(&self, target: &str) -> String {
+        let r = &self.report;
+        baseline::write(
+            &self.run,
+            &self.verdicts,
+            &baseline::Header {
+                target,
+                base_url: &r.target.base_url,
+                stripe_version: &r.stripe_version,
+                run_id: &r.run_id,
+            },
+            &r.redactor,
+        )
+    }
+}
+
+/// Runs the planned scenarios against a target that is already up, compares them with the
+/// snapshots, decides the verdicts (with the baseline, if any) and builds the report.
+pub async fn run_against(
+    cfg: &RunConfig,
+    planned: &[Planned],
+    target: &Target,
+    run_id: &str,
+    baseline: Option<&Baseline>,
+) -> Result<Finished, PipelineError> {
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let session = cfg.session(target, run_id);
+    let suite = run::run(&scenarios(planned), &session.run).await;
+    let comparisons = compare(planned, &suite, &session)?;
+    let verdicts = verdict::decide(&suite, &comparisons, &cfg.policy, baseline);
+    let report = report::build(
+        &suite,
+        &comparisons,
+        &verdicts,
+        BuildContext {
+            target: session.target,
+            stripe_version: &cfg.stripe_version,
+            snapshots: &cfg.snapshot_dir.display().to_string(),
+            run_id,
+            started_at,
+            policy: cfg.policy,
+            redactor: session.redactor,
+        },
+    );
+    Ok(Finished {
+        run: suite,
+        verdicts,
+        report,
+    })
+}
+
+/// The whole job: start the target (the embedded mock unless one is configured), run,
+/// compare, decide, build the report.
+pub async fn execute(
+    cfg: &RunConfig,
+    planned: &[Planned],
+    baseline: Option<&Baseline>,
+) -> Result<Finished, PipelineError> {
+    let (target, server) = start_target(&cfg.target).await?;
+    let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    report
+}
