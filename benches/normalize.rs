@@ -17,6 +17,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use apiparity::config::{default_diff_options, default_rules};
 use apiparity::diff::{self, DiffOptions};
 use apiparity::normalize::{Normalizer, Rules};
 use serde_json::Value;
@@ -165,8 +166,8 @@ fn main() {
     let bodies = rt.block_on(bodies(&api));
     drop(mock);
 
-    let rules = Arc::new(Rules::defaults());
-    let opts = DiffOptions::defaults();
+    let rules = Arc::new(default_rules());
+    let opts = default_diff_options();
     let mut rows = Vec::new();
     for b in &bodies {
         let value: Value = serde_json::from_slice(&b.bytes).expect("JSON");
