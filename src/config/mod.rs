@@ -46,21 +46,31 @@ pub mod env {
 pub struct RequestSettings {
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Scenarios run at the same time.
-    pub jobs: u16,
+    /// Scenarios run at the same time; `None`: [`DEFAULT_JOBS`] at first, more when the
+    /// target is slow (see [`crate::run::RunOptions::adaptive`]).
+    pub jobs: Option<u16>,
     /// Transport retries per request (connection errors, timeouts, 409, 429, 5xx).
     pub max_retries: u32,
     /// Requests per second; `None`: the target's default (see [`target::rate_limit`]).
     pub rate: Option<f64>,
+    /// Longest a `retry:` step polls; `None`: the target's default (see [`target::polling`]).
+    pub poll_timeout: Option<Duration>,
+    /// Longest pause between polls; `None`: the target's default.
+    pub poll_interval: Option<Duration>,
 }
+
+/// Scenarios run at once when `--jobs` is not given (at first: more when the target is slow).
+pub const DEFAULT_JOBS: u16 = 4;
 
 impl Default for RequestSettings {
     fn default() -> Self {
         RequestSettings {
             timeout: Duration::from_secs(30),
-            jobs: 4,
+            jobs: None,
             max_retries: 2,
             rate: None,
+            poll_timeout: None,
+            poll_interval: None,
         }
     }
 }
@@ -151,12 +161,18 @@ fn boolish(v: &str) -> Option<bool> {
 pub struct Requests {
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Scenarios run at the same time.
+    /// Scenarios run at the same time (at first, when `adaptive`).
     pub jobs: usize,
+    /// `--jobs` was not given: concurrency may rise with the target's latency.
+    pub adaptive: bool,
     /// Transport retries (connection errors, timeouts, 409, 429, 5xx).
     pub retry: RetryPolicy,
     /// A checked `--rate`; `None`: the target's default.
     pub rate: Option<f64>,
+    /// `--poll-timeout`; `None`: the target's default.
+    pub poll_timeout: Option<Duration>,
+    /// `--poll-interval`; `None`: the target's default.
+    pub poll_interval: Option<Duration>,
 }
 
 impl Requests {
@@ -164,12 +180,15 @@ impl Requests {
     pub fn new(s: &RequestSettings) -> Result<Requests, InputError> {
         Ok(Requests {
             timeout: s.timeout,
-            jobs: usize::from(s.jobs),
+            jobs: usize::from(s.jobs.unwrap_or(DEFAULT_JOBS).max(1)),
+            adaptive: s.jobs.is_none(),
             retry: RetryPolicy {
                 max_retries: s.max_retries,
                 ..RetryPolicy::default()
             },
             rate: target::check_rate(s.rate)?,
+            poll_timeout: s.poll_timeout,
+            poll_interval: s.poll_interval,
         })
     }
 
@@ -182,8 +201,11 @@ impl Requests {
     pub fn run_options(&self, target: Target, stripe_version: &str, run_id: &str) -> RunOptions {
         RunOptions {
             rate_limit: self.rate_limit(&target),
+            polling: target::polling(&target, self.poll_timeout, self.poll_interval),
             target,
             jobs: self.jobs,
+            adaptive: self.adaptive,
+            progress: None,
             timeout: self.timeout,
             stripe_version: stripe_version.to_string(),
             run_id: run_id.to_string(),
@@ -302,7 +324,7 @@ impl RunConfig {
             target: TargetChoice::EmbeddedMock,
             api_key: None,
             requests: Requests::new(&RequestSettings {
-                jobs: 1,
+                jobs: Some(1),
                 ..RequestSettings::default()
             })?,
             stripe_version: DEFAULT_STRIPE_VERSION.to_string(),
