@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::diff::DiffOptions;
 use crate::normalize::Rules;
 use crate::report::TargetInfo;
-use crate::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
+use crate::run::{Progress, RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{self, Source};
 use crate::verdict::Policy;
@@ -245,6 +245,9 @@ pub struct RunConfig {
     pub filters: Vec<String>,
     /// What counts as failure.
     pub policy: Policy,
+    /// Where the runner's progress events go (`None`: nowhere). Not a setting: a caller that
+    /// shows progress sets it before running.
+    pub progress: Option<Progress>,
 }
 
 /// What one run against one target needs, built once by the config.
@@ -310,6 +313,7 @@ impl RunConfig {
             policy: Policy {
                 additive_fails: s.additive_fails,
             },
+            progress: None,
         })
     }
 
@@ -338,6 +342,7 @@ impl RunConfig {
             policy: Policy {
                 additive_fails: defaults.additive_fails,
             },
+            progress: None,
         })
     }
 
@@ -370,9 +375,12 @@ impl RunConfig {
             TargetKind::Custom => Source::Other(target.base_url.clone()),
         };
         Session {
-            run: self
-                .requests
-                .run_options(target.clone(), &self.stripe_version, run_id),
+            run: RunOptions {
+                progress: self.progress.clone(),
+                ..self
+                    .requests
+                    .run_options(target.clone(), &self.stripe_version, run_id)
+            },
             redactor,
             snapshots: snapshot::Options {
                 dir: self.snapshot_dir.clone(),

@@ -198,6 +198,15 @@ impl StepRun {
             _ => None,
         }
     }
+    /// Lets go of a JSON response body once it has been compared ([`Body::Released`]);
+    /// status, headers and a non-JSON body (which decides "unsupported") stay.
+    pub fn release_body(&mut self) {
+        if let Outcome::Response(r) = &mut self.outcome {
+            if matches!(r.body, Body::Json(_)) {
+                r.body = Body::Released;
+            }
+        }
+    }
 }
 
 /// A request as sent.
@@ -259,7 +268,7 @@ impl Response {
         match &self.body {
             Body::Json(v) => Cow::Borrowed(v),
             Body::Text(t) => Cow::Owned(Value::String(t.clone())),
-            Body::Empty => Cow::Owned(Value::Null),
+            Body::Empty | Body::Released => Cow::Owned(Value::Null),
         }
     }
 }
@@ -274,6 +283,9 @@ pub enum Body {
     Text(String),
     /// No body.
     Empty,
+    /// JSON that has been normalized and compared, then let go: a run keeps only what its
+    /// verdict and report need, so memory does not grow with every response held to the end.
+    Released,
 }
 
 /// Why no response arrived.

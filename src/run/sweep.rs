@@ -452,7 +452,7 @@ fn failure(r: &Response) -> String {
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string()),
         Body::Text(t) => t.chars().take(200).collect(),
-        Body::Empty => String::new(),
+        Body::Empty | Body::Released => String::new(),
     };
     format!("HTTP {}: {detail}", r.status)
 }
