@@ -1,15 +1,18 @@
 //! Throughput of the embedded mock over loopback HTTP, two workloads side by side in one run:
 //! a write mix (customer → invoice item → invoice → finalize → pay, 5 requests per flow) and
-//! invoice retrieval. Prints requests/second and appends a row to BENCHMARKS.md.
+//! invoice retrieval. Prints requests/second and writes its section of BENCHMARKS.md.
+//! To compare two builds in one sitting, run each build's bench binary back to back.
 //!
 //! `cargo bench --bench mock`. Knobs: `APIPARITY_BENCH_SECS` (per workload, default 3),
 //! `APIPARITY_BENCH_CLIENTS` (concurrent clients, default 8). Every loop is bounded in time and
 //! in count, and only 127.0.0.1 is contacted.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "support/mod.rs"]
+mod support;
 
 use apiparity::mock::{self, MockOptions};
 use serde_json::Value;
@@ -190,34 +193,15 @@ fn main() {
     let flows = mix.rps() / 5.0;
     println!("(mix: {flows:.0} complete invoice flows/s)");
 
-    let path = format!("{}/BENCHMARKS.md", env!("CARGO_MANIFEST_DIR"));
-    let new_file = !std::path::Path::new(&path).exists();
-    match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    {
-        Ok(mut f) => {
-            let when = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-            // A self-contained block per run, so other benchmarks can append to the same file.
-            let mut text = String::new();
-            if new_file {
-                text.push_str("# Benchmarks\n");
-            }
-            text.push_str(&format!(
-                "\n## mock, {when}: {clients} clients, {secs} s per workload, loopback HTTP\n\n\
-                 | workload | requests | requests/s |\n| --- | --- | --- |\n"
-            ));
-            for (name, o) in rows {
-                text.push_str(&format!("| {name} | {} | {:.0} |\n", o.requests, o.rps()));
-            }
-            text.push_str(&format!(
-                "\nThe mix completes {flows:.0} invoice flows/s.\n"
-            ));
-            if let Err(e) = f.write_all(text.as_bytes()) {
-                eprintln!("could not append to {path}: {e}");
-            }
-        }
-        Err(e) => eprintln!("could not open {path}: {e}"),
+    let mut text = format!(
+        "{clients} clients, {secs} s per workload, loopback HTTP, in-process mock.\n\n\
+         | workload | requests | requests/s |\n| --- | --- | --- |\n"
+    );
+    for (name, o) in rows {
+        text.push_str(&format!("| {name} | {} | {:.0} |\n", o.requests, o.rps()));
     }
+    text.push_str(&format!(
+        "\nThe mix completes {flows:.0} invoice flows/s.\n"
+    ));
+    support::write_section("mock", &text);
 }

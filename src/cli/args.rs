@@ -91,15 +91,24 @@ pub struct RequestArgs {
     /// Per-request timeout.
     #[arg(long, default_value_t = Dur(defaults().requests.timeout), value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Dur,
-    /// Scenarios run at the same time.
-    #[arg(long, short = 'j', default_value_t = defaults().requests.jobs, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// Scenarios run at the same time. Default: 4 at first, more when the target is slow
+    /// (up to what the rate limit can use).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     /// Transport retries per request (connection errors, timeouts, 409, 429, 5xx).
     #[arg(long, default_value_t = defaults().requests.max_retries, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub max_retries: u32,
-    /// Requests per second (default: 20 against Stripe, unlimited on loopback).
+    /// Requests per second, never exceeded in any one second (default: 20 against Stripe,
+    /// unlimited on loopback).
     #[arg(long, value_name = "N")]
     pub rate: Option<f64>,
+    /// Longest a `retry:` step polls (default: the scenario's own against Stripe and other
+    /// remote targets, 1s on loopback, which is consistent at once).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub poll_timeout: Option<Dur>,
+    /// Longest pause between polls (default: the scenario's own; 100ms on loopback).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub poll_interval: Option<Dur>,
 }
 
 impl RequestArgs {
@@ -109,6 +118,8 @@ impl RequestArgs {
             jobs: self.jobs,
             max_retries: self.max_retries,
             rate: self.rate,
+            poll_timeout: self.poll_timeout.map(|d| d.0),
+            poll_interval: self.poll_interval.map(|d| d.0),
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::diff::DiffOptions;
 use crate::normalize::Rules;
 use crate::report::TargetInfo;
-use crate::run::{RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
+use crate::run::{Progress, RateLimit, RetryPolicy, RunOptions, Target, TargetKind};
 use crate::secret::{Redactor, Secret};
 use crate::snapshot::{self, Source};
 use crate::verdict::Policy;
@@ -46,21 +46,31 @@ pub mod env {
 pub struct RequestSettings {
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Scenarios run at the same time.
-    pub jobs: u16,
+    /// Scenarios run at the same time; `None`: [`DEFAULT_JOBS`] at first, more when the
+    /// target is slow (see [`crate::run::RunOptions::adaptive`]).
+    pub jobs: Option<u16>,
     /// Transport retries per request (connection errors, timeouts, 409, 429, 5xx).
     pub max_retries: u32,
     /// Requests per second; `None`: the target's default (see [`target::rate_limit`]).
     pub rate: Option<f64>,
+    /// Longest a `retry:` step polls; `None`: the target's default (see [`target::polling`]).
+    pub poll_timeout: Option<Duration>,
+    /// Longest pause between polls; `None`: the target's default.
+    pub poll_interval: Option<Duration>,
 }
+
+/// Scenarios run at once when `--jobs` is not given (at first: more when the target is slow).
+pub const DEFAULT_JOBS: u16 = 4;
 
 impl Default for RequestSettings {
     fn default() -> Self {
         RequestSettings {
             timeout: Duration::from_secs(30),
-            jobs: 4,
+            jobs: None,
             max_retries: 2,
             rate: None,
+            poll_timeout: None,
+            poll_interval: None,
         }
     }
 }
@@ -151,12 +161,18 @@ fn boolish(v: &str) -> Option<bool> {
 pub struct Requests {
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Scenarios run at the same time.
+    /// Scenarios run at the same time (at first, when `adaptive`).
     pub jobs: usize,
+    /// `--jobs` was not given: concurrency may rise with the target's latency.
+    pub adaptive: bool,
     /// Transport retries (connection errors, timeouts, 409, 429, 5xx).
     pub retry: RetryPolicy,
     /// A checked `--rate`; `None`: the target's default.
     pub rate: Option<f64>,
+    /// `--poll-timeout`; `None`: the target's default.
+    pub poll_timeout: Option<Duration>,
+    /// `--poll-interval`; `None`: the target's default.
+    pub poll_interval: Option<Duration>,
 }
 
 impl Requests {
@@ -164,12 +180,15 @@ impl Requests {
     pub fn new(s: &RequestSettings) -> Result<Requests, InputError> {
         Ok(Requests {
             timeout: s.timeout,
-            jobs: usize::from(s.jobs),
+            jobs: usize::from(s.jobs.unwrap_or(DEFAULT_JOBS).max(1)),
+            adaptive: s.jobs.is_none(),
             retry: RetryPolicy {
                 max_retries: s.max_retries,
                 ..RetryPolicy::default()
             },
             rate: target::check_rate(s.rate)?,
+            poll_timeout: s.poll_timeout,
+            poll_interval: s.poll_interval,
         })
     }
 
@@ -182,8 +201,11 @@ impl Requests {
     pub fn run_options(&self, target: Target, stripe_version: &str, run_id: &str) -> RunOptions {
         RunOptions {
             rate_limit: self.rate_limit(&target),
+            polling: target::polling(&target, self.poll_timeout, self.poll_interval),
             target,
             jobs: self.jobs,
+            adaptive: self.adaptive,
+            progress: None,
             timeout: self.timeout,
             stripe_version: stripe_version.to_string(),
             run_id: run_id.to_string(),
@@ -223,6 +245,9 @@ pub struct RunConfig {
     pub filters: Vec<String>,
     /// What counts as failure.
     pub policy: Policy,
+    /// Where the runner's progress events go (`None`: nowhere). Not a setting: a caller that
+    /// shows progress sets it before running.
+    pub progress: Option<Progress>,
 }
 
 /// What one run against one target needs, built once by the config.
@@ -288,6 +313,7 @@ impl RunConfig {
             policy: Policy {
                 additive_fails: s.additive_fails,
             },
+            progress: None,
         })
     }
 
@@ -302,7 +328,7 @@ impl RunConfig {
             target: TargetChoice::EmbeddedMock,
             api_key: None,
             requests: Requests::new(&RequestSettings {
-                jobs: 1,
+                jobs: Some(1),
                 ..RequestSettings::default()
             })?,
             stripe_version: DEFAULT_STRIPE_VERSION.to_string(),
@@ -316,6 +342,7 @@ impl RunConfig {
             policy: Policy {
                 additive_fails: defaults.additive_fails,
             },
+            progress: None,
         })
     }
 
@@ -348,9 +375,12 @@ impl RunConfig {
             TargetKind::Custom => Source::Other(target.base_url.clone()),
         };
         Session {
-            run: self
-                .requests
-                .run_options(target.clone(), &self.stripe_version, run_id),
+            run: RunOptions {
+                progress: self.progress.clone(),
+                ..self
+                    .requests
+                    .run_options(target.clone(), &self.stripe_version, run_id)
+            },
             redactor,
             snapshots: snapshot::Options {
                 dir: self.snapshot_dir.clone(),

@@ -2,7 +2,9 @@
 //! `cargo test` harness: the embedded mock, Stripe test mode, or any other URL, each with its
 //! default rate limit. The live-key guard runs here first (and again per request in `run`).
 
-use crate::run::{RateLimit, Target, TargetKind};
+use std::time::Duration;
+
+use crate::run::{Polling, RateLimit, Target, TargetKind};
 use crate::secret::Secret;
 
 use super::InputError;
@@ -145,6 +147,31 @@ pub fn rate_limit(rate: Option<f64>, target: &Target) -> Option<RateLimit> {
     }
 }
 
+/// How long `retry:` steps poll `target`, unless `--poll-timeout`/`--poll-interval` say
+/// otherwise: Stripe (and anything not on loopback) gets the scenario's own budget, which is
+/// sized for Stripe's search lag; a loopback target (the embedded mock, a local mock) is
+/// consistent at once, so a second of polling every 100 ms is plenty — and a broken one is
+/// judged in seconds rather than minutes.
+pub fn polling(target: &Target, timeout: Option<Duration>, interval: Option<Duration>) -> Polling {
+    let default = if target.is_loopback() {
+        Polling {
+            max_wait: Some(LOOPBACK_POLL_TIMEOUT),
+            max_interval: Some(LOOPBACK_POLL_INTERVAL),
+        }
+    } else {
+        Polling::default()
+    };
+    Polling {
+        max_wait: timeout.or(default.max_wait),
+        max_interval: interval.or(default.max_interval),
+    }
+}
+
+/// Longest a `retry:` step polls a loopback target by default.
+pub const LOOPBACK_POLL_TIMEOUT: Duration = Duration::from_secs(1);
+/// Longest pause between polls of a loopback target by default.
+pub const LOOPBACK_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 /// True when running under CI (the `CI` variable is set to anything but empty/false/0).
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
@@ -223,5 +250,34 @@ mod tests {
             rate_limit(Some(50.0), &local).map(|r| r.search_per_second),
             Some(15.0)
         );
+    }
+
+    #[test]
+    fn polling_follows_the_target_and_the_flags() {
+        let local = embedded_mock("http://127.0.0.1:5".into());
+        let stripe = Target {
+            base_url: STRIPE_BASE_URL.into(),
+            api_key: key(),
+            kind: TargetKind::Stripe,
+        };
+        let retry = crate::scenario::Retry {
+            interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(90),
+        };
+        assert_eq!(
+            polling(&stripe, None, None).budget(&retry),
+            (Duration::from_secs(2), Duration::from_secs(90))
+        );
+        assert_eq!(
+            polling(&local, None, None).budget(&retry),
+            (LOOPBACK_POLL_INTERVAL, LOOPBACK_POLL_TIMEOUT)
+        );
+        let s = Duration::from_secs;
+        assert_eq!(
+            polling(&local, Some(s(30)), Some(s(1))).budget(&retry),
+            (s(1), s(30))
+        );
+        // A budget never stretches a scenario's own.
+        assert_eq!(polling(&stripe, Some(s(300)), None).budget(&retry).1, s(90));
     }
 }

@@ -5,6 +5,7 @@
 //! Object key order is never a difference. Arrays compare by index, or by a key (e.g. `id`)
 //! when an [`DiffOptions::array_keys`] selector matches the array's pointer.
 
+mod fields;
 mod unified;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use crate::input::reader::Reader;
 use crate::input::yaml::Node;
 use crate::pointer::{self, Selector};
 
+pub use fields::field_counts;
 pub use unified::unified;
 
 /// What kind of difference (Stripe's versioning policy calls only `unexpected` additive).

@@ -228,10 +228,7 @@ pub fn normalize_run(
     rules: Arc<Rules>,
     redactor: &Redactor,
 ) -> NormalizedScenario {
-    let mut n = Normalizer::new(rules);
-    for (literal, placeholder) in &run.masks {
-        n.mask(literal, placeholder);
-    }
+    let mut n = normalizer_for(run, rules);
     let steps = run
         .steps
         .iter()
@@ -241,16 +238,36 @@ pub fn normalize_run(
     NormalizedScenario { steps }
 }
 
-fn normalize_step(
+/// The Normalizer for one scenario run (its masks set): feed it the run's steps in order with
+/// [`normalize_step`] to normalize them one at a time, as [`normalize_run`] does all at once.
+pub fn normalizer_for(run: &ScenarioRun, rules: Arc<Rules>) -> Normalizer {
+    let mut n = Normalizer::new(rules);
+    for (literal, placeholder) in &run.masks {
+        n.mask(literal, placeholder);
+    }
+    n
+}
+
+/// Normalizes step `position` of a run (secrets scrubbed first). Steps must come in order, on
+/// the run's own [`normalizer_for`], so ids keep their identity across steps.
+pub fn normalize_step(
     n: &mut Normalizer,
     position: usize,
     step: &StepRun,
     redactor: &Redactor,
 ) -> NormalizedStep {
+    let scrub = |v: &Value| -> Option<Value> { (!redactor.is_empty()).then(|| redactor.value(v)) };
     // Request first: ids it carries were captured from earlier responses and already numbered.
-    let request = n.value(&redactor.value(&request_json(&step.request)));
+    let request = request_json(&step.request);
+    let request = n.value(scrub(&request).as_ref().unwrap_or(&request));
     let (status, body) = match step.response() {
-        Some(r) => (Some(r.status), n.value(&redactor.value(&r.body_json()))),
+        Some(r) => {
+            let raw = r.body_value();
+            (
+                Some(r.status),
+                n.value(scrub(&raw).as_ref().unwrap_or(&raw)),
+            )
+        }
         None => (None, Value::Null),
     };
     NormalizedStep {

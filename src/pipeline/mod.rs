@@ -17,7 +17,7 @@ use crate::config::{target, InputError, RunConfig, Session, TargetChoice};
 use crate::input::diag::Diagnostics;
 use crate::normalize::{self, Rules};
 use crate::report::{self, BuildContext, Report};
-use crate::run::{self, SuiteRun, Target};
+use crate::run::{self, ScenarioRun, SuiteRun, Target};
 use crate::scenario::{self, Scenario};
 use crate::snapshot::{self, StepComparison};
 use crate::verdict::{self, baseline, Baseline, Verdicts};
@@ -100,6 +100,24 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
     }
 }
 
+/// Normalizes one scenario's run step by step, compares each step with its snapshot as soon as
+/// it is normalized, and releases each response body right after ([`run::StepRun::release_body`]):
+/// what is left of the run is what the verdict and the report need.
+pub fn compare_one(
+    planned: &Planned,
+    srun: &mut ScenarioRun,
+    session: &Session,
+) -> Result<Vec<StepComparison>, PipelineError> {
+    let mut n = normalize::normalizer_for(srun, Arc::clone(&planned.rules));
+    let mut out = Vec::with_capacity(srun.steps.len());
+    for pos in 0..srun.steps.len() {
+        let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
+        srun.steps[pos].release_body();
+        out.push(snapshot::compare_step(srun, ns, &session.snapshots)?);
+    }
+    Ok(out)
+}
+
 /// Normalizes and compares every scenario run with its snapshots (`run` holds the runs of
 /// `planned`, in order).
 pub fn compare(
@@ -175,22 +193,21 @@ pub async fn run_against(
     baseline: Option<&Baseline>,
 ) -> Result<Finished, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let session = cfg.session(target, run_id);
-    let suite = run::run(&scenarios(planned), &session.run).await;
-    let comparisons = compare(planned, &suite, &session)?;
+    let session = Arc::new(cfg.session(target, run_id));
+    let (suite, comparisons) = run_and_compare(planned, &session).await?;
     let verdicts = verdict::decide(&suite, &comparisons, &cfg.policy, baseline);
     let report = report::build(
         &suite,
         &comparisons,
         &verdicts,
         BuildContext {
-            target: session.target,
+            target: session.target.clone(),
             stripe_version: &cfg.stripe_version,
             snapshots: &cfg.snapshot_dir.display().to_string(),
             run_id,
             started_at,
             policy: cfg.policy,
-            redactor: session.redactor,
+            redactor: session.redactor.clone(),
         },
     );
     Ok(Finished {
@@ -198,6 +215,63 @@ pub async fn run_against(
         verdicts,
         report,
     })
+}
+
+/// Runs the planned scenarios and compares each one as soon as it finishes, on the blocking
+/// pool, while the others are still on the wire. Results keep plan order; the first snapshot
+/// error (in plan order) wins.
+async fn run_and_compare(
+    planned: &[Planned],
+    session: &Arc<Session>,
+) -> Result<(SuiteRun, Vec<Vec<StepComparison>>), PipelineError> {
+    type Compared = (ScenarioRun, Result<Vec<StepComparison>, PipelineError>);
+    let started = std::time::Instant::now();
+    let scenarios = scenarios(planned);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, ScenarioRun)>();
+    let http = async {
+        run::run_each(&scenarios, &session.run, move |i, r| {
+            // The receiver lives until every run is in.
+            let _ = tx.send((i, r));
+        })
+        .await;
+        started.elapsed()
+    };
+    let compare = async {
+        let mut jobs = Vec::with_capacity(planned.len());
+        while let Some((i, mut srun)) = rx.recv().await {
+            let (p, session) = (planned[i].clone(), Arc::clone(session));
+            jobs.push((
+                i,
+                tokio::task::spawn_blocking(move || -> Compared {
+                    let r = compare_one(&p, &mut srun, &session);
+                    (srun, r)
+                }),
+            ));
+        }
+        jobs
+    };
+    let (duration, jobs) = tokio::join!(http, compare);
+    let mut slots: Vec<Option<Compared>> = (0..planned.len()).map(|_| None).collect();
+    for (i, job) in jobs {
+        match job.await {
+            Ok(done) => slots[i] = Some(done),
+            // A panic while comparing is a bug: let it surface as one.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    let mut runs = Vec::with_capacity(planned.len());
+    let mut comparisons = Vec::with_capacity(planned.len());
+    for (srun, cmps) in slots.into_iter().flatten() {
+        runs.push(srun);
+        comparisons.push(cmps?);
+    }
+    Ok((
+        SuiteRun {
+            scenarios: runs,
+            duration,
+        },
+        comparisons,
+    ))
 }
 
 /// The whole job: start the target (the embedded mock unless one is configured), run,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diff::{self, DiffKind, Difference};
+use crate::diff::{DiffKind, Difference};
 use crate::run::{ExpectFailure, Outcome, SuiteRun, TargetKind};
 use crate::secret::Redactor;
 use crate::snapshot::{Meta, StepComparison, Verdict};
@@ -330,26 +330,13 @@ fn step_report(
 ) -> StepReport {
     let resp = step.response();
     let verdict = cmp.map(|c| c.verdict.clone());
-    // Field counts and the patch describe the comparison itself, accepted or not.
-    let all = cmp.map(|c| c.differences.as_slice()).unwrap_or_default();
-    let (fields_compared, fields_matching) = match cmp.and_then(|c| c.expected.as_ref()) {
-        Some(expected) => field_counts(
-            expected,
-            cmp.map(|c| &c.actual).unwrap_or(&Value::Null),
-            all,
-        ),
-        None => (0, 0),
-    };
-    let (patch, unified) = match cmp {
-        Some(c) if !c.differences.is_empty() => {
-            let exp = c.expected.clone().unwrap_or(Value::Null);
-            (
-                serde_json::to_value(diff::patch(&exp, &c.actual)).unwrap_or(Value::Null),
-                Some(diff::unified(&exp, &c.actual, false)),
-            )
-        }
-        _ => (Value::Array(vec![]), None),
-    };
+    // Field counts and the patch describe the comparison itself, accepted or not (the
+    // snapshot stage kept them; the bodies are gone).
+    let (fields_compared, fields_matching) = cmp.and_then(|c| c.fields).unwrap_or((0, 0));
+    let patch = cmp
+        .and_then(|c| c.patch.clone())
+        .unwrap_or(Value::Array(vec![]));
+    let unified = cmp.and_then(|c| c.unified.clone());
     StepReport {
         index: step.index,
         id: step.id.clone(),
@@ -395,40 +382,4 @@ fn fold_indices(pointer: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// Leaf fields compared (the union of both sides' leaves) and those without a difference.
-fn field_counts(expected: &Value, actual: &Value, diffs: &[Difference]) -> (usize, usize) {
-    let mut leaves = std::collections::BTreeSet::new();
-    collect_leaves(expected, String::new(), &mut leaves);
-    collect_leaves(actual, String::new(), &mut leaves);
-    let differing = leaves
-        .iter()
-        .filter(|p| {
-            diffs.iter().any(|d| {
-                d.pointer == **p
-                    || p.starts_with(&format!("{}/", d.pointer))
-                    || d.pointer.is_empty() && d.kind != DiffKind::StatusChanged
-            })
-        })
-        .count();
-    (leaves.len(), leaves.len() - differing)
-}
-
-fn collect_leaves(v: &Value, at: String, out: &mut std::collections::BTreeSet<String>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, v) in m {
-                collect_leaves(v, crate::pointer::push(&at, k), out);
-            }
-        }
-        Value::Array(a) if !a.is_empty() => {
-            for (i, v) in a.iter().enumerate() {
-                collect_leaves(v, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {
-            out.insert(at);
-        }
-    }
 }

@@ -113,7 +113,7 @@ pub(super) fn check(
             }
         }
     }
-    let body = resp.body_json();
+    let body = resp.body_value();
     for a in &expect.body {
         let actual = body.pointer(&a.pointer);
         if let Err(mut f) = eval(&a.op, actual, &body, render) {

@@ -1,9 +1,13 @@
-//! One shared reqwest client per run: timeouts, rate limiting and transport retries.
+//! One shared reqwest client per run: timeouts, rate limiting and transport retries. The
+//! system's TLS roots are loaded only when the target is `https` (parsing the CA bundle is most
+//! of a short run's CPU), and then once per run.
 
 use std::time::Duration;
 
-use super::ratelimit::Bucket;
+use super::progress::{self, Event, Progress, Wait};
+use super::ratelimit::Window;
 use super::retry::{Attempt, RetryPolicy};
+use super::sched::LatencyObserver;
 use super::{Body, Response, RunOptions, TransportError};
 
 /// Bodies larger than this are cut (a mock streaming garbage must not exhaust memory).
@@ -17,8 +21,37 @@ pub(crate) struct Client {
     base_url: String,
     timeout: Duration,
     retry: RetryPolicy,
-    all: Option<Bucket>,
-    search: Option<Bucket>,
+    all: Option<Window>,
+    search: Option<Window>,
+    latency: LatencyObserver,
+}
+
+/// Who a request is for, so its progress events name the scenario and step.
+pub(crate) struct Notify<'a> {
+    pub progress: Option<&'a Progress>,
+    pub scenario: usize,
+    pub step: &'a str,
+    /// Requests this step already sent (polling sends several).
+    pub sent_before: u32,
+}
+
+impl Notify<'_> {
+    /// No one listens.
+    pub(crate) const NONE: Notify<'static> = Notify {
+        progress: None,
+        scenario: 0,
+        step: "",
+        sent_before: 0,
+    };
+
+    fn waiting(&self, reason: Wait, wait: Duration) {
+        progress::emit(self.progress, || Event::Waiting {
+            scenario: self.scenario,
+            step: self.step.to_string(),
+            reason,
+            wait,
+        });
+    }
 }
 
 /// A fully rendered request.
@@ -32,10 +65,15 @@ pub(crate) struct Prepared {
 
 impl Client {
     pub(crate) fn new(opts: &RunOptions) -> Client {
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")));
+        if !opts.target.base_url.starts_with("https:") {
+            // Plain http: no certificate is ever checked, so the system roots are not loaded.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
+        let inner = builder
             .build()
             // Building only fails when the TLS backend cannot initialise: nothing a user can fix
             // per request, so fall back to the default client, which reports it on first use.
@@ -45,25 +83,46 @@ impl Client {
             base_url: opts.target.base_url.trim_end_matches('/').to_string(),
             timeout: opts.timeout,
             retry: opts.retry.clone(),
-            all: opts.rate_limit.map(|r| Bucket::new(r.per_second)),
-            search: opts.rate_limit.map(|r| Bucket::new(r.search_per_second)),
+            all: opts.rate_limit.map(|r| Window::new(r.per_second)),
+            search: opts.rate_limit.map(|r| Window::new(r.search_per_second)),
+            latency: LatencyObserver::none(),
         }
     }
 
+    /// The same client, telling `observer` how long every answer took.
+    pub(crate) fn with_latency_observer(mut self, observer: LatencyObserver) -> Client {
+        self.latency = observer;
+        self
+    }
+
     /// Sends with transport retries. Returns the final outcome and the number of attempts.
-    pub(crate) async fn send(&self, req: &Prepared) -> (Result<Response, TransportError>, u32) {
+    pub(crate) async fn send(
+        &self,
+        req: &Prepared,
+        notify: &Notify<'_>,
+    ) -> (Result<Response, TransportError>, u32) {
         let mut attempts = 0;
         loop {
             attempts += 1;
+            let limited = |w: Duration| notify.waiting(Wait::RateLimit, w);
             if let Some(b) = &self.all {
-                b.acquire().await;
+                b.acquire(limited).await;
             }
             if req.path_and_query.contains("/search") {
                 if let Some(b) = &self.search {
-                    b.acquire().await;
+                    b.acquire(limited).await;
                 }
             }
+            progress::emit(notify.progress, || Event::RequestSent {
+                scenario: notify.scenario,
+                step: notify.step.to_string(),
+                attempt: notify.sent_before + attempts,
+            });
+            let sent_at = std::time::Instant::now();
             let result = self.send_once(req).await;
+            if result.is_ok() {
+                self.latency.observe(sent_at.elapsed());
+            }
             let decision = match &result {
                 Ok(r) => Attempt::Response {
                     status: r.status,
@@ -74,7 +133,10 @@ impl Client {
                 Err(_) => Attempt::Transport,
             };
             match self.retry.delay(attempts, decision) {
-                Some(wait) => tokio::time::sleep(wait).await,
+                Some(wait) => {
+                    notify.waiting(Wait::Backoff, wait);
+                    tokio::time::sleep(wait).await
+                }
                 None => return (result, attempts),
             }
         }

@@ -1,12 +1,21 @@
-//! Executes scenarios against a target: scenarios concurrently (bounded by `jobs`), steps in
-//! order, teardown always. Entry point: [`run`]. Nothing here compares with snapshots; the
-//! results flow on to `normalize` and `snapshot`.
+//! Executes scenarios against a target: scenarios concurrently, steps in order, teardown
+//! always. Entry points: [`run`], and [`run_each`], which hands over each scenario's run as soon
+//! as it finishes (so comparison overlaps the HTTP work). Nothing here compares with snapshots;
+//! the results flow on to `normalize` and `snapshot`. While it runs, the runner reports what it
+//! does as [`Event`]s to an optional [`Progress`] observer.
+//!
+//! Scheduling: scenarios start longest first (most requests), so the longest chains never start
+//! last; results keep the order the scenarios were given in. Concurrency starts at `jobs` and,
+//! when `adaptive`, rises with the target's observed latency (a slow target is waited on, not
+//! worked) up to what the rate limit can use ([`sched`]).
 
 mod encode;
 mod expect;
 mod http;
+mod progress;
 mod ratelimit;
 mod retry;
+mod sched;
 mod step;
 pub mod sweep;
 
@@ -22,6 +31,7 @@ use crate::secret::Secret;
 
 pub use encode::encode_params;
 pub use expect::{ExpectFailure, Expectation};
+pub use progress::{Event, Progress, Wait};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
 
@@ -69,8 +79,11 @@ impl Target {
 pub struct RunOptions {
     /// Where requests go.
     pub target: Target,
-    /// Scenarios run at the same time.
+    /// Scenarios run at the same time (with `adaptive`: at first, and at least).
     pub jobs: usize,
+    /// Let concurrency rise above `jobs` when the target is slow, as far as the rate limit can
+    /// use it (`--jobs` not given).
+    pub adaptive: bool,
     /// Per-request timeout.
     pub timeout: Duration,
     /// `Stripe-Version` for scenarios that do not pin one.
@@ -81,6 +94,32 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// Requests per second (`None`: unlimited).
     pub rate_limit: Option<RateLimit>,
+    /// How long `retry:` steps may poll against this target.
+    pub polling: Polling,
+    /// Where progress events go (`None`: nowhere).
+    pub progress: Option<Progress>,
+}
+
+/// How long `retry:` steps may poll: the target's budget over the scenario's own. A scenario's
+/// `retry: {interval: 2s, timeout: 90s}` rides out Stripe's search lag; a loopback mock is
+/// consistent at once, so polling it for 90 s only delays the verdict on a broken one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Polling {
+    /// Longest a step polls (`None`: the scenario's `timeout`).
+    pub max_wait: Option<Duration>,
+    /// Longest pause between polls (`None`: the scenario's `interval`).
+    pub max_interval: Option<Duration>,
+}
+
+impl Polling {
+    /// The `(interval, timeout)` a step with `retry` polls with.
+    pub fn budget(&self, retry: &crate::scenario::Retry) -> (Duration, Duration) {
+        let cap = |v: Duration, max: Option<Duration>| max.map_or(v, |m| v.min(m));
+        (
+            cap(retry.interval, self.max_interval),
+            cap(retry.timeout, self.max_wait),
+        )
+    }
 }
 
 /// Everything that happened in one run.
@@ -159,6 +198,15 @@ impl StepRun {
             _ => None,
         }
     }
+    /// Lets go of a JSON response body once it has been compared ([`Body::Released`]);
+    /// status, headers and a non-JSON body (which decides "unsupported") stay.
+    pub fn release_body(&mut self) {
+        if let Outcome::Response(r) = &mut self.outcome {
+            if matches!(r.body, Body::Json(_)) {
+                r.body = Body::Released;
+            }
+        }
+    }
 }
 
 /// A request as sent.
@@ -212,10 +260,15 @@ impl Response {
     }
     /// The body as JSON: parsed JSON as is, anything else as a string (so a diff shows it).
     pub fn body_json(&self) -> Value {
+        self.body_value().into_owned()
+    }
+    /// [`Response::body_json`] without copying a JSON body.
+    pub fn body_value(&self) -> std::borrow::Cow<'_, Value> {
+        use std::borrow::Cow;
         match &self.body {
-            Body::Json(v) => v.clone(),
-            Body::Text(t) => Value::String(t.clone()),
-            Body::Empty => Value::Null,
+            Body::Json(v) => Cow::Borrowed(v),
+            Body::Text(t) => Cow::Owned(Value::String(t.clone())),
+            Body::Empty | Body::Released => Cow::Owned(Value::Null),
         }
     }
 }
@@ -230,6 +283,9 @@ pub enum Body {
     Text(String),
     /// No body.
     Empty,
+    /// JSON that has been normalized and compared, then let go: a run keeps only what its
+    /// verdict and report need, so memory does not grow with every response held to the end.
+    Released,
 }
 
 /// Why no response arrived.
@@ -264,51 +320,80 @@ pub fn new_run_id() -> String {
     format!("ap{stamp}{suffix}")
 }
 
-/// Runs every scenario; a failing scenario never stops the others.
+/// Runs every scenario; a failing scenario never stops the others. The runs come back in the
+/// order the scenarios were given.
 pub async fn run(scenarios: &[Arc<Scenario>], opts: &RunOptions) -> SuiteRun {
     let started = Instant::now();
+    let mut out: Vec<Option<ScenarioRun>> = vec![None; scenarios.len()];
+    run_each(scenarios, opts, |i, r| out[i] = Some(r)).await;
+    SuiteRun {
+        // run_each hands over every scenario exactly once.
+        scenarios: out.into_iter().flatten().collect(),
+        duration: started.elapsed(),
+    }
+}
+
+/// Runs every scenario and hands each one's run to `done`, with its position in `scenarios`,
+/// as soon as it finishes (teardown included). Every position is handed over exactly once,
+/// also when a scenario's task panicked (its run then carries the error).
+pub async fn run_each(
+    scenarios: &[Arc<Scenario>],
+    opts: &RunOptions,
+    mut done: impl FnMut(usize, ScenarioRun),
+) {
     let client = http::Client::new(opts);
-    let jobs = opts.jobs.max(1);
-    let sem = Arc::new(tokio::sync::Semaphore::new(jobs));
-    let mut handles = Vec::with_capacity(scenarios.len());
-    for scenario in scenarios {
-        let scenario = Arc::clone(scenario);
+    let sched = sched::Scheduler::new(opts, scenarios.len());
+    progress::emit(opts.progress.as_ref(), || Event::SuiteStarted {
+        scenarios: scenarios.len(),
+        jobs: sched.jobs(),
+    });
+    let client = client.with_latency_observer(sched.observer());
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = HashMap::new();
+    for i in sched::longest_first(scenarios) {
+        let scenario = Arc::clone(&scenarios[i]);
         let client = client.clone();
         let opts = opts.clone();
-        let sem = Arc::clone(&sem);
-        handles.push(tokio::spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _permit = sem.acquire_owned().await.ok();
-            run_scenario(&client, scenario, &opts).await
-        }));
+        let sched = sched.clone();
+        let handle = tasks.spawn(async move {
+            let _permit = sched.acquire().await;
+            (i, run_scenario(&client, i, scenario, &opts).await)
+        });
+        ids.insert(handle.id(), i);
     }
-    let mut out = Vec::with_capacity(handles.len());
-    for (h, scenario) in handles.into_iter().zip(scenarios) {
-        match h.await {
-            Ok(r) => out.push(r),
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, (i, r))) => done(i, r),
             // A panic inside one scenario is a bug, but it must not take the run down.
-            Err(e) => out.push(ScenarioRun {
-                scenario: Arc::clone(scenario),
-                stripe_version: opts.stripe_version.clone(),
-                steps: vec![],
-                duration: Duration::ZERO,
-                masks: vec![],
-                error: Some(format!("internal error: {e}")),
-            }),
+            Err(e) => {
+                let Some(&i) = ids.get(&e.id()) else { continue };
+                done(
+                    i,
+                    ScenarioRun {
+                        scenario: Arc::clone(&scenarios[i]),
+                        stripe_version: opts.stripe_version.clone(),
+                        steps: vec![],
+                        duration: Duration::ZERO,
+                        masks: vec![],
+                        error: Some(format!("internal error: {e}")),
+                    },
+                )
+            }
         }
-    }
-    SuiteRun {
-        scenarios: out,
-        duration: started.elapsed(),
     }
 }
 
 async fn run_scenario(
     client: &http::Client,
+    position: usize,
     scenario: Arc<Scenario>,
     opts: &RunOptions,
 ) -> ScenarioRun {
     let started = Instant::now();
+    progress::emit(opts.progress.as_ref(), || Event::ScenarioStarted {
+        scenario: position,
+        key: scenario.key.clone(),
+    });
     let version = scenario
         .stripe_version
         .clone()
@@ -325,6 +410,7 @@ async fn run_scenario(
         version: version.clone(),
         vars,
         scenario_key: scenario.key.clone(),
+        position,
     };
     let mut steps = Vec::new();
     let mut failed = false;
@@ -345,12 +431,19 @@ async fn run_scenario(
         index += 1;
         steps.push(step::execute(&mut ctx, s, index, true).await);
     }
-    ScenarioRun {
+    let run = ScenarioRun {
         masks: vec![(opts.run_id.clone(), "<run_id>".to_string())],
         scenario,
         stripe_version: version,
         steps,
         duration: started.elapsed(),
         error: None,
-    }
+    };
+    progress::emit(opts.progress.as_ref(), || Event::ScenarioFinished {
+        scenario: position,
+        key: run.scenario.key.clone(),
+        failed: run.failed(),
+        duration: run.duration,
+    });
+    run
 }

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::scenario::{self, Auth, CaptureSource, Step, TemplateError};
 
 use super::expect::{self, ExpectFailure, Expectation};
-use super::http::{Client, Prepared};
+use super::http::{Client, Notify, Prepared};
+use super::progress::{self, Event, Wait};
 use super::{Outcome, RunOptions, SentRequest, StepRun};
 
 pub(super) struct Context<'a> {
@@ -17,6 +18,8 @@ pub(super) struct Context<'a> {
     pub version: String,
     pub vars: HashMap<String, String>,
     pub scenario_key: String,
+    /// The scenario's position in the run (names it in progress events).
+    pub position: usize,
 }
 
 impl Context<'_> {
@@ -98,9 +101,16 @@ pub(super) async fn execute(
     }
 
     let render = |s: &str| ctx.render(s).map_err(|e| e.to_string());
+    let budget = step.retry.as_ref().map(|r| ctx.opts.polling.budget(r));
     let mut attempts = 0;
     let (outcome, failures) = loop {
-        let (result, n) = ctx.client.send(&prepared).await;
+        let notify = Notify {
+            progress: ctx.opts.progress.as_ref(),
+            scenario: ctx.position,
+            step: &step.id,
+            sent_before: attempts,
+        };
+        let (result, n) = ctx.client.send(&prepared, &notify).await;
         attempts += n;
         match result {
             Err(e) => break (Outcome::TransportError(e), vec![]),
@@ -113,12 +123,16 @@ pub(super) async fn execute(
                     Some(s) => s == resp.status,
                     None => (200..300).contains(&resp.status),
                 };
-                if let Some(retry) = &step.retry {
-                    if !failures.is_empty()
-                        && answering
-                        && started.elapsed() + retry.interval <= retry.timeout
+                if let Some((interval, timeout)) = budget {
+                    if !failures.is_empty() && answering && started.elapsed() + interval <= timeout
                     {
-                        tokio::time::sleep(retry.interval).await;
+                        progress::emit(ctx.opts.progress.as_ref(), || Event::Waiting {
+                            scenario: ctx.position,
+                            step: step.id.clone(),
+                            reason: Wait::Polling,
+                            wait: interval,
+                        });
+                        tokio::time::sleep(interval).await;
                         continue;
                     }
                 }
@@ -138,21 +152,21 @@ pub(super) async fn execute(
         duration: started.elapsed(),
         failures,
     };
-    if let (Some(retry), false) = (&step.retry, run.failures.is_empty()) {
+    if let (Some((_, timeout)), false) = (budget, run.failures.is_empty()) {
         run.failures.push(
             ExpectFailure::new(
                 Expectation::Retry,
                 None,
                 format!(
                     "expectations still failed after polling for {:?} ({} attempts)",
-                    retry.timeout, run.attempts
+                    timeout, run.attempts
                 ),
             )
             .at_span(step.span),
         );
     }
     if let Outcome::Response(resp) = &run.outcome {
-        let body = resp.body_json();
+        let body = resp.body_value();
         for c in &step.capture {
             let value = match &c.source {
                 CaptureSource::Body(p) => body.pointer(p).and_then(|v| match v {

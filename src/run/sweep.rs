@@ -327,6 +327,9 @@ impl Api {
             run_id: nonce.clone(),
             retry: opts.retry.clone(),
             rate_limit: opts.rate_limit,
+            adaptive: false,
+            polling: Default::default(),
+            progress: None,
         };
         Api {
             client: Client::new(&run_opts),
@@ -361,7 +364,7 @@ impl Api {
             headers,
             form: is_post.then(String::new),
         };
-        let (result, _) = self.client.send(&req).await;
+        let (result, _) = self.client.send(&req, &super::http::Notify::NONE).await;
         result.map_err(|e: TransportError| e.to_string())
     }
 
@@ -449,7 +452,7 @@ fn failure(r: &Response) -> String {
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string()),
         Body::Text(t) => t.chars().take(200).collect(),
-        Body::Empty => String::new(),
+        Body::Empty | Body::Released => String::new(),
     };
     format!("HTTP {}: {detail}", r.status)
 }

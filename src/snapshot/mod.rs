@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::diff::{self, DiffOptions, Difference};
-use crate::normalize::NormalizedScenario;
+use crate::normalize::{NormalizedScenario, NormalizedStep};
 use crate::run::ScenarioRun;
 
 /// What a run does with snapshots.
@@ -86,12 +86,29 @@ pub struct StepComparison {
     pub meta: Option<Meta>,
     /// The pending `.json.new` written for review, if any.
     pub pending: Option<PathBuf>,
-    /// Expected (snapshot) and actual (normalized) bodies, for rendering diffs.
+    /// Leaf fields compared and those without a difference ([`diff::field_counts`]), when a
+    /// snapshot existed.
     #[serde(skip)]
-    pub expected: Option<Value>,
-    /// The normalized response body.
+    pub fields: Option<(usize, usize)>,
+    /// With differences: the RFC 6902 patch turning the snapshot's body into the response's.
     #[serde(skip)]
-    pub actual: Value,
+    pub patch: Option<Value>,
+    /// With differences: the unified diff of the two bodies, pretty-printed (plain text).
+    #[serde(skip)]
+    pub unified: Option<String>,
+}
+
+impl StepComparison {
+    /// Keeps what the report shows of the two bodies (field counts, and with differences the
+    /// patch and the unified diff), so neither body has to be held until the report is built.
+    pub fn settle(&mut self, expected: &Value, actual: &Value) {
+        self.fields = Some(diff::field_counts(expected, actual, &self.differences));
+        if !self.differences.is_empty() {
+            self.patch =
+                Some(serde_json::to_value(diff::patch(expected, actual)).unwrap_or(Value::Null));
+            self.unified = Some(diff::unified(expected, actual, false));
+        }
+    }
 }
 
 /// A snapshot that could not be read or written.
@@ -135,117 +152,116 @@ pub fn compare(
     normalized: &NormalizedScenario,
     opts: &Options,
 ) -> Result<Vec<StepComparison>, SnapshotError> {
-    let mut out = Vec::new();
-    for ns in &normalized.steps {
-        let step = &run.steps[ns.position];
-        let file = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
-        let status = match (step.compare, ns.status) {
-            (true, Some(s)) => s,
-            _ => {
-                out.push(StepComparison {
-                    position: ns.position,
-                    verdict: Verdict::NotCompared,
-                    file,
-                    differences: vec![],
-                    meta: None,
-                    pending: None,
-                    expected: None,
-                    actual: ns.body.clone(),
-                });
-                continue;
-            }
-        };
-        let existing = file::read(&file)?;
-        let scenario_step = run
-            .scenario
-            .steps
-            .iter()
-            .chain(&run.scenario.teardown)
-            .find(|s| s.id == step.id);
-        let fresh = Snapshot {
-            meta: Meta {
-                scenario: run.scenario.key.clone(),
-                step: step.id.clone(),
-                source: file::source_text(&opts.source, run, scenario_step),
-                stripe_version: run.stripe_version.clone(),
-                recorded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-                    .to_string(),
-            },
-            request: ns.request.clone(),
-            response: SnapResponse {
-                status,
-                body: ns.body.clone(),
-            },
-        };
-        let pending_path = file::pending_path(&file);
-        let mut cmp = StepComparison {
-            position: ns.position,
-            verdict: Verdict::Match,
-            file: file.clone(),
-            differences: vec![],
-            meta: existing.as_ref().map(|s| s.meta.clone()),
-            pending: None,
-            expected: existing.as_ref().map(|s| s.response.body.clone()),
-            actual: ns.body.clone(),
-        };
-        match (&opts.mode, existing) {
-            (Mode::Update, Some(old)) => {
-                cmp.differences = diff::diff_response(
-                    old.response.status,
-                    &old.response.body,
-                    status,
-                    &ns.body,
-                    &opts.diff,
-                );
-                let same_content = old.response == fresh.response
-                    && old.request == fresh.request
-                    && old.meta.source == fresh.meta.source
-                    && old.meta.stripe_version == fresh.meta.stripe_version;
-                if same_content {
-                    cmp.verdict = Verdict::Unchanged;
-                } else {
-                    file::write_atomic(&file, &fresh)?;
-                    cmp.verdict = Verdict::Updated;
-                    cmp.meta = Some(fresh.meta.clone());
-                }
-                file::remove_if_exists(&pending_path)?;
-            }
-            (Mode::Update, None) => {
-                file::write_atomic(&file, &fresh)?;
+    normalized
+        .steps
+        .iter()
+        .map(|ns| compare_step(run, ns.clone(), opts))
+        .collect()
+}
+
+/// Compares one normalized step of a run with its snapshot (or writes it, in update mode). The
+/// step is consumed: what the report needs of it is kept in the comparison.
+pub fn compare_step(
+    run: &ScenarioRun,
+    ns: NormalizedStep,
+    opts: &Options,
+) -> Result<StepComparison, SnapshotError> {
+    let step = &run.steps[ns.position];
+    let file = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+    let mut cmp = StepComparison {
+        position: ns.position,
+        verdict: Verdict::NotCompared,
+        file,
+        differences: vec![],
+        meta: None,
+        pending: None,
+        fields: None,
+        patch: None,
+        unified: None,
+    };
+    let status = match (step.compare, ns.status) {
+        (true, Some(s)) => s,
+        _ => return Ok(cmp),
+    };
+    let file = cmp.file.clone();
+    let existing = file::read(&file)?;
+    let scenario_step = run
+        .scenario
+        .steps
+        .iter()
+        .chain(&run.scenario.teardown)
+        .find(|s| s.id == step.id);
+    let meta = Meta {
+        scenario: run.scenario.key.clone(),
+        step: step.id.clone(),
+        source: file::source_text(&opts.source, run, scenario_step),
+        stripe_version: run.stripe_version.clone(),
+        recorded_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    // Built only when something is written.
+    let fresh = |meta: Meta, ns: NormalizedStep| Snapshot {
+        meta,
+        request: ns.request,
+        response: SnapResponse {
+            status,
+            body: ns.body,
+        },
+    };
+    let pending_path = file::pending_path(&file);
+    cmp.meta = existing.as_ref().map(|s| s.meta.clone());
+    if let Some(old) = &existing {
+        cmp.differences = diff::diff_response(
+            old.response.status,
+            &old.response.body,
+            status,
+            &ns.body,
+            &opts.diff,
+        );
+        cmp.settle(&old.response.body, &ns.body);
+    }
+    match (&opts.mode, existing) {
+        (Mode::Update, Some(old)) => {
+            let same_content = old.response.status == status
+                && old.response.body == ns.body
+                && old.request == ns.request
+                && old.meta.source == meta.source
+                && old.meta.stripe_version == meta.stripe_version;
+            if same_content {
+                cmp.verdict = Verdict::Unchanged;
+            } else {
+                cmp.meta = Some(meta.clone());
+                file::write_atomic(&file, &fresh(meta, ns))?;
                 cmp.verdict = Verdict::Updated;
-                cmp.meta = Some(fresh.meta.clone());
-                file::remove_if_exists(&pending_path)?;
             }
-            (mode, Some(old)) => {
-                cmp.differences = diff::diff_response(
-                    old.response.status,
-                    &old.response.body,
-                    status,
-                    &ns.body,
-                    &opts.diff,
-                );
-                if cmp.differences.is_empty() {
-                    cmp.verdict = Verdict::Match;
-                    if *mode == Mode::Compare {
-                        file::remove_if_exists(&pending_path)?;
-                    }
-                } else {
-                    cmp.verdict = Verdict::Differs;
-                    if *mode == Mode::Compare {
-                        file::write_atomic(&pending_path, &fresh)?;
-                        cmp.pending = Some(pending_path);
-                    }
-                }
-            }
-            (mode, None) => {
-                cmp.verdict = Verdict::Missing;
+            file::remove_if_exists(&pending_path)?;
+        }
+        (Mode::Update, None) => {
+            cmp.meta = Some(meta.clone());
+            file::write_atomic(&file, &fresh(meta, ns))?;
+            cmp.verdict = Verdict::Updated;
+            file::remove_if_exists(&pending_path)?;
+        }
+        (mode, Some(_)) => {
+            if cmp.differences.is_empty() {
+                cmp.verdict = Verdict::Match;
                 if *mode == Mode::Compare {
-                    file::write_atomic(&pending_path, &fresh)?;
+                    file::remove_if_exists(&pending_path)?;
+                }
+            } else {
+                cmp.verdict = Verdict::Differs;
+                if *mode == Mode::Compare {
+                    file::write_atomic(&pending_path, &fresh(meta, ns))?;
                     cmp.pending = Some(pending_path);
                 }
             }
         }
-        out.push(cmp);
+        (mode, None) => {
+            cmp.verdict = Verdict::Missing;
+            if *mode == Mode::Compare {
+                file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                cmp.pending = Some(pending_path);
+            }
+        }
     }
-    Ok(out)
+    Ok(cmp)
 }

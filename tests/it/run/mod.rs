@@ -6,5 +6,7 @@ mod encode;
 mod faults;
 /// The rate limiter, measured at the server.
 mod ratelimit;
+/// Start order, adaptive concurrency, polling budgets, progress events.
+mod schedule;
 /// `sweep`: removes what interrupted runs left behind, and nothing else.
 mod sweep;

@@ -96,6 +96,9 @@ pub fn options(base_url: &str, timeout: Duration, retries: u32) -> RunOptions {
             max_retry_after: Duration::from_secs(5),
         },
         rate_limit: None,
+        adaptive: false,
+        polling: Default::default(),
+        progress: None,
     }
 }
 

@@ -146,7 +146,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         body,
                         &apiparity::config::default_diff_options(),
                     );
-                    cmps.push(StepComparison {
+                    let mut cmp = StepComparison {
                         position: pos,
                         verdict: if differences.is_empty() {
                             Verdict::Match
@@ -157,9 +157,12 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences,
                         meta: meta(flow.key, id),
                         pending: None,
-                        expected: Some(expected.clone()),
-                        actual: body.clone(),
-                    });
+                        fields: None,
+                        patch: None,
+                        unified: None,
+                    };
+                    cmp.settle(expected, body);
+                    cmps.push(cmp);
                 }
                 Step::Setup { id, body } => {
                     steps.push(step_run(index, id, response(200, body.clone()), vec![]));
@@ -170,8 +173,9 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
-                        expected: None,
-                        actual: body.clone(),
+                        fields: None,
+                        patch: None,
+                        unified: None,
                     });
                 }
                 Step::Failed {
@@ -193,8 +197,9 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
-                        expected: None,
-                        actual: body,
+                        fields: None,
+                        patch: None,
+                        unified: None,
                     });
                 }
                 Step::TransportError { id } => steps.push(step_run(
