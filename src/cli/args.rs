@@ -109,6 +109,9 @@ pub struct RequestArgs {
     /// Longest pause between polls (default: the scenario's own; 100ms on loopback).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub poll_interval: Option<Dur>,
+    /// Longest response body accepted (e.g. 16MiB, 512KiB); a longer one fails its step.
+    #[arg(long, env = env::MAX_BODY, default_value = "16MiB", value_parser = apiparity::config::parse_size, value_name = "SIZE")]
+    pub max_body: usize,
 }
 
 impl RequestArgs {
@@ -120,6 +123,7 @@ impl RequestArgs {
             rate: self.rate,
             poll_timeout: self.poll_timeout.map(|d| d.0),
             poll_interval: self.poll_interval.map(|d| d.0),
+            max_body: self.max_body,
         }
     }
 }

@@ -382,6 +382,7 @@ mod tests {
             status: 200,
             headers: vec![("idempotent-replayed".into(), "true".into())],
             body: super::super::Body::Json(body),
+            duplicate_keys: vec![],
         }
     }
 

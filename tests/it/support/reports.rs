@@ -102,6 +102,7 @@ fn response(status: u16, body: Value) -> Outcome {
         status,
         headers: vec![],
         body: Body::Json(body),
+        duplicate_keys: vec![],
     })
 }
 
