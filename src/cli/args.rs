@@ -241,6 +241,17 @@ pub struct MockArgs {
     /// The account's country, as invoices show it in `account_country`.
     #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
     pub account_country: String,
+    /// Close a connection that sends or receives nothing for this long.
+    #[arg(long, default_value_t = Dur(apiparity::mock::DEFAULT_IDLE_TIMEOUT), value_parser = parse_positive_duration, value_name = "DURATION")]
+    pub idle_timeout: Dur,
+}
+
+fn parse_positive_duration(s: &str) -> Result<Dur, String> {
+    let d = parse_duration(s)?;
+    if d.0.is_zero() {
+        return Err("must be longer than 0s (e.g. 30s)".to_string());
+    }
+    Ok(d)
 }
 
 fn parse_country(s: &str) -> Result<String, String> {

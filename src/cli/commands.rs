@@ -182,12 +182,13 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         as_of: args.as_of,
         webhook_endpoints: args.webhook_endpoints,
         account_country: args.account_country.clone(),
+        idle_timeout: args.idle_timeout.0,
     };
-    eprintln!(
-        "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",
-        args.host, args.port
-    );
-    mock::serve(opts).await.map_err(|e| Error::Io {
+    // The banner only once the port is bound, with the port really bound (`--port 0`).
+    let banner = |addr: std::net::SocketAddr| {
+        eprintln!("apiparity mock: serving Stripe's invoice API on http://{addr} (ctrl-c to stop)")
+    };
+    mock::serve(opts, banner).await.map_err(|e| Error::Io {
         what: format!("cannot serve on {}:{}", args.host, args.port),
         source: e,
     })?;
