@@ -112,6 +112,9 @@ pub struct RequestArgs {
     /// Longest pause between polls (default: the scenario's own; 100ms on loopback).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub poll_interval: Option<Dur>,
+    /// Longest response body accepted (e.g. 16MiB, 512KiB); a longer one fails its step.
+    #[arg(long, env = env::MAX_BODY, default_value = "16MiB", value_parser = apiparity::config::parse_size, value_name = "SIZE")]
+    pub max_body: usize,
 }
 
 impl RequestArgs {
@@ -123,6 +126,7 @@ impl RequestArgs {
             rate: self.rate,
             poll_timeout: self.poll_timeout.map(|d| d.0),
             poll_interval: self.poll_interval.map(|d| d.0),
+            max_body: self.max_body,
         }
     }
 }
@@ -240,6 +244,17 @@ pub struct MockArgs {
     /// The account's country, as invoices show it in `account_country`.
     #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
     pub account_country: String,
+    /// Close a connection that sends or receives nothing for this long.
+    #[arg(long, default_value_t = Dur(apiparity::mock::DEFAULT_IDLE_TIMEOUT), value_parser = parse_positive_duration, value_name = "DURATION")]
+    pub idle_timeout: Dur,
+}
+
+fn parse_positive_duration(s: &str) -> Result<Dur, String> {
+    let d = parse_duration(s)?;
+    if d.0.is_zero() {
+        return Err("must be longer than 0s (e.g. 30s)".to_string());
+    }
+    Ok(d)
 }
 
 fn parse_country(s: &str) -> Result<String, String> {

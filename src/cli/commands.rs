@@ -37,7 +37,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        std::fs::write(path, finished.baseline_text(&name)).map_err(|e| Error::Io {
+        apiparity::atomic::write(path, finished.baseline_text(&name)).map_err(|e| Error::Io {
             what: format!("writing {}", path.display()),
             source: e,
         })?;
@@ -182,12 +182,13 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         as_of: args.as_of,
         webhook_endpoints: args.webhook_endpoints,
         account_country: args.account_country.clone(),
+        idle_timeout: args.idle_timeout.0,
     };
-    eprintln!(
-        "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",
-        args.host, args.port
-    );
-    mock::serve(opts).await.map_err(|e| Error::Io {
+    // The banner only once the port is bound, with the port really bound (`--port 0`).
+    let banner = |addr: std::net::SocketAddr| {
+        eprintln!("apiparity mock: serving Stripe's invoice API on http://{addr} (ctrl-c to stop)")
+    };
+    mock::serve(opts, banner).await.map_err(|e| Error::Io {
         what: format!("cannot serve on {}:{}", args.host, args.port),
         source: e,
     })?;
@@ -206,6 +207,24 @@ pub enum Review {
 pub fn review(args: &ReviewArgs, what: Review) -> Result<ExitCode, Error> {
     let items = snapshot::pending(&args.snapshots, &args.filter)
         .map_err(|e| Error::Other(e.to_string()))?;
+    // A pending file that is not a snapshot cannot be shown or accepted; reject removes it.
+    let corrupt = snapshot::corrupt_pending(&args.snapshots, &args.filter)
+        .map_err(|e| Error::Other(e.to_string()))?;
+    for (path, why) in &corrupt {
+        if what == Review::Reject {
+            std::fs::remove_file(path).map_err(|e| Error::Io {
+                what: format!("removing {}", path.display()),
+                source: e,
+            })?;
+            println!("{} (corrupt)", path.display());
+        } else {
+            eprintln!("corrupt pending file: {why}; `apiparity reject` removes it");
+        }
+    }
+    if items.is_empty() && what == Review::Reject && !corrupt.is_empty() {
+        println!("{} rejected", corrupt.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     if items.is_empty() {
         println!("no pending snapshots under {}", args.snapshots.display());
         return Ok(ExitCode::SUCCESS);

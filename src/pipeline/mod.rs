@@ -113,7 +113,15 @@ pub fn compare_one(
     for pos in 0..srun.steps.len() {
         let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
         srun.steps[pos].release_body();
-        out.push(snapshot::compare_step(srun, ns, &session.snapshots)?);
+        let cmp = snapshot::compare_step(srun, ns, &session.snapshots)?;
+        if let Some(why) = &cmp.error {
+            srun.steps[pos].failures.push(run::ExpectFailure::new(
+                run::Expectation::Snapshot,
+                None,
+                why.clone(),
+            ));
+        }
+        out.push(cmp);
     }
     Ok(out)
 }

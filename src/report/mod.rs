@@ -113,7 +113,7 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportErro
             })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
-        std::fs::write(&path, text).map_err(|source| ReportError::Write {
+        crate::atomic::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
             source,
         })?;

@@ -338,6 +338,7 @@ fn step_status(
         Outcome::TransportError(_) => Status::Error,
         _ if unsupported => Status::Unsupported,
         _ if !step.failures.is_empty() => Status::Fail,
+        _ if cmp.is_some_and(|c| c.verdict == Verdict::Unreadable) => Status::Fail,
         _ if cmp.is_some_and(|c| c.verdict == Verdict::Missing) => Status::Differ,
         _ if remaining.is_empty() && accepted => Status::Baselined,
         _ if remaining.is_empty() => Status::Pass,

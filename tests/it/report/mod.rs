@@ -6,3 +6,5 @@ mod chromium;
 mod failures;
 /// report.html's content and escaping, without a browser.
 mod html;
+/// junit.xml over hostile bodies, parsed by a real JUnit consumer when it is installed.
+mod junit;
