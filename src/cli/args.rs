@@ -237,6 +237,13 @@ pub struct MockArgs {
     /// The account's country, as invoices show it in `account_country`.
     #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
     pub account_country: String,
+    /// How long a POST's result is kept for replay under its Idempotency-Key (Stripe: 24 h).
+    #[arg(long, default_value_t = 86_400, value_name = "SECS")]
+    pub idempotency_ttl: u64,
+    /// At most this many idempotent results are kept (the oldest go first): the mock's memory
+    /// stays bounded however long it runs.
+    #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_keys: u64,
 }
 
 fn parse_country(s: &str) -> Result<String, String> {

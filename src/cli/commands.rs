@@ -182,6 +182,8 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         as_of: args.as_of,
         webhook_endpoints: args.webhook_endpoints,
         account_country: args.account_country.clone(),
+        idempotency_ttl: std::time::Duration::from_secs(args.idempotency_ttl),
+        idempotency_max_keys: usize::try_from(args.idempotency_keys).unwrap_or(usize::MAX),
     };
     eprintln!(
         "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",

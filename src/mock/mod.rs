@@ -71,6 +71,10 @@ pub struct MockOptions {
     pub webhook_endpoints: bool,
     /// The account's country (`account_country` on invoices), ISO 3166-1 alpha-2.
     pub account_country: String,
+    /// Idempotent results are kept this long on the mock's clock (Stripe: 24 hours)…
+    pub idempotency_ttl: Duration,
+    /// …and at most this many, the oldest dropped first, so a long-lived mock stays bounded.
+    pub idempotency_max_keys: usize,
 }
 
 impl Default for MockOptions {
@@ -82,6 +86,8 @@ impl Default for MockOptions {
             as_of: None,
             webhook_endpoints: false,
             account_country: "US".to_string(),
+            idempotency_ttl: Duration::from_secs(idempotency::DEFAULT_TTL_SECS),
+            idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -131,6 +137,10 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
         as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
         webhook_endpoints: opts.webhook_endpoints,
         account_country: opts.account_country.as_str().into(),
+        idempotency: idempotency::Limits {
+            ttl_secs: opts.idempotency_ttl.as_secs(),
+            max_keys: opts.idempotency_max_keys,
+        },
     });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
