@@ -47,6 +47,27 @@ pub enum Command {
     /// Remove what earlier (interrupted) runs left in the target: customers tagged
     /// `metadata[apiparity_run]`, their draft invoices (deleted) and open invoices (voided).
     Sweep(SweepArgs),
+    /// Work with report sets: `report merge` combines partition reports into one.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Combine the report sets of a suite's partitions (`run --partition k/n`, e.g. one per CI
+    /// runner) into one report set (report.json, junit.xml, summary.md, report.html), exiting
+    /// as the whole suite's run would.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The partitions' report directories (or their report.json files).
+    #[arg(required = true, value_name = "REPORT_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Where the merged report set goes.
+    #[arg(long, default_value_os_t = defaults().report_dir, value_name = "DIR")]
+    pub report_dir: PathBuf,
 }
 
 /// A duration flag (`30s`, `1500ms`, `2m`), shown the same way in `--help`.
@@ -175,6 +196,11 @@ pub struct RunArgs {
     /// Write this run's differences as a starting baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Run only slice k of n of the selected scenarios (`count:k/n`, the default, deals them
+    /// round-robin; `hash:k/n` by key), e.g. one slice per CI runner; combine the slices'
+    /// reports with `apiparity report merge`.
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(apiparity::pipeline::partition::Partition))]
+    pub partition: Option<apiparity::pipeline::partition::Partition>,
 }
 
 impl SuiteArgs {
@@ -201,6 +227,7 @@ impl RunArgs {
             update: self.update,
             report_dir: self.report_dir.clone(),
             additive_fails: self.additive == AdditivePolicy::Fail,
+            partition: self.partition,
             ..self
                 .suite
                 .settings(TargetSpec::Auto(self.base_url.clone()), &self.requests)

@@ -11,7 +11,9 @@ use apiparity::run::sweep;
 use apiparity::verdict::baseline;
 use apiparity::{diff, mock, report, snapshot};
 
-use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
+use super::args::{
+    CheckArgs, DiffArgs, LearnNoiseArgs, MergeArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs,
+};
 use super::{color_stdout, Error};
 
 /// `apiparity run`.
@@ -171,6 +173,40 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
         plan.selected.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `apiparity report merge`.
+pub fn report_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
+    let parts = args
+        .inputs
+        .iter()
+        .map(|p| report::merge::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let n = parts.len();
+    let report = report::merge::merge(parts).map_err(|e| Error::Other(e.to_string()))?;
+    let written = report::write_all(&report, &args.report_dir)?;
+    let text = report::to_terminal(
+        &report,
+        &report::Style {
+            color: color_stdout(),
+        },
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}");
+    let _ = writeln!(
+        out,
+        "merged {n} report(s), {} scenarios; reports: {}",
+        report.scenarios.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::from(
+        u8::try_from(report.summary.exit_code).unwrap_or(2),
+    ))
 }
 
 /// `apiparity mock`.
