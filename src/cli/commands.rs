@@ -11,7 +11,9 @@ use apiparity::run::sweep;
 use apiparity::verdict::baseline;
 use apiparity::{diff, mock, report, snapshot};
 
-use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
+use super::args::{
+    CheckArgs, DiffArgs, LearnNoiseArgs, MergeArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs,
+};
 use super::{color_stdout, Error};
 
 /// `apiparity run`.
@@ -173,6 +175,40 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `apiparity report merge`.
+pub fn report_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
+    let parts = args
+        .inputs
+        .iter()
+        .map(|p| report::merge::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let n = parts.len();
+    let report = report::merge::merge(parts).map_err(|e| Error::Other(e.to_string()))?;
+    let written = report::write_all(&report, &args.report_dir)?;
+    let text = report::to_terminal(
+        &report,
+        &report::Style {
+            color: color_stdout(),
+        },
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}");
+    let _ = writeln!(
+        out,
+        "merged {n} report(s), {} scenarios; reports: {}",
+        report.scenarios.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::from(
+        u8::try_from(report.summary.exit_code).unwrap_or(2),
+    ))
+}
+
 /// `apiparity mock`.
 pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
     let opts = mock::MockOptions {
@@ -183,6 +219,8 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         webhook_endpoints: args.webhook_endpoints,
         account_country: args.account_country.clone(),
         idle_timeout: args.idle_timeout.0,
+        idempotency_ttl: std::time::Duration::from_secs(args.idempotency_ttl),
+        idempotency_max_keys: usize::try_from(args.idempotency_keys).unwrap_or(usize::MAX),
     };
     // The banner only once the port is bound, with the port really bound (`--port 0`).
     let banner = |addr: std::net::SocketAddr| {

@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
         Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
         Command::Import(args) => import::run(&args),
+        Command::Report(args::ReportCommand::Merge(args)) => commands::report_merge(&args),
     }
 }
 

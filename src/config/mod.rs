@@ -106,6 +106,8 @@ pub struct Settings {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios (`--partition k/n`).
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// Whether additive differences (fields the snapshot lacks) fail the run.
     pub additive_fails: bool,
 }
@@ -124,6 +126,7 @@ impl Default for Settings {
             config: None,
             tags: Vec::new(),
             filters: Vec::new(),
+            partition: None,
             additive_fails: true,
         }
     }
@@ -292,6 +295,8 @@ pub struct RunConfig {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios.
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// What counts as failure.
     pub policy: Policy,
     /// Where the runner's progress events go (`None`: nowhere). Not a setting: a caller that
@@ -359,6 +364,7 @@ impl RunConfig {
             diff,
             tags: s.tags,
             filters: s.filters,
+            partition: s.partition,
             policy: Policy {
                 additive_fails: s.additive_fails,
             },
@@ -388,6 +394,7 @@ impl RunConfig {
             diff,
             tags: vec![],
             filters: vec![],
+            partition: None,
             policy: Policy {
                 additive_fails: defaults.additive_fails,
             },

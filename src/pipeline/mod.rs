@@ -9,6 +9,7 @@
 
 pub mod differential;
 pub mod noise;
+pub mod partition;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -89,6 +90,15 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
                 rules,
             });
         }
+    }
+    // The slice is taken of the selected scenarios, so every slice of one selection is disjoint
+    // from the others and together they are the selection.
+    if let Some(p) = cfg.partition {
+        let mut pos = 0;
+        out.retain(|planned| {
+            pos += 1;
+            p.keeps(pos - 1, &planned.scenario.key)
+        });
     }
     if diags.is_empty() {
         Ok(Plan {

@@ -6,6 +6,7 @@
 //! To add a format: add a file with a `render(&Report, &Style) -> Result<String, String>`
 //! function and one line in the `formats!` table below.
 
+pub mod merge;
 mod model;
 mod text;
 

@@ -48,7 +48,7 @@ pub struct Target {
 }
 
 /// What kind of target a run goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// Stripe test mode.

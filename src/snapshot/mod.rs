@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 /// The outcome of comparing one step with its snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Matches its snapshot.
