@@ -65,15 +65,21 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             .join(", ")
     );
     if cfg.snapshot_mode == snapshot::Mode::Update {
-        let n = report
-            .scenarios
-            .iter()
-            .flat_map(|s| &s.steps)
-            .filter(|s| s.verdict == Some(snapshot::Verdict::Updated))
+        // Only files whose content changed are rewritten; each one is named.
+        let steps = || report.scenarios.iter().flat_map(|s| &s.steps);
+        let mut n = 0;
+        for st in steps().filter(|s| s.verdict == Some(snapshot::Verdict::Updated)) {
+            n += 1;
+            if let Some(f) = &st.snapshot {
+                let _ = writeln!(out, "updated: {}", f.display());
+            }
+        }
+        let unchanged = steps()
+            .filter(|s| s.verdict == Some(snapshot::Verdict::Unchanged))
             .count();
         let _ = writeln!(
             out,
-            "snapshots written: {n} (in {})",
+            "snapshots written: {n}, unchanged: {unchanged} (in {})",
             cfg.snapshot_dir.display()
         );
     } else if report.summary.pending_snapshots > 0 {
