@@ -112,6 +112,11 @@ pub async fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
     let right = TargetChoice::resolve(&right, cfg.api_key.clone())?;
     let (left, left_server) = pipeline::start_target(&cfg.target).await?;
     let (right, right_server) = pipeline::start_target(&right).await?;
+    for (t, s) in [(&left, &left_server), (&right, &right_server)] {
+        if s.is_none() {
+            pipeline::reachable(t, cfg.requests.timeout).await?;
+        }
+    }
     let report = differential::diff_targets(&plan.selected, left, right, &cfg).await;
     for s in [left_server, right_server].into_iter().flatten() {
         s.shutdown().await;
@@ -129,6 +134,9 @@ pub async fn learn_noise(args: &LearnNoiseArgs) -> Result<ExitCode, Error> {
     let cfg = RunConfig::new(args.settings())?;
     let plan = pipeline::plan(&cfg)?;
     let (target, server) = pipeline::start_target(&cfg.target).await?;
+    if server.is_none() {
+        pipeline::reachable(&target, cfg.requests.timeout).await?;
+    }
     let report = noise::learn_noise(&plan.selected, target, &cfg, usize::from(args.runs)).await;
     if let Some(s) = server {
         s.shutdown().await;
@@ -143,22 +151,24 @@ pub async fn learn_noise(args: &LearnNoiseArgs) -> Result<ExitCode, Error> {
 
 /// `apiparity sweep`.
 pub async fn sweep(args: &SweepArgs) -> Result<ExitCode, Error> {
+    // The same target default as `run`: Stripe when STRIPE_API_KEY is set, else the embedded
+    // mock (fresh, so there is nothing to sweep, but the command works the same way).
     let key = config::api_key_from_env()?;
-    let Some(target) = TargetChoice::resolve(&args.target(), key)?
-        .target()
-        .cloned()
-    else {
-        return Err(Error::Nothing(
-            "sweep needs a target: set STRIPE_API_KEY (Stripe test mode) or --base-url".into(),
-        ));
-    };
+    let (target, server) =
+        pipeline::start_target(&TargetChoice::resolve(&args.target(), key)?).await?;
     let requests = config::Requests::new(&args.requests())?;
     let mut opts = sweep::SweepOptions::new(args.older_than.0, SystemTime::now());
     opts.timeout = requests.timeout;
     opts.retry = requests.retry.clone();
     opts.dry_run = args.dry_run;
     opts.rate_limit = requests.rate_limit(&target);
+    if server.is_none() {
+        pipeline::reachable(&target, requests.timeout).await?;
+    }
     let report = sweep::sweep(&target, &opts).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
     print!("{}", report.render());
     Ok(ExitCode::from(u8::from(report.failures() > 0)))
 }
@@ -210,10 +220,27 @@ pub enum Review {
 
 /// `apiparity review`, `accept` and `reject`.
 pub fn review(args: &ReviewArgs, what: Review) -> Result<ExitCode, Error> {
-    let items = snapshot::pending(&args.snapshots, &args.filter)
-        .map_err(|e| Error::Other(e.to_string()))?;
+    let dir = if args.snapshots == config::Settings::default().snapshots {
+        let defaults = config::Settings::default().paths;
+        let project = config::project::find(&defaults, &defaults)?;
+        config::project::under(&project.root, &args.snapshots)
+    } else {
+        args.snapshots.clone()
+    };
+    let items = snapshot::pending(&dir, &args.filter).map_err(|e| Error::Other(e.to_string()))?;
     if items.is_empty() {
-        println!("no pending snapshots under {}", args.snapshots.display());
+        // Say whether the filter is why: "no pending snapshots" would hide a typo.
+        let all = snapshot::pending(&dir, "").map_err(|e| Error::Other(e.to_string()))?;
+        if args.filter.is_empty() || all.is_empty() {
+            println!("no pending snapshots under {}", dir.display());
+        } else {
+            println!(
+                "no pending snapshot matches `{}` ({} pending under {}: `apiparity review` lists them)",
+                args.filter,
+                all.len(),
+                dir.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let done = match what {
