@@ -214,7 +214,7 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Review {
     Show,
-    Accept,
+    Accept { allow_version_change: bool },
     Reject,
 }
 
@@ -248,20 +248,58 @@ pub fn review(args: &ReviewArgs, what: Review) -> Result<ExitCode, Error> {
             show_pending(&items);
             return Ok(ExitCode::SUCCESS);
         }
-        Review::Accept => snapshot::accept(&items),
+        Review::Accept {
+            allow_version_change,
+        } => {
+            show_overwrites(&items);
+            let crossing: Vec<&snapshot::Pending> =
+                items.iter().filter(|p| p.changes_version()).collect();
+            if !crossing.is_empty() && !allow_version_change {
+                return Err(Error::Other(format!(
+                    "refusing to accept: {} pending answer(s) were recorded at another Stripe-Version than the reference they would replace ({}); nothing was changed. Accept them with --allow-version-change if those references should change version, or reject them",
+                    crossing.len(),
+                    crossing
+                        .iter()
+                        .map(|p| p.target.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            snapshot::accept(&items)
+        }
         Review::Reject => snapshot::reject(&items),
     }
     .map_err(|e| Error::Other(e.to_string()))?;
     for p in &done {
         println!("{}", p.display());
     }
-    let verb = if what == Review::Accept {
+    let verb = if matches!(what, Review::Accept { .. }) {
         "accepted"
     } else {
         "rejected"
     };
     println!("{} {verb}", done.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `accept` is about to do, with the provenance of both sides.
+fn show_overwrites(items: &[snapshot::Pending]) {
+    let describe = |m: &snapshot::Meta| {
+        format!(
+            "{} (Stripe-Version {}, recorded {})",
+            m.source, m.stripe_version, m.recorded_at
+        )
+    };
+    for p in items {
+        match &p.old {
+            Some(old) => {
+                println!("overwrite {}", p.target.display());
+                println!("  old: {}", describe(&old.meta));
+                println!("  new: {}", describe(&p.new.meta));
+            }
+            None => println!("new {}: {}", p.target.display(), describe(&p.new.meta)),
+        }
+    }
 }
 
 fn show_pending(items: &[snapshot::Pending]) {

@@ -4,3 +4,5 @@
 mod drift;
 /// Harmless target variations pass; real changes fail (a rewriting proxy before the mock).
 mod variants;
+/// Pending answers per version tree; `accept` refusing to mix versions.
+mod versions;
