@@ -176,6 +176,9 @@ pub struct RunArgs {
     /// Write this run's differences as a starting baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// No progress display (it is shown on stderr only when stderr is a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 impl SuiteArgs {

@@ -16,8 +16,10 @@ use super::{color_stdout, Error};
 
 /// `apiparity run`.
 pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
-    let cfg = RunConfig::new(args.settings())?;
+    let mut cfg = RunConfig::new(args.settings())?;
     let plan = selected(&cfg)?;
+    let display = super::progress::Display::new(super::progress::wanted(args.quiet));
+    cfg.progress = Some(display.progress());
     // The baseline is validated (and its scenario keys checked) before anything is sent.
     let baseline = match &args.baseline {
         None => None,
@@ -31,7 +33,9 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             Some(b)
         }
     };
-    let finished = pipeline::execute(&cfg, &plan.selected, baseline.as_ref()).await?;
+    let finished = pipeline::execute(&cfg, &plan.selected, baseline.as_ref()).await;
+    display.finish();
+    let finished = finished?;
     if let Some(path) = &args.write_baseline {
         let name = path
             .file_stem()

@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod error;
+mod progress;
 
 use std::process::ExitCode;
 

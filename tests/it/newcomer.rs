@@ -139,3 +139,16 @@ async fn sweep_defaults_to_the_embedded_mock_like_run() {
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("scanned 0 customers"), "{}", out.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_display_is_silent_when_stderr_is_not_a_terminal() {
+    let dir = layout();
+    let proj = dir.path().join("proj");
+    for args in [vec!["run"], vec!["run", "--quiet"]] {
+        let out = apiparity(&proj, &args, &[]).await;
+        assert_eq!(out.code, Some(1), "{}\n{}", out.stdout, out.stderr);
+        for drawn in ["scenarios ·", "ETA", "requests"] {
+            assert!(!out.stderr.contains(drawn), "{args:?}: {}", out.stderr);
+        }
+    }
+}
