@@ -13,8 +13,8 @@ mod text;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    build, BuildContext, FrequentDifference, Report, ScenarioReport, Scorecard, StepReport,
-    TargetInfo,
+    build, percent, request_url, BuildContext, FrequentDifference, Report, ScenarioReport,
+    Scorecard, StepReport, TargetInfo,
 };
 pub use terminal::terminal;
 pub use text::{display_pointer, value_or_absent};
