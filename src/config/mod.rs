@@ -8,6 +8,7 @@
 //! report, so no later stage derives them again.
 
 mod error;
+pub mod project;
 pub mod rules_file;
 pub mod target;
 
@@ -106,6 +107,8 @@ pub struct Settings {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios (`--partition k/n`).
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// Whether additive differences (fields the snapshot lacks) fail the run.
     pub additive_fails: bool,
 }
@@ -124,6 +127,7 @@ impl Default for Settings {
             config: None,
             tags: Vec::new(),
             filters: Vec::new(),
+            partition: None,
             additive_fails: true,
         }
     }
@@ -292,6 +296,8 @@ pub struct RunConfig {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios.
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// What counts as failure.
     pub policy: Policy,
     /// Where the runner's progress events go (`None`: nowhere). Not a setting: a caller that
@@ -317,7 +323,16 @@ impl RunConfig {
     pub fn new(s: Settings) -> Result<RunConfig, InputError> {
         let api_key = api_key_from_env()?;
         let target = TargetChoice::resolve(&s.target, api_key.clone())?;
-        let (rules, diff) = rules_file::load(s.config.as_deref())?;
+        let defaults = Settings::default();
+        let project = project::find(&s.paths, &defaults.paths)?;
+        let (rules, diff) =
+            rules_file::load(project_config(&project, s.config.as_deref()).as_deref())?;
+        // The default snapshot tree is the project's; a --snapshots given is taken as is.
+        let snapshots = if s.snapshots == defaults.snapshots {
+            project::under(&project.root, &s.snapshots)
+        } else {
+            s.snapshots.clone()
+        };
         for v in [&s.stripe_version, &s.snapshot_version]
             .into_iter()
             .flatten()
@@ -346,19 +361,20 @@ impl RunConfig {
             snapshot::Mode::Compare
         };
         Ok(RunConfig {
-            scenarios_root: scenarios_root(&s.paths),
-            paths: s.paths,
+            scenarios_root: scenarios_root(&project.paths),
+            paths: project.paths,
             target,
             api_key,
             requests,
             stripe_version,
-            snapshot_dir: snapshot_tree(&s.snapshots, &snapshot_version),
+            snapshot_dir: snapshot_tree(&snapshots, &snapshot_version),
             snapshot_mode,
             report_dir: s.report_dir,
             rules: Arc::new(rules),
             diff,
             tags: s.tags,
             filters: s.filters,
+            partition: s.partition,
             policy: Policy {
                 additive_fails: s.additive_fails,
             },
@@ -369,11 +385,12 @@ impl RunConfig {
     /// For `check`: the scenarios and the rules file only; no target, no key, nothing that
     /// could send a request.
     pub fn for_check(paths: Vec<PathBuf>, config: Option<&Path>) -> Result<RunConfig, InputError> {
-        let (rules, diff) = rules_file::load(config)?;
         let defaults = Settings::default();
+        let project = project::find(&paths, &defaults.paths)?;
+        let (rules, diff) = rules_file::load(project_config(&project, config).as_deref())?;
         Ok(RunConfig {
-            scenarios_root: scenarios_root(&paths),
-            paths,
+            scenarios_root: scenarios_root(&project.paths),
+            paths: project.paths,
             target: TargetChoice::EmbeddedMock,
             api_key: None,
             requests: Requests::new(&RequestSettings {
@@ -388,6 +405,7 @@ impl RunConfig {
             diff,
             tags: vec![],
             filters: vec![],
+            partition: None,
             policy: Policy {
                 additive_fails: defaults.additive_fails,
             },
@@ -445,6 +463,13 @@ impl RunConfig {
             },
         }
     }
+}
+
+/// The rules file: the one given, else the project's `apiparity.yaml` when there is one.
+fn project_config(project: &project::Project, explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(|| {
+        Some(project::under(&project.root, Path::new("apiparity.yaml"))).filter(|p| p.is_file())
+    })
 }
 
 /// `snapshots/` for the pinned default version, `snapshots/@<version>/` for another.

@@ -73,6 +73,10 @@ pub struct MockOptions {
     pub account_country: String,
     /// A connection that moves no byte for this long is closed (`--idle-timeout`).
     pub idle_timeout: Duration,
+    /// Idempotent results are kept this long on the mock's clock (Stripe: 24 hours)…
+    pub idempotency_ttl: Duration,
+    /// …and at most this many, the oldest dropped first, so a long-lived mock stays bounded.
+    pub idempotency_max_keys: usize,
 }
 
 /// The default `--idle-timeout`.
@@ -88,6 +92,8 @@ impl Default for MockOptions {
             webhook_endpoints: false,
             account_country: "US".to_string(),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            idempotency_ttl: Duration::from_secs(idempotency::DEFAULT_TTL_SECS),
+            idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -137,6 +143,10 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
         as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
         webhook_endpoints: opts.webhook_endpoints,
         account_country: opts.account_country.as_str().into(),
+        idempotency: idempotency::Limits {
+            ttl_secs: opts.idempotency_ttl.as_secs(),
+            max_keys: opts.idempotency_max_keys,
+        },
     });
     let (tx, rx) = oneshot::channel::<()>();
     let listener = server::IdleListener::new(listener, opts.idle_timeout);

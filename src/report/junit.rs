@@ -1,8 +1,10 @@
-//! `junit.xml`: a testcase per scenario, the differences in the failure text.
+//! `junit.xml`: a testcase per scenario — classname the topic (`finalize`), name the rest of the
+//! key (`with-amount`), so CI shows `finalize.with-amount` once — with a plain-text failure
+//! body (request, what the target said, each failure and difference, the unified diff).
 
 use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
 
-use super::text::display_pointer;
+use super::text::{display_pointer, plain_details};
 use super::{Report, ScenarioReport, Status, Style};
 
 pub fn render(report: &Report, _: &Style) -> Result<String, String> {
@@ -15,19 +17,20 @@ pub fn render(report: &Report, _: &Style) -> Result<String, String> {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
                 st.set_message(headline(s));
                 st.set_type(s.status.as_str());
-                st.set_description(super::markdown::scenario_details(s));
+                st.set_description(plain_details(s));
                 st
             }
             Status::Differ | Status::Fail => {
                 let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 st.set_message(headline(s));
                 st.set_type(s.status.as_str());
-                st.set_description(super::markdown::scenario_details(s));
+                st.set_description(plain_details(s));
                 st
             }
         };
-        let mut case = TestCase::new(format!("{}::{}", s.key, s.name), status);
-        case.set_classname(format!("apiparity.{}", s.key.replace('/', ".")));
+        let (topic, name) = topic_and_name(&s.key);
+        let mut case = TestCase::new(name, status);
+        case.set_classname(topic);
         case.set_time(std::time::Duration::from_millis(s.duration_ms as u64));
         suite.add_test_case(case);
     }
@@ -82,6 +85,12 @@ pub(crate) fn xml_safe(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `finalize/with-amount` → (`finalize`, `with-amount`); a key without a topic is its own name
+/// under `apiparity`.
+fn topic_and_name(key: &str) -> (&str, &str) {
+    key.split_once('/').unwrap_or(("apiparity", key))
 }
 
 fn headline(s: &ScenarioReport) -> String {

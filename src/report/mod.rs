@@ -6,14 +6,15 @@
 //! To add a format: add a file with a `render(&Report, &Style) -> Result<String, String>`
 //! function and one line in the `formats!` table below.
 
+pub mod merge;
 mod model;
 mod text;
 
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    build, BuildContext, FrequentDifference, Report, ScenarioReport, Scorecard, StepReport,
-    TargetInfo,
+    build, percent, request_url, BuildContext, FrequentDifference, Report, ScenarioReport,
+    Scorecard, StepReport, TargetInfo,
 };
 pub use terminal::terminal;
 pub use text::{display_pointer, value_or_absent};

@@ -10,7 +10,7 @@ use crate::scenario::{AssertOp, Expect};
 use super::Response;
 
 /// What kind of expectation a failure is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
     /// `expect: status`.
@@ -54,7 +54,7 @@ impl std::fmt::Display for Expectation {
 }
 
 /// One thing about a step that did not hold.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ExpectFailure {
     /// What kind of expectation failed.
     pub what: Expectation,

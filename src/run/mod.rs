@@ -48,7 +48,7 @@ pub struct Target {
 }
 
 /// What kind of target a run goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// Stripe test mode.
@@ -208,10 +208,11 @@ impl StepRun {
         }
     }
     /// Lets go of a JSON response body once it has been compared ([`Body::Released`]);
-    /// status, headers and a non-JSON body (which decides "unsupported") stay.
+    /// status, headers, a non-JSON body (which decides "unsupported") and an error answer
+    /// (4xx/5xx: small, and what a reader of a failure needs to see) stay.
     pub fn release_body(&mut self) {
         if let Outcome::Response(r) = &mut self.outcome {
-            if matches!(r.body, Body::Json(_)) {
+            if matches!(r.body, Body::Json(_)) && r.status < 400 {
                 r.body = Body::Released;
             }
         }

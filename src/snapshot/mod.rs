@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 /// The outcome of comparing one step with its snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Matches its snapshot.
@@ -152,6 +152,33 @@ pub fn path_for(dir: &Path, scenario_key: &str, index: usize, step: &str) -> Pat
     p
 }
 
+/// The tree of `version` beside `dir` (`snapshots/` for the pinned default version,
+/// `snapshots/@<version>/` for another), whichever of the two `dir` is.
+pub fn version_tree(dir: &Path, version: &str) -> PathBuf {
+    let base = match dir.file_name().and_then(|n| n.to_str()) {
+        Some(n) if n.starts_with('@') => dir.parent().unwrap_or(Path::new(".")),
+        _ => dir,
+    };
+    if version == crate::version::DEFAULT_STRIPE_VERSION {
+        base.to_path_buf()
+    } else {
+        base.join(format!("@{version}"))
+    }
+}
+
+/// Whether two provenance texts name the same source, ignoring the day it was recorded on
+/// (`recorded from Stripe test mode on 2026-12-01`): re-recording the same answer the next day
+/// is not a change worth a rewrite.
+fn same_source(old: &str, new: &str) -> bool {
+    fn undated(s: &str) -> &str {
+        match s.rsplit_once(" on ") {
+            Some((head, day)) if crate::version::version_date(day).is_some() => head,
+            _ => s,
+        }
+    }
+    undated(old) == undated(new)
+}
+
 /// Compares every step of a run with its snapshot (or writes snapshots, in update mode).
 pub fn compare(
     run: &ScenarioRun,
@@ -173,7 +200,17 @@ pub fn compare_step(
     opts: &Options,
 ) -> Result<StepComparison, SnapshotError> {
     let step = &run.steps[ns.position];
-    let file = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+    // Answers recorded at another Stripe-Version than the tree compared against belong to that
+    // version's tree (`snapshots/@<version>/`): a drift check's pending files and `--update`'s
+    // writes never land among another version's references.
+    let home = version_tree(&opts.dir, &run.stripe_version);
+    let compared = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+    let own = path_for(&home, &run.scenario.key, step.index, &step.id);
+    let file = if opts.mode == Mode::Update {
+        own.clone()
+    } else {
+        compared
+    };
     let mut cmp = StepComparison {
         position: ns.position,
         verdict: Verdict::NotCompared,
@@ -219,7 +256,7 @@ pub fn compare_step(
             body: ns.body,
         },
     };
-    let pending_path = file::pending_path(&file);
+    let pending_path = file::pending_path(&own);
     cmp.meta = existing.as_ref().map(|s| s.meta.clone());
     if let Some(old) = &existing {
         cmp.differences = diff::diff_response(
@@ -236,7 +273,7 @@ pub fn compare_step(
             let same_content = old.response.status == status
                 && old.response.body == ns.body
                 && old.request == ns.request
-                && old.meta.source == meta.source
+                && same_source(&old.meta.source, &meta.source)
                 && old.meta.stripe_version == meta.stripe_version;
             if same_content {
                 cmp.verdict = Verdict::Unchanged;

@@ -18,6 +18,15 @@ pub struct Pending {
     pub old: Option<Snapshot>,
 }
 
+impl Pending {
+    /// Whether accepting it replaces a reference recorded at another Stripe-Version.
+    pub fn changes_version(&self) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.meta.stripe_version != self.new.meta.stripe_version)
+    }
+}
+
 /// Every pending file under `dir` whose path contains `filter` (all when empty), sorted. A
 /// pending file that is not a snapshot is left out (see [`corrupt_pending`]); a snapshot that
 /// is not one counts as absent, so accepting replaces it.

@@ -6,3 +6,5 @@ mod disk;
 mod drift;
 /// Harmless target variations pass; real changes fail (a rewriting proxy before the mock).
 mod variants;
+/// Pending answers per version tree; `accept` refusing to mix versions.
+mod versions;
