@@ -19,30 +19,62 @@ pub const TMP_PREFIX: &str = ".apiparity-tmp-";
 
 /// Writes `bytes` to `path` atomically, creating its directory if needed.
 pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    stage(path, bytes)?.commit()
+}
+
+/// A file written whole and synced beside its target, not yet in place. Several staged files
+/// make an all-or-nothing set (an import writes a scenario and its snapshots): commit them only
+/// once every one is staged. Dropped without [`Staged::commit`], the temp file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// Writes `bytes` to a temp file beside `path` (creating the directory if needed) and syncs it.
+pub fn stage(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<Staged> {
+    let dir = dir_of(path);
     fs::create_dir_all(dir)?;
     clean_stale_once(dir);
     let (tmp, mut file) = create_temp(dir)?;
-    let result = file
-        .write_all(bytes.as_ref())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            drop(file);
-            fs::rename(&tmp, path)
-        });
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
+    let staged = Staged {
+        tmp,
+        target: path.to_path_buf(),
+        committed: false,
+    };
+    file.write_all(bytes.as_ref())?;
+    file.sync_all()?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Renames the temp file over the target.
+    pub fn commit(mut self) -> io::Result<()> {
+        fs::rename(&self.tmp, &self.target)?;
+        self.committed = true;
+        // The rename is durable once the directory is synced; where directories cannot be
+        // opened (not Unix), the rename itself is still atomic.
+        if let Ok(d) = File::open(dir_of(&self.target)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
-    // The rename is durable once the directory is synced; where directories cannot be opened
-    // (not Unix), the rename itself is still atomic.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
-    Ok(())
+}
+
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
@@ -146,6 +178,22 @@ mod tests {
         fs::write(&plain, "x").unwrap();
         let expected = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, expected);
+    }
+
+    #[test]
+    fn a_staged_file_is_invisible_until_committed_and_gone_if_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        let kept = stage(&p, "kept").unwrap();
+        let dropped = stage(&dir.path().join("d.json"), "dropped").unwrap();
+        assert!(!p.exists());
+        drop(dropped);
+        kept.commit().unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["s.json"]);
     }
 
     #[test]

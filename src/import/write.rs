@@ -2,7 +2,6 @@
 //! first; only when all of them are written and synced are they renamed into place. A failure
 //! before that leaves nothing (temporaries are removed, directories created for them too).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{ImportError, Rendered, Written};
@@ -27,7 +26,7 @@ fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
 
 pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
     let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut temps: Vec<(tempfile::NamedTempFile, PathBuf)> = Vec::new();
+    let mut temps: Vec<(crate::atomic::Staged, PathBuf)> = Vec::new();
     let staged = (|| {
         for (path, text) in &r.files {
             let dir = path.parent().unwrap_or(Path::new("."));
@@ -42,12 +41,8 @@ pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
                 }
             }
             std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".apiparity-import-")
-                .tempfile_in(dir)
-                .map_err(|e| err(path, e))?;
-            tmp.write_all(text.as_bytes()).map_err(|e| err(path, e))?;
-            tmp.as_file().sync_all().map_err(|e| err(path, e))?;
+            // The one atomic-write helper: temp beside the target, synced, umask mode.
+            let tmp = crate::atomic::stage(path, text).map_err(|e| err(path, e))?;
             temps.push((tmp, path.clone()));
         }
         Ok(())
@@ -59,17 +54,10 @@ pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
         }
         return Err(e);
     }
-    // Normal permissions (a temp file is created 0600).
-    #[cfg(unix)]
-    for (tmp, path) in &temps {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| err(path, e))?;
-    }
     let mut done: Vec<PathBuf> = Vec::new();
     for (tmp, path) in temps {
-        if let Err(e) = tmp.persist(&path) {
-            return Err(err(&path, e.error));
+        if let Err(e) = tmp.commit() {
+            return Err(err(&path, e));
         }
         done.push(path);
     }

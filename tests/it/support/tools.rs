@@ -14,6 +14,8 @@ pub enum Tool {
     PythonSdk,
     /// localstripe, a third-party Stripe mock.
     Localstripe,
+    /// python3 with `junitparser`, a JUnit XML consumer.
+    Junitparser,
 }
 
 impl Tool {
@@ -23,6 +25,7 @@ impl Tool {
             Tool::Chromium => "headless Chromium (/usr/bin/chromium or $APIPARITY_CHROMIUM)",
             Tool::PythonSdk => "python3 with Stripe's `stripe` package",
             Tool::Localstripe => "localstripe",
+            Tool::Junitparser => "python3 with the `junitparser` package",
         }
     }
     /// How to install it.
@@ -31,6 +34,7 @@ impl Tool {
             Tool::Chromium => "`apt-get install -y chromium`",
             Tool::PythonSdk => "`python3 -m pip install stripe`",
             Tool::Localstripe => "`python3 -m pip install localstripe==1.15.10`",
+            Tool::Junitparser => "`python3 -m pip install junitparser`",
         }
     }
     /// The variable that makes its absence a failure.
@@ -39,6 +43,7 @@ impl Tool {
             Tool::Chromium => "APIPARITY_REQUIRE_CHROMIUM",
             Tool::PythonSdk => "APIPARITY_REQUIRE_PYTHON_SDK",
             Tool::Localstripe => "APIPARITY_REQUIRE_LOCALSTRIPE",
+            Tool::Junitparser => "APIPARITY_REQUIRE_JUNITPARSER",
         }
     }
     /// Whether the environment says it must be there.
