@@ -102,6 +102,10 @@ impl Redactor {
         if value.chars().count() < MIN_SECRET_LEN {
             return;
         }
+        // Every render of `{{env.X}}` registers its value again: known values cost one scan.
+        if self.read().iter().any(|(n, _)| n == value) {
+            return;
+        }
         let masked = mask(value);
         let mut forms = encodings(value);
         // A key's body without its `sk_test_` prefix is still the key (a partial leak).
@@ -152,6 +156,10 @@ impl Redactor {
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
     }
+    /// Whether `s` holds any secret, in any of its forms.
+    pub fn touches(&self, s: &str) -> bool {
+        self.read().iter().any(|(n, _)| s.contains(n.as_str()))
+    }
     /// `s` with every secret replaced by its masked form.
     pub fn text(&self, s: &str) -> String {
         let needles = self.read();
@@ -175,15 +183,10 @@ impl Redactor {
             return;
         }
         match v {
-            Value::String(s) => {
-                let t = self.text(s);
-                if t != *s {
-                    *s = t;
-                }
-            }
+            Value::String(s) if self.touches(s) => *s = self.text(s),
             Value::Array(items) => items.iter_mut().for_each(|i| self.value_in_place(i)),
             Value::Object(map) => {
-                let dirty = map.keys().any(|k| self.text(k) != *k);
+                let dirty = map.keys().any(|k| self.touches(k));
                 if dirty {
                     let old = std::mem::take(map);
                     for (k, mut v) in old {
