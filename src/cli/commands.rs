@@ -11,7 +11,9 @@ use apiparity::run::sweep;
 use apiparity::verdict::baseline;
 use apiparity::{diff, mock, report, snapshot};
 
-use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
+use super::args::{
+    CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, RecordArgs, ReviewArgs, RunArgs, SweepArgs,
+};
 use super::{color_stdout, Error};
 
 /// `apiparity run`.
@@ -259,4 +261,78 @@ fn show_pending(items: &[snapshot::Pending]) {
         "{} pending: `apiparity accept [FILTER]` or `apiparity reject [FILTER]`",
         items.len()
     );
+}
+
+/// `apiparity record`: forwards until SIGINT, SIGTERM or `--idle`, then writes the cassettes.
+pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
+    use apiparity::record;
+    let opts = args.options();
+    let out = opts.out.clone();
+    let rec = record::start(opts)
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?;
+    for w in rec.recovered() {
+        eprintln!(
+            "apiparity record: finished an interrupted session: {} ({} exchanges) → {}",
+            w.scenario,
+            w.exchanges,
+            w.cassette.display()
+        );
+    }
+    // Printed only once bound, with the real port: scripts wait for this line.
+    eprintln!(
+        "apiparity record: listening on {} → {}; recording into {} (ctrl-c or SIGTERM writes and stops{})",
+        rec.base_url(),
+        args.upstream.trim_end_matches('/'),
+        out.display(),
+        args.idle
+            .map(|d| format!(", as does {d} without a request"))
+            .unwrap_or_default()
+    );
+    let stop = async {
+        match args.idle {
+            Some(d) => rec.idle(d.0).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = stop => eprintln!("apiparity record: idle; writing"),
+        s = shutdown_signal() => eprintln!("apiparity record: {s}; writing"),
+    }
+    let done = rec
+        .finish()
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?;
+    for w in &done.written {
+        println!(
+            "{}: {} exchanges → {}",
+            w.scenario,
+            w.exchanges,
+            w.cassette.display()
+        );
+    }
+    println!(
+        "recorded {} exchanges in {} scenario(s); {} refused (live key), {} not answered by the upstream",
+        done.recorded,
+        done.written.len(),
+        done.refused,
+        done.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT (ctrl-c) or, on unix, SIGTERM: which one came.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "SIGINT",
+                _ = term.recv() => return "SIGTERM",
+            }
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }

@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Diff(args) => rt.block_on(commands::diff(&args)),
         Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
         Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
+        Command::Record(args) => rt.block_on(commands::record(&args)),
     }
 }
 

@@ -13,7 +13,8 @@ mod encode;
 mod expect;
 mod http;
 mod progress;
-mod ratelimit;
+// The sliding window is shared with the recording proxy (src/record).
+pub(crate) mod ratelimit;
 mod retry;
 mod sched;
 mod step;
