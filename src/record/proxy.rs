@@ -133,11 +133,12 @@ pub fn scenario_name(v: &str) -> Result<String, String> {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     };
     if v.is_empty() || v.len() > 120 || !v.split('/').all(ok_segment) {
-        return Err(format!(
-            "the {SCENARIO_HEADER} header must be a scenario name: segments of letters, digits, \
-             `.`, `_` and `-`, separated by `/`, not starting with `.`, at most 120 characters \
-             (e.g. `invoices/pay-by-card`)"
-        ));
+        return Err(
+            "the Apiparity-Scenario header must be a scenario name: segments of letters, \
+                    digits, `.`, `_` and `-`, separated by `/`, not starting with `.`, at most \
+                    120 characters (e.g. `invoices/pay-by-card`)"
+                .to_string(),
+        );
     }
     Ok(v.to_string())
 }
