@@ -59,7 +59,8 @@ impl Journal {
 
     /// Writes exchange number `seq` of `scenario`. Returns only once it is on disk.
     pub fn append(&self, scenario: &str, seq: u64, e: &Exchange) -> Result<(), RecordError> {
-        let dir = self.dir.join(encode(scenario));
+        // Scenario names are file names (`proxy::scenario_name`).
+        let dir = self.dir.join(scenario);
         std::fs::create_dir_all(&dir).map_err(|err| RecordError::io(&dir, err))?;
         let text = serde_json::to_vec_pretty(e).expect("plain data serializes");
         write_atomic(&dir.join(format!("{seq:08}.json")), &text)
@@ -99,7 +100,7 @@ impl Journal {
         for sub in subdirs {
             let name = sub
                 .file_name()
-                .map(|n| decode(&n.to_string_lossy()))
+                .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
                 .map_err(|e| RecordError::io(&sub, e))?
@@ -139,15 +140,6 @@ impl Journal {
         }
         Ok(())
     }
-}
-
-/// Scenario names may hold `/` (topic folders); the journal keeps one directory per scenario.
-fn encode(scenario: &str) -> String {
-    scenario.replace('/', "%2F")
-}
-
-fn decode(dir: &str) -> String {
-    dir.replace("%2F", "/")
 }
 
 /// Temp file in the same directory, fsync, rename: a reader never sees half a file.
@@ -199,8 +191,8 @@ mod tests {
             default_scenario: "session".into(),
         };
         let j = Journal::create(out.path(), "s1", &meta).unwrap();
-        j.append("flows/pay", 10, &exchange("/b")).unwrap();
-        j.append("flows/pay", 9, &exchange("/a")).unwrap();
+        j.append("flow-pay", 10, &exchange("/b")).unwrap();
+        j.append("flow-pay", 9, &exchange("/a")).unwrap();
         j.append("session", 11, &exchange("/c")).unwrap();
         // A temp file a kill left behind is ignored.
         std::fs::write(j.dir().join("session").join(".apiparity-tmp-x"), b"{").unwrap();
@@ -220,7 +212,7 @@ mod tests {
             got,
             vec![
                 (
-                    "flows/pay".to_string(),
+                    "flow-pay".to_string(),
                     vec!["/a".to_string(), "/b".to_string()]
                 ),
                 ("session".to_string(), vec!["/c".to_string()]),

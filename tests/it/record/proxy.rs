@@ -44,7 +44,7 @@ async fn one_cassette_per_scenario_header_in_arrival_order() {
         rb.send()
     };
     let c1: Value = json(
-        send(Some("flows/a"), "/v1/customers", &[("name", "one")])
+        send(Some("flow-a"), "/v1/customers", &[("name", "one")])
             .await
             .unwrap(),
     )
@@ -56,7 +56,7 @@ async fn one_cassette_per_scenario_header_in_arrival_order() {
     )
     .await;
     let item = send(
-        Some("flows/a"),
+        Some("flow-a"),
         "/v1/invoiceitems",
         &[
             ("customer", c1["id"].as_str().unwrap()),
@@ -70,7 +70,7 @@ async fn one_cassette_per_scenario_header_in_arrival_order() {
     let got = http
         .get(format!("{}/v1/invoiceitems?limit=2", rec.base_url()))
         .bearer_auth(crate::support::TEST_KEY)
-        .header("Apiparity-Scenario", "flows/a")
+        .header("Apiparity-Scenario", "flow-a")
         .header("Stripe-Version", "2025-03-31.basil")
         .send()
         .await
@@ -86,8 +86,8 @@ async fn one_cassette_per_scenario_header_in_arrival_order() {
     let done = rec.finish().await.unwrap();
     assert_eq!(done.recorded, 4);
     let names: Vec<&str> = done.written.iter().map(|w| w.scenario.as_str()).collect();
-    assert_eq!(names, ["flows/a", "whole-session"]);
-    let a = cassette(out.path(), "flows/a");
+    assert_eq!(names, ["flow-a", "whole-session"]);
+    let a = cassette(out.path(), "flow-a");
     let paths: Vec<(&str, &str)> = a
         .iter()
         .map(|e| (e.method.as_str(), e.path.as_str()))

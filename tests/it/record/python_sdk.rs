@@ -35,7 +35,7 @@ async fn the_python_sdk_flow_is_recorded() {
     let out = tempfile::tempdir().unwrap();
     let mut opts = RecordOptions::new(&mock.base_url(), out.path().to_path_buf());
     opts.listen = "127.0.0.1:0".parse().unwrap();
-    opts.session = "sdk/invoice-flow".into();
+    opts.session = "sdk-invoice-flow".into();
     let rec = record::start(opts).await.unwrap();
     let script = format!(
         "{}/tests/fixtures/record/sdk_flow.py",
@@ -57,7 +57,7 @@ async fn the_python_sdk_flow_is_recorded() {
     let done = rec.finish().await.unwrap();
     mock.shutdown().await;
     assert_eq!(done.recorded, 8);
-    let flow = cassette(out.path(), "sdk/invoice-flow");
+    let flow = cassette(out.path(), "sdk-invoice-flow");
     let calls: Vec<(&str, String, u16)> = flow
         .iter()
         .map(|e| {
