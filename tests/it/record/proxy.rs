@@ -325,3 +325,37 @@ async fn listen_and_upstream_are_validated() {
     let e = record::start(o).await.err().unwrap().to_string();
     assert!(e.contains("own --listen"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_s_rate_limiter_paces_what_is_forwarded() {
+    let upstream =
+        TestServer::start(|_| Resp::json(200, &json!({"object": "list", "data": []})).reply())
+            .await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&upstream.base_url(), out.path());
+    o.rate = Some(4.0);
+    let rec = record::start(o).await.unwrap();
+    let http = reqwest::Client::new();
+    // Ten at once: the limiter, not the client, decides when each one leaves.
+    let sends = (0..10).map(|i| {
+        http.get(format!("{}/v1/invoices?i={i}", rec.base_url()))
+            .bearer_auth(crate::support::TEST_KEY)
+            .send()
+    });
+    for r in futures::future::join_all(sends).await {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    let at: Vec<std::time::Instant> = upstream.requests().iter().map(|r| r.at).collect();
+    assert_eq!(at.len(), 10);
+    for i in 0..at.len() {
+        let in_one_second = at[i..]
+            .iter()
+            .take_while(|t| t.duration_since(at[i]) < std::time::Duration::from_secs(1))
+            .count();
+        assert!(
+            in_one_second <= 4,
+            "{in_one_second} requests within one second at 4/s"
+        );
+    }
+    assert_eq!(rec.finish().await.unwrap().recorded, 10);
+}
