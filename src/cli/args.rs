@@ -47,6 +47,9 @@ pub enum Command {
     /// Remove what earlier (interrupted) runs left in the target: customers tagged
     /// `metadata[apiparity_run]`, their draft invoices (deleted) and open invoices (voided).
     Sweep(SweepArgs),
+    /// Turn recorded traffic (VCR, vcrpy, ExVCR, HAR, nock, shared recordings) into scenarios
+    /// and reference snapshots.
+    Import(crate::cli::import::ImportArgs),
     /// Record references through a reverse proxy: point your own test suite (any SDK) at it;
     /// it forwards to --upstream and writes what was answered as cassettes.
     Record(RecordArgs),
