@@ -359,9 +359,18 @@ pub struct RecordArgs {
     /// Allow --listen on a non-loopback address (anyone who reaches it forwards with their key).
     #[arg(long)]
     pub allow_remote_listen: bool,
-    /// Where the recording goes: DIR/cassettes/<scenario>.json (and the journal meanwhile).
+    /// The project root to write into: DIR/scenarios/recorded/<source>/<scenario>.yaml, its
+    /// snapshots under DIR/snapshots/recorded/<source>/, the raw (scrubbed) cassettes under
+    /// DIR/cassettes/<source>/, and the journal meanwhile.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The source the scenarios are filed under.
+    #[arg(long, default_value = apiparity::record::DEFAULT_SOURCE, value_name = "NAME")]
+    pub source: String,
+    /// The Stripe-Version for scenarios whose requests and answers carried none (provenance
+    /// says it was supplied).
+    #[arg(long, value_name = "VERSION")]
+    pub stripe_version: Option<String>,
     /// Write and stop after this long without a request (default: only on SIGINT/SIGTERM).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub idle: Option<Dur>,
@@ -386,6 +395,8 @@ impl RecordArgs {
         if let Some(s) = &self.session {
             o.session = s.clone();
         }
+        o.source = self.source.clone();
+        o.stripe_version = self.stripe_version.clone();
         o.timeout = self.timeout.0;
         o.rate = self.rate;
         o

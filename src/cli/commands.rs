@@ -273,10 +273,8 @@ pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::Other(e.to_string()))?;
     for w in rec.recovered() {
         eprintln!(
-            "apiparity record: finished an interrupted session: {} ({} exchanges) → {}",
-            w.scenario,
-            w.exchanges,
-            w.cassette.display()
+            "apiparity record: finished an interrupted session: {} ({} exchanges)",
+            w.scenario, w.exchanges
         );
     }
     // Printed only once bound, with the real port: scripts wait for this line.
@@ -303,13 +301,10 @@ pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
         .finish()
         .await
         .map_err(|e| Error::Other(e.to_string()))?;
+    let mut refused = 0;
     for w in &done.written {
-        println!(
-            "{}: {} exchanges → {}",
-            w.scenario,
-            w.exchanges,
-            w.cassette.display()
-        );
+        print_written(w);
+        refused += usize::from(w.refused.is_some());
     }
     println!(
         "recorded {} exchanges in {} scenario(s); {} refused (live key), {} not answered by the upstream",
@@ -318,7 +313,35 @@ pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
         done.refused,
         done.failed
     );
+    if refused > 0 {
+        return Err(Error::Other(format!(
+            "{refused} cassette(s) kept but not imported (see above)"
+        )));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_written(w: &apiparity::record::Written) {
+    match &w.scenario_file {
+        Some(file) => println!(
+            "{}: {} exchanges → {} ({} snapshots; cassette {})",
+            w.scenario,
+            w.exchanges,
+            file.display(),
+            w.snapshots.len(),
+            w.cassette.display()
+        ),
+        None => println!(
+            "{}: {} exchanges → cassette {} only: {}",
+            w.scenario,
+            w.exchanges,
+            w.cassette.display(),
+            w.refused.as_deref().unwrap_or("not imported")
+        ),
+    }
+    for d in &w.dropped {
+        println!("  left out: {d}");
+    }
 }
 
 /// SIGINT (ctrl-c) or, on unix, SIGTERM: which one came.

@@ -25,6 +25,16 @@ pub struct SessionMeta {
     pub started_at: String,
     /// The scenario for requests without an `Apiparity-Scenario` header.
     pub default_scenario: String,
+    /// The source the scenarios are filed under (`scenarios/recorded/<source>/`).
+    #[serde(default = "default_source")]
+    pub source: String,
+    /// The Stripe-Version for exchanges that recorded none.
+    #[serde(default)]
+    pub stripe_version: Option<String>,
+}
+
+fn default_source() -> String {
+    super::DEFAULT_SOURCE.to_string()
 }
 
 /// One session's journal.
@@ -189,6 +199,8 @@ mod tests {
             upstream: "http://127.0.0.1:1".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
             default_scenario: "session".into(),
+            source: "record".into(),
+            stripe_version: None,
         };
         let j = Journal::create(out.path(), "s1", &meta).unwrap();
         j.append("flow-pay", 10, &exchange("/b")).unwrap();

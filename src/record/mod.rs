@@ -38,6 +38,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::import;
 use crate::run::ratelimit::Window;
 use crate::run::{RateLimit, Target, TargetKind};
 
@@ -54,8 +55,12 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:12112";
 pub const SCENARIO_HEADER: &str = "apiparity-scenario";
 /// Request and response bodies larger than this are refused, never buffered whole.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
-/// Where finished cassettes go under `--out`.
+/// Where finished cassettes go under `--out` (`cassettes/<source>/<scenario>.json`).
 pub const CASSETTES: &str = "cassettes";
+/// The source recorded scenarios are filed under unless told otherwise.
+pub const DEFAULT_SOURCE: &str = "record";
+/// How the recorder names itself in provenance (`meta.source`).
+pub const RECORDER: &str = "apiparity record";
 
 /// Why recording could not start or finish.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +135,11 @@ pub struct RecordOptions {
     pub out: PathBuf,
     /// The scenario for requests without an `Apiparity-Scenario` header.
     pub session: String,
+    /// The source scenarios are filed under: `OUT/scenarios/recorded/<source>/`.
+    pub source: String,
+    /// The Stripe-Version the scenarios use where a request and its answer recorded none
+    /// (provenance then says it was supplied).
+    pub stripe_version: Option<String>,
     /// Per-request timeout towards the upstream.
     pub timeout: Duration,
     /// Requests per second towards the upstream; `None`: the run's default for that target
@@ -146,6 +156,8 @@ impl RecordOptions {
             allow_remote_listen: false,
             out,
             session: format!("session-{}", compact(&now_rfc3339())),
+            source: DEFAULT_SOURCE.to_string(),
+            stripe_version: None,
             timeout: Duration::from_secs(30),
             rate: None,
         }
@@ -188,11 +200,24 @@ impl RecordOptions {
         {
             return Err(bad("is the proxy's own --listen address"));
         }
-        if let Err(e) = scenario_name(&self.session) {
-            return Err(RecordError::Upstream {
-                url: self.upstream.clone(),
-                reason: format!("--session: {e}"),
-            });
+        for (flag, v) in [("--session", &self.session), ("--source", &self.source)] {
+            if let Err(e) = scenario_name(v) {
+                return Err(RecordError::Upstream {
+                    url: self.upstream.clone(),
+                    reason: format!(
+                        "{flag} {v}: {}",
+                        e.replace("the Apiparity-Scenario header", "it")
+                    ),
+                });
+            }
+        }
+        if let Some(v) = &self.stripe_version {
+            if !crate::import::is_version(v) {
+                return Err(RecordError::Upstream {
+                    url: self.upstream.clone(),
+                    reason: format!("--stripe-version {v}: not a Stripe-Version (YYYY-MM-DD or YYYY-MM-DD.name)"),
+                });
+            }
         }
         Ok(self.upstream.trim_end_matches('/').to_string())
     }
@@ -216,8 +241,18 @@ pub struct Written {
     pub scenario: String,
     /// Its exchanges.
     pub exchanges: usize,
-    /// The cassette, `OUT/cassettes/<scenario>.json`.
+    /// The cassette, `OUT/cassettes/<source>/<scenario>.json`: every exchange, scrubbed, in
+    /// the `../shared/recordings` shape (`apiparity import` reads it).
     pub cassette: PathBuf,
+    /// The scenario file the importer wrote (`None`: it refused the cassette, see `refused`).
+    pub scenario_file: Option<PathBuf>,
+    /// The snapshot files, in step order.
+    pub snapshots: Vec<PathBuf>,
+    /// Exchanges the importer left out of the scenario, each with its reason.
+    pub dropped: Vec<String>,
+    /// Why the importer refused the cassette (it is kept: `apiparity import` can be run on it
+    /// again).
+    pub refused: Option<String>,
 }
 
 /// What a session left.
@@ -258,6 +293,8 @@ pub async fn start(opts: RecordOptions) -> Result<Recorder, RecordError> {
             upstream: upstream.clone(),
             started_at,
             default_scenario: opts.session.clone(),
+            source: opts.source.clone(),
+            stripe_version: opts.stripe_version.clone(),
         },
     )?;
     let target = Target {
@@ -390,23 +427,84 @@ impl Drop for Recorder {
     }
 }
 
-/// Writes one session's cassettes from its journal, then removes the journal.
+/// Writes one session's cassettes from its journal, imports them as scenarios and snapshots
+/// (`apiparity::import`), then removes the journal. A cassette the importer refuses is kept,
+/// and the refusal said in its [`Written::refused`].
 pub fn finalize(dir: &Path, out: &Path) -> Result<Vec<Written>, RecordError> {
-    let (_meta, recorded) = Journal::read(dir)?;
+    let (meta, recorded) = Journal::read(dir)?;
+    let day = meta.started_at.get(..10).map(str::to_string);
+    let mut opts = import::ImportOptions::into_root(out);
+    opts.stripe_version = meta.stripe_version.clone();
     let mut written = Vec::new();
     for r in recorded {
-        let cassette = out.join(CASSETTES).join(format!("{}.json", r.scenario));
+        let relative = Path::new(CASSETTES)
+            .join(&meta.source)
+            .join(format!("{}.json", r.scenario));
+        let cassette = out.join(&relative);
         let mut text = serde_json::to_vec_pretty(&r.exchanges).expect("plain data serializes");
         text.push(b'\n');
         journal::write_atomic(&cassette, &text)?;
-        written.push(Written {
+        let c = import::Cassette {
+            name: r.scenario.clone(),
+            source: import::Source {
+                name: meta.source.clone(),
+                recorder: format!("{RECORDER} (upstream {})", meta.upstream),
+                file: relative.to_string_lossy().into_owned(),
+                recorded_on: day.clone(),
+            },
+            exchanges: r
+                .exchanges
+                .iter()
+                .map(|e| to_import(e, day.as_deref()))
+                .collect(),
+        };
+        // One cassette per call: each refusal belongs to its scenario.
+        let mut report = import::import_cassettes(std::slice::from_ref(&c), &opts);
+        let mut w = Written {
             scenario: r.scenario,
             exchanges: r.exchanges.len(),
             cassette,
-        });
+            scenario_file: None,
+            snapshots: Vec::new(),
+            dropped: Vec::new(),
+            refused: report.refused.first().map(ToString::to_string),
+        };
+        if let Some(done) = report.written.pop() {
+            w.scenario_file = Some(done.scenario);
+            w.snapshots = done.snapshots;
+            w.dropped = done
+                .dropped
+                .iter()
+                .map(|d| format!("exchange {} ({}): {}", d.index, d.request, d.reason))
+                .collect();
+        }
+        written.push(w);
     }
+    // Everything answered is in the cassettes now, so the journal can go even when the
+    // importer refused one.
     Journal::remove(dir)?;
     Ok(written)
+}
+
+/// The importer's exchange for a recorded one.
+fn to_import(e: &Exchange, day: Option<&str>) -> import::Exchange {
+    let pairs = |m: &std::collections::BTreeMap<String, String>| {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    import::Exchange {
+        method: e.method.clone(),
+        host: None,
+        path: e.path.clone(),
+        query: e.query.clone(),
+        form: e.form.clone(),
+        request_headers: pairs(&e.request_headers),
+        status: e.status,
+        response_headers: pairs(&e.response_headers),
+        body: e.body.clone(),
+        recorded_on: day.map(str::to_string),
+    }
 }
 
 fn now_rfc3339() -> String {

@@ -27,7 +27,10 @@ pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// A cassette written by the recorder: the exchanges, in the shared-recordings shape.
 pub fn cassette(out: &Path, scenario: &str) -> Vec<apiparity::record::Exchange> {
-    let path = out.join("cassettes").join(format!("{scenario}.json"));
+    let path = out
+        .join("cassettes")
+        .join(apiparity::record::DEFAULT_SOURCE)
+        .join(format!("{scenario}.json"));
     let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

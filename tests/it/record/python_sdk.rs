@@ -27,7 +27,7 @@ fn sdk_available() -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_sdk_flow_is_recorded() {
+async fn the_python_sdk_flow_recorded_replays_green_against_a_fresh_mock() {
     if !sdk_available() {
         return;
     }
@@ -105,4 +105,56 @@ async fn the_python_sdk_flow_is_recorded() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("sk_test_123"), "{}", path.display());
     }
+
+    // The importer wrote the scenario and one snapshot per step, with provenance.
+    let w = &done.written[0];
+    let scenario = w.scenario_file.as_ref().expect("imported");
+    assert_eq!(
+        scenario,
+        &out.path()
+            .join("scenarios/recorded/record/sdk-invoice-flow.yaml")
+    );
+    assert_eq!(w.snapshots.len(), 8, "{w:?}");
+    let snap: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&w.snapshots[0]).unwrap()).unwrap();
+    let source = snap["meta"]["source"].as_str().unwrap();
+    assert!(
+        source.contains("apiparity record")
+            && source.contains("cassettes/record/sdk-invoice-flow.json"),
+        "{source}"
+    );
+    assert_eq!(snap["meta"]["stripe_version"], pinned.unwrap().as_str());
+
+    // Replayed like a hand-written scenario, against a fresh embedded mock (other ids, other
+    // timestamps): every step matches its recorded snapshot.
+    let replay = crate::support::bin::apiparity(
+        out.path(),
+        &[
+            "run",
+            "scenarios",
+            "--snapshots",
+            "snapshots",
+            "--report-dir",
+            "reports",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        replay.code,
+        Some(0),
+        "replay failed:\n{}\n{}",
+        replay.stdout,
+        replay.stderr
+    );
+    assert!(
+        replay.stdout.contains("1 scenarios: 1 passed"),
+        "{}",
+        replay.stdout
+    );
+    let pending: Vec<_> = super::files(&out.path().join("snapshots"))
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().ends_with(".new"))
+        .collect();
+    assert!(pending.is_empty(), "nothing pending: {pending:?}");
 }
