@@ -359,3 +359,52 @@ async fn the_run_s_rate_limiter_paces_what_is_forwarded() {
     }
     assert_eq!(rec.finish().await.unwrap().recorded, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_recorded_version_the_cassette_is_kept_and_a_supplied_one_is_said() {
+    // An upstream that never says which Stripe-Version answered.
+    let upstream = TestServer::start(|_| {
+        Resp::json(
+            200,
+            &json!({"object": "list", "data": [], "url": "/v1/invoices"}),
+        )
+        .reply()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    for supplied in [None, Some("2025-03-31.basil")] {
+        let out = tempfile::tempdir().unwrap();
+        let mut o = options(&upstream.base_url(), out.path());
+        o.stripe_version = supplied.map(str::to_string);
+        let rec = record::start(o).await.unwrap();
+        let r = http
+            .get(format!("{}/v1/invoices", rec.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let done = rec.finish().await.unwrap();
+        let w = &done.written[0];
+        assert_eq!(
+            cassette(out.path(), "whole-session").len(),
+            1,
+            "kept either way"
+        );
+        match supplied {
+            None => {
+                let why = w.refused.as_deref().expect("refused without a version");
+                assert!(why.contains("no Stripe-Version recorded"), "{why}");
+                assert!(w.scenario_file.is_none() && w.snapshots.is_empty());
+                assert!(!out.path().join("scenarios").exists());
+            }
+            Some(v) => {
+                assert!(w.refused.is_none(), "{w:?}");
+                let snap: Value =
+                    serde_json::from_slice(&std::fs::read(&w.snapshots[0]).unwrap()).unwrap();
+                assert_eq!(snap["meta"]["stripe_version"], v);
+                let source = snap["meta"]["source"].as_str().unwrap();
+                assert!(source.contains("supplied"), "{source}");
+            }
+        }
+    }
+}
