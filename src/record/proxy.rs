@@ -172,6 +172,9 @@ pub(super) async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Respon
             .map(|(_, v)| v.as_str())
     };
     let key = capture::key_of(header("authorization"));
+    let scrub = Scrubber::new(key.as_ref());
+    // What messages name the request by: scrubbed, since a path can hold a key too.
+    let shown = format!("{} {}", parts.method, scrub.text(parts.uri.path()));
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -180,9 +183,7 @@ pub(super) async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Respon
     if let Some(place) = capture::live_key_in(key.as_ref(), &headers, &path_and_query, &body) {
         s.counts.refused.fetch_add(1, Ordering::SeqCst);
         eprintln!(
-            "apiparity record: refused {} {}: a live-mode key in {place}; nothing forwarded",
-            parts.method,
-            parts.uri.path()
+            "apiparity record: refused {shown}: a live-mode key in {place}; nothing forwarded"
         );
         return error(
             StatusCode::FORBIDDEN,
@@ -228,12 +229,8 @@ pub(super) async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Respon
         Ok(a) => a,
         Err(message) => {
             s.counts.failed.fetch_add(1, Ordering::SeqCst);
-            let message = Scrubber::new(key.as_ref()).text(&message);
-            eprintln!(
-                "apiparity record: {} {}: {message} (not recorded)",
-                parts.method,
-                parts.uri.path()
-            );
+            let message = scrub.text(&message);
+            eprintln!("apiparity record: {shown}: {message} (not recorded)");
             return error(
                 StatusCode::BAD_GATEWAY,
                 "apiparity_upstream_failed",
@@ -255,13 +252,9 @@ pub(super) async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Respon
         response_headers: capture::kept_headers(&answer.header_pairs(), RESPONSE_HEADERS),
         body: capture::body_value(&answer.body),
     };
-    let exchange = Scrubber::new(key.as_ref()).exchange(exchange);
+    let exchange = scrub.exchange(exchange);
     if capture::is_live_mode(&exchange.body) {
-        eprintln!(
-            "apiparity record: {} {}: the upstream answered in live mode; not recorded",
-            parts.method,
-            parts.uri.path()
-        );
+        eprintln!("apiparity record: {shown}: the upstream answered in live mode; not recorded");
     } else {
         let shared = s.clone();
         let written =

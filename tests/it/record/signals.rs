@@ -18,6 +18,11 @@ struct Proxy {
 
 /// Starts `apiparity record` on a free port and waits for its banner (printed once bound).
 fn start(upstream: &str, out: &Path, extra: &[&str]) -> Proxy {
+    let session: &[&str] = if extra.contains(&"--session") {
+        &[]
+    } else {
+        &["--session", "flow"]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_apiparity"))
         .env_clear()
         .env("NO_COLOR", "1")
@@ -25,7 +30,7 @@ fn start(upstream: &str, out: &Path, extra: &[&str]) -> Proxy {
         .args(["record", "--upstream", upstream, "--listen", "127.0.0.1:0"])
         .arg("--out")
         .arg(out)
-        .args(["--session", "flow"])
+        .args(session)
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -208,5 +213,59 @@ async fn a_killed_session_is_finished_by_the_next_one() {
         .collect();
     assert_eq!(ids, [a["id"].clone(), b["id"].clone()]);
     assert!(!out.join(apiparity::record::journal::DIR).exists());
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_key_reaches_the_terminal_or_any_file() {
+    let mock = apiparity::mock::spawn(Default::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rec");
+    let proxy = start(&mock.base_url(), &out, &["--session", "keys"]);
+    let http = reqwest::Client::new();
+    // Built at run time: no key-shaped literal in the repository.
+    let body_of = "Qw3Er4Ty5Ui6Op7As8Df9Gh0";
+    let test_key = format!("sk_{}_{body_of}", "test");
+    let live_key = format!("rk_{}_{body_of}", "live");
+    let r = http
+        .get(format!("{}/v1/customers/{test_key}", proxy.base_url))
+        .bearer_auth(crate::support::TEST_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "forwarded, answered by the mock");
+    let r = http
+        .get(format!("{}/v1/customers/{live_key}", proxy.base_url))
+        .bearer_auth(crate::support::TEST_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "refused");
+    let r = http
+        .get(format!("{}/v1/invoices", proxy.base_url))
+        .bearer_auth(&live_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "refused");
+    proxy.signal(libc::SIGINT);
+    let (code, stdout, stderr) = proxy.wait().await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("refused GET /v1/customers/rk_live_REDACTED"),
+        "{stderr}"
+    );
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(!text.contains(body_of), "{what}: {text}");
+    }
+    let written = super::files(&out);
+    assert!(!written.is_empty());
+    for (path, bytes) in written {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(body_of), "{}: {text}", path.display());
+    }
+    let recorded = cassette(&out, "keys");
+    assert_eq!(recorded.len(), 1, "refused requests are not recorded");
+    assert_eq!(recorded[0].path, "/v1/customers/sk_test_REDACTED");
     mock.shutdown().await;
 }
