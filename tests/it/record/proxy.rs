@@ -408,3 +408,64 @@ async fn without_a_recorded_version_the_cassette_is_kept_and_a_supplied_one_is_s
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_pass_back_unfollowed_and_live_mode_answers_are_not_recorded() {
+    let upstream = TestServer::start(|req| match req.path() {
+        "/v1/moved" => Resp::json(302, &json!({}))
+            .header("Location", "http://127.0.0.1:9/elsewhere")
+            .reply(),
+        "/v1/live" => Resp::json(
+            200,
+            &json!({"id": "in_1", "object": "invoice", "livemode": true}),
+        )
+        .header("Stripe-Version", "2025-03-31.basil")
+        .reply(),
+        _ => Resp::json(
+            200,
+            &json!({"object": "list", "data": [], "livemode": false}),
+        )
+        .header("Stripe-Version", "2025-03-31.basil")
+        .reply(),
+    })
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let rec = record::start(options(&upstream.base_url(), out.path()))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let moved = http
+        .get(format!("{}/v1/moved", rec.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 302);
+    assert_eq!(
+        moved.headers()["location"].to_str().unwrap(),
+        "http://127.0.0.1:9/elsewhere"
+    );
+    let live = http
+        .get(format!("{}/v1/live", rec.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200, "answered as the upstream answered");
+    let ok = http
+        .get(format!("{}/v1/invoices", rec.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(upstream.count(), 3, "the redirect was not followed");
+    let done = rec.finish().await.unwrap();
+    assert_eq!(done.recorded, 2);
+    let recorded = cassette(out.path(), "whole-session");
+    let got: Vec<(&str, u16)> = recorded
+        .iter()
+        .map(|e| (e.path.as_str(), e.status))
+        .collect();
+    assert_eq!(got, [("/v1/moved", 302), ("/v1/invoices", 200)]);
+}
