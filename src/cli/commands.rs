@@ -277,6 +277,12 @@ pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
             w.scenario, w.exchanges
         );
     }
+    for dir in rec.held() {
+        eprintln!(
+            "apiparity record: {} belongs to a recorder that still runs; left alone",
+            dir.display()
+        );
+    }
     // Printed only once bound, with the real port: scripts wait for this line.
     eprintln!(
         "apiparity record: listening on {} → {}; recording into {} (ctrl-c or SIGTERM writes and stops{})",

@@ -31,6 +31,10 @@ pub struct SessionMeta {
     /// The Stripe-Version for exchanges that recorded none.
     #[serde(default)]
     pub stripe_version: Option<String>,
+    /// The recording process: while it runs, its journal is its own and no other `record`
+    /// finishes it.
+    #[serde(default)]
+    pub pid: Option<u32>,
 }
 
 fn default_source() -> String {
@@ -76,10 +80,11 @@ impl Journal {
         write_atomic(&dir.join(format!("{seq:08}.json")), &text)
     }
 
-    /// The journals of sessions that were never finished, oldest first.
-    pub fn leftovers(out: &Path) -> Vec<PathBuf> {
+    /// The journals of sessions that were never finished, oldest first: `(abandoned, held)`,
+    /// where `held` ones belong to a recorder that still runs (left alone).
+    pub fn leftovers(out: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(out.join(DIR)) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(Result::ok)
@@ -87,7 +92,13 @@ impl Journal {
             .filter(|p| p.join(META).is_file())
             .collect();
         dirs.sort();
-        dirs
+        dirs.into_iter().partition(|d| {
+            let pid = std::fs::read(d.join(META))
+                .ok()
+                .and_then(|t| serde_json::from_slice::<SessionMeta>(&t).ok())
+                .and_then(|m| m.pid);
+            !pid.is_some_and(running)
+        })
     }
 
     /// Reads a session's journal: its meta and every scenario's exchanges.
@@ -152,6 +163,26 @@ impl Journal {
     }
 }
 
+/// Whether process `pid` runs. Where that cannot be told, it is taken to run: a journal left
+/// alone loses nothing, one finished under a running recorder would.
+fn running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if proc.join("self").exists() {
+        return proc.join(pid.to_string()).exists();
+    }
+    if cfg!(unix) {
+        return std::process::Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_or(true, |s| s.success());
+    }
+    true
+}
+
 /// Temp file in the same directory, fsync, rename: a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -201,6 +232,7 @@ mod tests {
             default_scenario: "session".into(),
             source: "record".into(),
             stripe_version: None,
+            pid: None,
         };
         let j = Journal::create(out.path(), "s1", &meta).unwrap();
         j.append("flow-pay", 10, &exchange("/b")).unwrap();
@@ -208,7 +240,10 @@ mod tests {
         j.append("session", 11, &exchange("/c")).unwrap();
         // A temp file a kill left behind is ignored.
         std::fs::write(j.dir().join("session").join(".apiparity-tmp-x"), b"{").unwrap();
-        assert_eq!(Journal::leftovers(out.path()), vec![j.dir().to_path_buf()]);
+        assert_eq!(
+            Journal::leftovers(out.path()),
+            (vec![j.dir().to_path_buf()], vec![])
+        );
         let (m, recorded) = Journal::read(j.dir()).unwrap();
         assert_eq!(m, meta);
         let got: Vec<(String, Vec<String>)> = recorded
@@ -232,5 +267,20 @@ mod tests {
         );
         Journal::remove(j.dir()).unwrap();
         assert!(!out.path().join(DIR).exists());
+
+        // A session whose recorder still runs (here: this process) is left alone.
+        let held = Journal::create(
+            out.path(),
+            "s2",
+            &SessionMeta {
+                pid: Some(std::process::id()),
+                ..meta
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            Journal::leftovers(out.path()),
+            (vec![], vec![held.dir().to_path_buf()])
+        );
     }
 }

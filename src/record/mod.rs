@@ -229,6 +229,7 @@ pub struct Recorder {
     shared: Arc<proxy::Shared>,
     out: PathBuf,
     recovered: Vec<Written>,
+    held: Vec<PathBuf>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     timeout: Duration,
@@ -272,7 +273,8 @@ pub struct Finished {
 pub async fn start(opts: RecordOptions) -> Result<Recorder, RecordError> {
     let upstream = opts.validate()?;
     let mut recovered = Vec::new();
-    for dir in Journal::leftovers(&opts.out) {
+    let (abandoned, held) = Journal::leftovers(&opts.out);
+    for dir in abandoned {
         recovered.extend(finalize(&dir, &opts.out)?);
     }
     let listener = tokio::net::TcpListener::bind(opts.listen)
@@ -295,6 +297,7 @@ pub async fn start(opts: RecordOptions) -> Result<Recorder, RecordError> {
             default_scenario: opts.session.clone(),
             source: opts.source.clone(),
             stripe_version: opts.stripe_version.clone(),
+            pid: Some(std::process::id()),
         },
     )?;
     let target = Target {
@@ -339,6 +342,7 @@ pub async fn start(opts: RecordOptions) -> Result<Recorder, RecordError> {
         shared,
         out: opts.out,
         recovered,
+        held,
         stop: Some(tx),
         task: Some(task),
         timeout: opts.timeout,
@@ -359,6 +363,11 @@ impl Recorder {
     /// Scenarios finished at start from journals of sessions that were killed.
     pub fn recovered(&self) -> &[Written] {
         &self.recovered
+    }
+
+    /// Journals of other sessions into the same `--out` whose recorder still runs (left alone).
+    pub fn held(&self) -> &[PathBuf] {
+        &self.held
     }
 
     /// The journal of this session (every answered exchange is there before it is answered).

@@ -269,3 +269,33 @@ async fn no_key_reaches_the_terminal_or_any_file() {
     assert_eq!(recorded[0].path, "/v1/customers/sk_test_REDACTED");
     mock.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_session_s_journal_is_left_to_it() {
+    let mock = apiparity::mock::spawn(Default::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rec");
+    let http = reqwest::Client::new();
+    let first = start(&mock.base_url(), &out, &[]);
+    let a = create_customer(&http, &first.base_url, 0).await;
+    // A second recorder into the same directory, while the first still runs.
+    let second = start(
+        &mock.base_url(),
+        &out,
+        &["--idle", "100ms", "--session", "other"],
+    );
+    let (code, stdout, stderr) = second.wait().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("still runs; left alone"), "{stderr}");
+    assert!(!stdout.contains("flow:"), "{stdout}");
+    let b = create_customer(&http, &first.base_url, 1).await;
+    first.signal(libc::SIGINT);
+    let (code, _, stderr) = first.wait().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let ids: Vec<Value> = cassette(&out, "flow")
+        .into_iter()
+        .map(|e| e.body["id"].clone())
+        .collect();
+    assert_eq!(ids, [a["id"].clone(), b["id"].clone()]);
+    mock.shutdown().await;
+}
