@@ -172,7 +172,7 @@ async fn sigterm_and_idle_write_too() {
     assert_eq!(cassette(&out, "flow").len(), 1);
 
     let out = dir.path().join("idle");
-    let proxy = start(&mock.base_url(), &out, &["--idle", "300ms"]);
+    let proxy = start(&mock.base_url(), &out, &["--idle", "1500ms"]);
     create_customer(&http, &proxy.base_url, 0).await;
     create_customer(&http, &proxy.base_url, 1).await;
     // No signal: the recorder stops on its own once idle.
