@@ -110,6 +110,30 @@ async fn one_cassette_per_scenario_header_in_arrival_order() {
     assert_eq!(s[0].body["id"], c2["id"]);
     // The journal is gone once the cassettes are written.
     assert!(!out.path().join(record::journal::DIR).exists());
+    // Each was imported as a scenario…
+    for w in &done.written {
+        assert!(w.refused.is_none(), "{w:?}");
+        let file = w.scenario_file.as_ref().unwrap();
+        assert!(
+            file.starts_with(out.path().join("scenarios/recorded/record")),
+            "{file:?}"
+        );
+        assert_eq!(w.snapshots.len(), w.exchanges);
+    }
+    // …and the cassettes are what `apiparity import` reads, too.
+    let again = tempfile::tempdir().unwrap();
+    let cassettes = out.path().join("cassettes");
+    let import = crate::support::bin::apiparity(
+        again.path(),
+        &["import", cassettes.to_str().unwrap(), "--out", "."],
+        &[],
+    )
+    .await;
+    assert_eq!(import.code, Some(0), "{}\n{}", import.stdout, import.stderr);
+    assert!(again
+        .path()
+        .join("scenarios/recorded/record/flow-a.yaml")
+        .is_file());
     mock.shutdown().await;
 }
 
