@@ -11,7 +11,9 @@
 //!   session's default scenario.
 //! * Nothing answered is lost: every exchange is journaled atomically before its answer goes
 //!   back ([`journal`]). [`Recorder::finish`] (on SIGINT/SIGTERM or `--idle`) turns the journal
-//!   into one cassette per scenario, in the `../shared/recordings` shape, under `OUT/cassettes/`;
+//!   into one cassette per scenario, in the `../shared/recordings` shape, under
+//!   `OUT/cassettes/<source>/`, and hands each to [`crate::import`], which writes the scenario
+//!   (`OUT/scenarios/recorded/<source>/`) and its snapshots (`OUT/snapshots/recorded/<source>/`);
 //!   a journal a kill left behind is finished by the next [`start`] into the same `OUT`.
 //! * Loopback only, unless [`RecordOptions::allow_remote_listen`] says otherwise.
 //!
@@ -70,6 +72,16 @@ pub enum RecordError {
     Upstream {
         /// The URL as given (never with its credentials: see [`RecordOptions::validate`]).
         url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A flag's value is not usable.
+    #[error("{flag} {value}: {reason}")]
+    Flag {
+        /// The flag.
+        flag: &'static str,
+        /// Its value.
+        value: String,
         /// What is wrong with it.
         reason: String,
     },
@@ -202,20 +214,19 @@ impl RecordOptions {
         }
         for (flag, v) in [("--session", &self.session), ("--source", &self.source)] {
             if let Err(e) = scenario_name(v) {
-                return Err(RecordError::Upstream {
-                    url: self.upstream.clone(),
-                    reason: format!(
-                        "{flag} {v}: {}",
-                        e.replace("the Apiparity-Scenario header", "it")
-                    ),
+                return Err(RecordError::Flag {
+                    flag,
+                    value: v.clone(),
+                    reason: e.replace("the Apiparity-Scenario header", "it"),
                 });
             }
         }
         if let Some(v) = &self.stripe_version {
             if !crate::import::is_version(v) {
-                return Err(RecordError::Upstream {
-                    url: self.upstream.clone(),
-                    reason: format!("--stripe-version {v}: not a Stripe-Version (YYYY-MM-DD or YYYY-MM-DD.name)"),
+                return Err(RecordError::Flag {
+                    flag: "--stripe-version",
+                    value: v.clone(),
+                    reason: "not a Stripe-Version (YYYY-MM-DD or YYYY-MM-DD.name)".into(),
                 });
             }
         }

@@ -344,6 +344,21 @@ async fn listen_and_upstream_are_validated() {
     o.upstream = format!("https://{key}:@api.stripe.com");
     let e = record::start(o.clone()).await.err().unwrap().to_string();
     assert!(e.contains("credentials") && !e.contains(&key), "{e}");
+    o.upstream = "http://127.0.0.1:12111".into();
+    for (session, stripe_version, says) in [
+        ("a/b", None, "--session a/b: it must be a scenario name"),
+        (
+            "ok",
+            Some("yesterday"),
+            "--stripe-version yesterday: not a Stripe-Version",
+        ),
+    ] {
+        let mut bad = o.clone();
+        bad.session = session.into();
+        bad.stripe_version = stripe_version.map(str::to_string);
+        let e = record::start(bad).await.err().unwrap().to_string();
+        assert!(e.starts_with(says), "{e}");
+    }
     o.upstream = "http://127.0.0.1:12112".into();
     o.listen = "127.0.0.1:12112".parse().unwrap();
     let e = record::start(o).await.err().unwrap().to_string();
