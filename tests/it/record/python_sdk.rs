@@ -56,7 +56,15 @@ async fn the_python_sdk_flow_recorded_replays_green_against_a_fresh_mock() {
     assert!(run.status.success(), "sdk_flow failed:\n{stdout}\n{stderr}");
     let done = rec.finish().await.unwrap();
     mock.shutdown().await;
-    assert_eq!(done.recorded, 8);
+    assert_eq!(done.recorded, 10);
+    let names: Vec<&str> = done.written.iter().map(|w| w.scenario.as_str()).collect();
+    assert_eq!(names, ["sdk-customer-lookup", "sdk-invoice-flow"]);
+    let lookup = cassette(out.path(), "sdk-customer-lookup");
+    let calls: Vec<(&str, bool)> = lookup
+        .iter()
+        .map(|e| (e.method.as_str(), e.path.starts_with("/v1/customers")))
+        .collect();
+    assert_eq!(calls, [("POST", true), ("GET", true)]);
     let flow = cassette(out.path(), "sdk-invoice-flow");
     let calls: Vec<(&str, String, u16)> = flow
         .iter()
@@ -106,8 +114,9 @@ async fn the_python_sdk_flow_recorded_replays_green_against_a_fresh_mock() {
         assert!(!text.contains("sk_test_123"), "{}", path.display());
     }
 
-    // The importer wrote the scenario and one snapshot per step, with provenance.
-    let w = &done.written[0];
+    // The importer wrote the scenarios and one snapshot per step, with provenance.
+    assert_eq!(done.written[0].snapshots.len(), 2);
+    let w = &done.written[1];
     let scenario = w.scenario_file.as_ref().expect("imported");
     assert_eq!(
         scenario,
@@ -148,7 +157,7 @@ async fn the_python_sdk_flow_recorded_replays_green_against_a_fresh_mock() {
         replay.stderr
     );
     assert!(
-        replay.stdout.contains("1 scenarios: 1 passed"),
+        replay.stdout.contains("2 scenarios: 2 passed, 0 failed"),
         "{}",
         replay.stdout
     );
