@@ -22,13 +22,12 @@ fn only_step(run: &SuiteRun) -> &StepRun {
     &s.steps[0]
 }
 
-/// Retrying a POST whose response was lost must not create a second object: the retry carries
-/// the same Idempotency-Key and the server replays the stored response.
-
 /// Scheduling slack on top of a bound: these tests prove the run never hangs, not how fast it
 /// is, and CI machines are loaded (a 0.5 s slack failed under a parallel build).
 const SLACK: Duration = Duration::from_secs(3);
 
+/// Retrying a POST whose response was lost must not create a second object: the retry carries
+/// the same Idempotency-Key and the server replays the stored response.
 #[tokio::test]
 async fn lost_post_response_is_retried_with_the_same_idempotency_key() {
     // Idempotency-Key → stored response, and the objects created.
