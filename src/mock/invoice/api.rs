@@ -477,7 +477,12 @@ fn revision_of(
     let mut inv = blank_draft(store, ctx, &orig.customer, orig.currency.clone());
     inv.collection_method = orig.collection_method.clone();
     inv.days_until_due = orig.days_until_due;
-    inv.due_date = orig.due_date;
+    // due_date = created + days_until_due × 86400 holds for the revision too (reference
+    // §timestamps invariant): counted from its own `created`, else the original's date is kept.
+    inv.due_date = match orig.days_until_due {
+        Some(d) => Some(inv.created + d * 86_400),
+        None => orig.due_date,
+    };
     inv.description = orig.description.clone();
     inv.footer = orig.footer.clone();
     inv.custom_fields = orig.custom_fields.clone();
