@@ -4,7 +4,6 @@
 //! A session's journal is removed only once its cassettes and scenarios are written; one left
 //! behind (the process was killed) is finished by the next `apiparity record` into that `OUT`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -183,27 +182,9 @@ fn running(pid: u32) -> bool {
     true
 }
 
-/// Temp file in the same directory, fsync, rename: a reader never sees half a file.
+/// Through the one atomic-write helper ([`crate::atomic`]): a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| RecordError::io(dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".apiparity-tmp-");
-    // A normal file's mode, not the temp file's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| RecordError::io(path, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| RecordError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| RecordError::io(path, e.error))?;
-    Ok(())
+    crate::atomic::write(path, bytes).map_err(|e| RecordError::io(path, e))
 }
 
 #[cfg(test)]
