@@ -4,5 +4,7 @@
 mod check;
 /// The loader never panics on arbitrary or mutated input (proptest).
 mod fuzz;
+/// scenarios/schema.json: generated from the keyword tables, fresh, and valid for every scenario.
+mod schema;
 /// The shipped suite in scenarios/ and the rules it promises.
 mod suite;
