@@ -152,3 +152,21 @@ async fn the_progress_display_is_silent_when_stderr_is_not_a_terminal() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_takes_runs_target_default_for_its_left_side() {
+    let dir = layout();
+    let out = apiparity(
+        &dir.path().join("proj"),
+        &["diff", "--right", "embedded"],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("left:  http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("1 identical"), "{}", out.stdout);
+}
