@@ -48,6 +48,30 @@ pub enum Command {
     /// Remove what earlier (interrupted) runs left in the target: customers tagged
     /// `metadata[apiparity_run]`, their draft invoices (deleted) and open invoices (voided).
     Sweep(SweepArgs),
+    /// Turn recorded traffic (VCR, vcrpy, ExVCR, HAR, nock, shared recordings) into scenarios
+    /// and reference snapshots.
+    Import(crate::cli::import::ImportArgs),
+    /// Work with report sets: `report merge` combines partition reports into one.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Combine the report sets of a suite's partitions (`run --partition k/n`, e.g. one per CI
+    /// runner) into one report set (report.json, junit.xml, summary.md, report.html), exiting
+    /// as the whole suite's run would.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The partitions' report directories (or their report.json files).
+    #[arg(required = true, value_name = "REPORT_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Where the merged report set goes.
+    #[arg(long, default_value_os_t = defaults().report_dir, value_name = "DIR")]
+    pub report_dir: PathBuf,
 }
 
 /// A duration flag (`30s`, `1500ms`, `2m`), shown the same way in `--help`.
@@ -110,6 +134,9 @@ pub struct RequestArgs {
     /// Longest pause between polls (default: the scenario's own; 100ms on loopback).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub poll_interval: Option<Dur>,
+    /// Longest response body accepted (e.g. 16MiB, 512KiB); a longer one fails its step.
+    #[arg(long, env = env::MAX_BODY, default_value = "16MiB", value_parser = apiparity::config::parse_size, value_name = "SIZE")]
+    pub max_body: usize,
 }
 
 impl RequestArgs {
@@ -121,6 +148,7 @@ impl RequestArgs {
             rate: self.rate,
             poll_timeout: self.poll_timeout.map(|d| d.0),
             poll_interval: self.poll_interval.map(|d| d.0),
+            max_body: self.max_body,
         }
     }
 }
@@ -176,6 +204,11 @@ pub struct RunArgs {
     /// Write this run's differences as a starting baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Run only slice k of n of the selected scenarios (`count:k/n`, the default, deals them
+    /// round-robin; `hash:k/n` by key), e.g. one slice per CI runner; combine the slices'
+    /// reports with `apiparity report merge`.
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(apiparity::pipeline::partition::Partition))]
+    pub partition: Option<apiparity::pipeline::partition::Partition>,
     /// No progress display (it is shown on stderr only when stderr is a terminal).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -205,6 +238,7 @@ impl RunArgs {
             update: self.update,
             report_dir: self.report_dir.clone(),
             additive_fails: self.additive == AdditivePolicy::Fail,
+            partition: self.partition,
             ..self
                 .suite
                 .settings(TargetSpec::Auto(self.base_url.clone()), &self.requests)
@@ -244,6 +278,24 @@ pub struct MockArgs {
     /// The account's country, as invoices show it in `account_country`.
     #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
     pub account_country: String,
+    /// How long a POST's result is kept for replay under its Idempotency-Key (Stripe: 24 h).
+    #[arg(long, default_value_t = 86_400, value_name = "SECS")]
+    pub idempotency_ttl: u64,
+    /// At most this many idempotent results are kept (the oldest go first): the mock's memory
+    /// stays bounded however long it runs.
+    #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_keys: u64,
+    /// Close a connection that sends or receives nothing for this long.
+    #[arg(long, default_value_t = Dur(apiparity::mock::DEFAULT_IDLE_TIMEOUT), value_parser = parse_positive_duration, value_name = "DURATION")]
+    pub idle_timeout: Dur,
+}
+
+fn parse_positive_duration(s: &str) -> Result<Dur, String> {
+    let d = parse_duration(s)?;
+    if d.0.is_zero() {
+        return Err("must be longer than 0s (e.g. 30s)".to_string());
+    }
+    Ok(d)
 }
 
 fn parse_country(s: &str) -> Result<String, String> {

@@ -11,7 +11,9 @@ use apiparity::run::sweep;
 use apiparity::verdict::baseline;
 use apiparity::{diff, mock, report, snapshot};
 
-use super::args::{CheckArgs, DiffArgs, LearnNoiseArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs};
+use super::args::{
+    CheckArgs, DiffArgs, LearnNoiseArgs, MergeArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs,
+};
 use super::{color_stdout, Error};
 
 /// `apiparity run`.
@@ -41,7 +43,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        std::fs::write(path, finished.baseline_text(&name)).map_err(|e| Error::Io {
+        apiparity::atomic::write(path, finished.baseline_text(&name)).map_err(|e| Error::Io {
             what: format!("writing {}", path.display()),
             source: e,
         })?;
@@ -193,6 +195,40 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `apiparity report merge`.
+pub fn report_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
+    let parts = args
+        .inputs
+        .iter()
+        .map(|p| report::merge::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let n = parts.len();
+    let report = report::merge::merge(parts).map_err(|e| Error::Other(e.to_string()))?;
+    let written = report::write_all(&report, &args.report_dir)?;
+    let text = report::to_terminal(
+        &report,
+        &report::Style {
+            color: color_stdout(),
+        },
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{text}");
+    let _ = writeln!(
+        out,
+        "merged {n} report(s), {} scenarios; reports: {}",
+        report.scenarios.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(ExitCode::from(
+        u8::try_from(report.summary.exit_code).unwrap_or(2),
+    ))
+}
+
 /// `apiparity mock`.
 pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
     let opts = mock::MockOptions {
@@ -202,12 +238,15 @@ pub async fn mock(args: &MockArgs) -> Result<ExitCode, Error> {
         as_of: args.as_of,
         webhook_endpoints: args.webhook_endpoints,
         account_country: args.account_country.clone(),
+        idle_timeout: args.idle_timeout.0,
+        idempotency_ttl: std::time::Duration::from_secs(args.idempotency_ttl),
+        idempotency_max_keys: usize::try_from(args.idempotency_keys).unwrap_or(usize::MAX),
     };
-    eprintln!(
-        "apiparity mock: serving Stripe's invoice API on http://{}:{} (ctrl-c to stop)",
-        args.host, args.port
-    );
-    mock::serve(opts).await.map_err(|e| Error::Io {
+    // The banner only once the port is bound, with the port really bound (`--port 0`).
+    let banner = |addr: std::net::SocketAddr| {
+        eprintln!("apiparity mock: serving Stripe's invoice API on http://{addr} (ctrl-c to stop)")
+    };
+    mock::serve(opts, banner).await.map_err(|e| Error::Io {
         what: format!("cannot serve on {}:{}", args.host, args.port),
         source: e,
     })?;
@@ -232,6 +271,24 @@ pub fn review(args: &ReviewArgs, what: Review) -> Result<ExitCode, Error> {
         args.snapshots.clone()
     };
     let items = snapshot::pending(&dir, &args.filter).map_err(|e| Error::Other(e.to_string()))?;
+    // A pending file that is not a snapshot cannot be shown or accepted; reject removes it.
+    let corrupt =
+        snapshot::corrupt_pending(&dir, &args.filter).map_err(|e| Error::Other(e.to_string()))?;
+    for (path, why) in &corrupt {
+        if what == Review::Reject {
+            std::fs::remove_file(path).map_err(|e| Error::Io {
+                what: format!("removing {}", path.display()),
+                source: e,
+            })?;
+            println!("{} (corrupt)", path.display());
+        } else {
+            eprintln!("corrupt pending file: {why}; `apiparity reject` removes it");
+        }
+    }
+    if items.is_empty() && what == Review::Reject && !corrupt.is_empty() {
+        println!("{} rejected", corrupt.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     if items.is_empty() {
         // Say whether the filter is why: "no pending snapshots" would hide a typo.
         let all = snapshot::pending(&dir, "").map_err(|e| Error::Other(e.to_string()))?;

@@ -4,6 +4,7 @@
 pub mod args;
 mod commands;
 mod error;
+pub mod import;
 mod progress;
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Diff(args) => rt.block_on(commands::diff(&args)),
         Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
         Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
+        Command::Import(args) => import::run(&args),
+        Command::Report(args::ReportCommand::Merge(args)) => commands::report_merge(&args),
     }
 }
 

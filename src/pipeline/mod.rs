@@ -9,6 +9,7 @@
 
 pub mod differential;
 pub mod noise;
+pub mod partition;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -120,6 +121,15 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
             });
         }
     }
+    // The slice is taken of the selected scenarios, so every slice of one selection is disjoint
+    // from the others and together they are the selection.
+    if let Some(p) = cfg.partition {
+        let mut pos = 0;
+        out.retain(|planned| {
+            pos += 1;
+            p.keeps(pos - 1, &planned.scenario.key)
+        });
+    }
     if diags.is_empty() {
         Ok(Plan {
             selected: out,
@@ -143,7 +153,15 @@ pub fn compare_one(
     for pos in 0..srun.steps.len() {
         let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
         srun.steps[pos].release_body();
-        out.push(snapshot::compare_step(srun, ns, &session.snapshots)?);
+        let cmp = snapshot::compare_step(srun, ns, &session.snapshots)?;
+        if let Some(why) = &cmp.error {
+            srun.steps[pos].failures.push(run::ExpectFailure::new(
+                run::Expectation::Snapshot,
+                None,
+                why.clone(),
+            ));
+        }
+        out.push(cmp);
     }
     Ok(out)
 }

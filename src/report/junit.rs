@@ -58,7 +58,33 @@ pub fn render(report: &Report, _: &Style) -> Result<String, String> {
     }
     let mut r = JReport::new("apiparity");
     r.add_test_suite(suite);
-    r.to_string().map_err(|e| e.to_string())
+    // Whatever a target sent may be quoted in messages: make the whole document XML 1.0.
+    r.to_string().map(|x| xml_safe(&x)).map_err(|e| e.to_string())
+}
+
+/// `s` with every character XML 1.0 forbids (controls other than tab, newline and carriage
+/// return; U+FFFE, U+FFFF; lone surrogates cannot occur in a `str`) written as `\u{…}`, so
+/// the file parses in every JUnit consumer and the character is still visible. quick-junit
+/// escapes markup, not these; none of them is ever part of the markup itself.
+pub(crate) fn xml_safe(s: &str) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    if s.chars().all(allowed) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if allowed(c) {
+                c.to_string()
+            } else {
+                format!("\\u{{{:x}}}", c as u32)
+            }
+        })
+        .collect()
 }
 
 /// `finalize/with-amount` → (`finalize`, `with-amount`); a key without a topic is its own name
@@ -89,5 +115,16 @@ fn headline(s: &ScenarioReport) -> String {
             .unwrap_or_else(|| s.status.as_str().to_string())
     } else {
         bad.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_safe;
+
+    #[test]
+    fn forbidden_characters_become_visible_escapes() {
+        assert_eq!(xml_safe("plain <b> & ü 😀\t\n"), "plain <b> & ü 😀\t\n");
+        assert_eq!(xml_safe("a\u{FFFE}b\u{0}c\u{1b}d\u{FFFF}"), "a\\u{fffe}b\\u{0}c\\u{1b}d\\u{ffff}");
     }
 }

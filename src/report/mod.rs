@@ -6,6 +6,7 @@
 //! To add a format: add a file with a `render(&Report, &Style) -> Result<String, String>`
 //! function and one line in the `formats!` table below.
 
+pub mod merge;
 mod model;
 mod text;
 
@@ -113,7 +114,7 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportErro
             })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
-        std::fs::write(&path, text).map_err(|source| ReportError::Write {
+        crate::atomic::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
             source,
         })?;

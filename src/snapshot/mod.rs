@@ -7,7 +7,7 @@ mod file;
 mod review;
 
 pub use file::{read, Meta, SnapResponse, Snapshot};
-pub use review::{accept, pending, reject, Pending};
+pub use review::{accept, corrupt_pending, pending, reject, Pending};
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 /// The outcome of comparing one step with its snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Matches its snapshot.
@@ -69,6 +69,9 @@ pub enum Verdict {
     Unchanged,
     /// Not compared: `snapshot: false`, skipped, or no response.
     NotCompared,
+    /// The snapshot file is not a snapshot (or cannot be read): this step fails, the run goes
+    /// on; `--update` rewrites it, and in compare mode the response lands as `.json.new`.
+    Unreadable,
 }
 
 /// One step compared with its snapshot.
@@ -86,6 +89,9 @@ pub struct StepComparison {
     pub meta: Option<Meta>,
     /// The pending `.json.new` written for review, if any.
     pub pending: Option<PathBuf>,
+    /// Why the snapshot could not be read ([`Verdict::Unreadable`]), naming the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Leaf fields compared and those without a difference ([`diff::field_counts`]), when a
     /// snapshot existed.
     #[serde(skip)]
@@ -212,6 +218,7 @@ pub fn compare_step(
         differences: vec![],
         meta: None,
         pending: None,
+        error: None,
         fields: None,
         patch: None,
         unified: None,
@@ -221,7 +228,12 @@ pub fn compare_step(
         _ => return Ok(cmp),
     };
     let file = cmp.file.clone();
-    let existing = file::read(&file)?;
+    // One bad file fails its step, not the run: the others still compare and reports are
+    // written.
+    let (existing, unreadable) = match file::read(&file) {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
     let scenario_step = run
         .scenario
         .steps
@@ -291,6 +303,17 @@ pub fn compare_step(
                     cmp.pending = Some(pending_path);
                 }
             }
+        }
+        (mode, None) if unreadable.is_some() => {
+            cmp.verdict = Verdict::Unreadable;
+            let why = unreadable.map(|e| e.to_string()).unwrap_or_default();
+            cmp.error = Some(if *mode == Mode::Compare {
+                file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                cmp.pending = Some(pending_path);
+                format!("{why} (the response is in the .json.new beside it: `apiparity accept` or `--update` replaces the file)")
+            } else {
+                format!("{why} (`--update` rewrites it)")
+            });
         }
         (mode, None) => {
             cmp.verdict = Verdict::Missing;

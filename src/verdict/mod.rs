@@ -30,14 +30,14 @@ use crate::snapshot::{StepComparison, Verdict};
 pub use baseline::Baseline;
 
 /// What the user asked to count as failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Whether additive differences (fields the snapshot lacks) fail the run.
     pub additive_fails: bool,
 }
 
 /// A step's or a scenario's status (see the module docs for their precedence).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Matches its snapshot and every expectation holds.
@@ -82,7 +82,7 @@ impl Status {
 }
 
 /// The counts and the exit code of a run.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Scenarios run.
     pub scenarios: usize,
@@ -159,7 +159,7 @@ impl Summary {
 }
 
 /// What a baseline (`mocks/<name>.yaml`) did to this run. See [`baseline`].
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct BaselineInfo {
     /// The baseline file.
     pub file: String,
@@ -200,7 +200,7 @@ impl BaselineInfo {
 }
 
 /// A baseline entry that no longer occurs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct StaleEntry {
     /// `file:line` of the entry.
     pub location: String,
@@ -217,7 +217,7 @@ pub struct StaleEntry {
 }
 
 /// A difference or a step failure a baseline accepts: reported, but it does not fail the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct BaselinedItem {
     /// The accepted difference; `None` when the entry accepted the step's status itself.
     pub difference: Option<Difference>,
@@ -386,6 +386,7 @@ fn step_status(
         Outcome::TransportError(_) => Status::Error,
         _ if unsupported => Status::Unsupported,
         _ if !step.failures.is_empty() => Status::Fail,
+        _ if cmp.is_some_and(|c| c.verdict == Verdict::Unreadable) => Status::Fail,
         _ if cmp.is_some_and(|c| c.verdict == Verdict::Missing) => Status::Differ,
         _ if remaining.is_empty() && accepted => Status::Baselined,
         _ if remaining.is_empty() => Status::Pass,
@@ -448,13 +449,18 @@ fn summarize(
         }
     }
     summary.stale_baseline_entries = baseline.map_or(0, |b| b.stale.len());
-    summary.exit_code =
-        if summary.target_errors > 0 || run.scenarios.iter().any(|s| s.error.is_some()) {
-            2
-        } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
-            1
-        } else {
-            0
-        };
+    summary.exit_code = exit_code(&summary, run.scenarios.iter().any(|s| s.error.is_some()));
     summary
+}
+
+/// The exit code the counts call for: 2 target errors (or a scenario that could not run), 1
+/// failed scenarios or stale baseline entries, else 0. Also decides merged partition reports.
+pub fn exit_code(summary: &Summary, scenario_errors: bool) -> i32 {
+    if summary.target_errors > 0 || scenario_errors {
+        2
+    } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
+        1
+    } else {
+        0
+    }
 }

@@ -6,6 +6,8 @@ mod chromium;
 mod failures;
 /// report.html's content and escaping, without a browser.
 mod html;
+/// junit.xml over hostile bodies, parsed by a real JUnit consumer when it is installed.
+mod junit;
 /// A newcomer's failures: URL, status and error everywhere, failures first, teardown warnings,
 /// parity wording, `--update` semantics.
 mod newcomer;
