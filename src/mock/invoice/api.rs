@@ -477,7 +477,13 @@ fn revision_of(
     let mut inv = blank_draft(store, ctx, &orig.customer, orig.currency.clone());
     inv.collection_method = orig.collection_method.clone();
     inv.days_until_due = orig.days_until_due;
-    inv.due_date = orig.due_date;
+    // The creation rule (due = created + days_until_due), applied to the revision's own
+    // `created`: copying the original's due date made it a second early whenever the clock
+    // ticked between the two, a flake in every same-target comparison.
+    inv.due_date = match orig.days_until_due {
+        Some(d) => Some(inv.created + d * 86_400),
+        None => orig.due_date,
+    };
     inv.description = orig.description.clone();
     inv.footer = orig.footer.clone();
     inv.custom_fields = orig.custom_fields.clone();
