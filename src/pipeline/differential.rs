@@ -455,7 +455,8 @@ impl Report {
                 Status::Differ => (red, "DIFFER"),
                 Status::Error => (red, "ERROR"),
             };
-            let _ = writeln!(o, "{:>9} {}", paint(style, label), sc.key);
+            // Padded before painting: escape codes must not count as width.
+            let _ = writeln!(o, "{} {}", paint(style, &format!("{label:>9}")), sc.key);
             for e in &sc.errors {
                 let _ = writeln!(o, "          {e}");
             }
