@@ -1,7 +1,7 @@
 //! The one policy for tests that need a program outside Rust (Chromium, Stripe's Python SDK,
-//! localstripe): when it is missing the test prints ONE line saying what is missing and how to
-//! install it, and passes — unless `APIPARITY_REQUIRE_<TOOL>=1` (set by `.ci/run`) says the
-//! program must be there, and then the test fails.
+//! localstripe, junitparser): when it is missing the test prints ONE line saying what is
+//! missing and how to install it, and passes — unless `APIPARITY_REQUIRE_<TOOL>=1` (set by
+//! `.ci/run`) says the program must be there, and then the test fails.
 
 use std::io::Write;
 
@@ -14,6 +14,8 @@ pub enum Tool {
     PythonSdk,
     /// localstripe, a third-party Stripe mock.
     Localstripe,
+    /// junitparser, a real JUnit consumer (Python).
+    Junitparser,
 }
 
 impl Tool {
@@ -23,6 +25,7 @@ impl Tool {
             Tool::Chromium => "headless Chromium (/usr/bin/chromium or $APIPARITY_CHROMIUM)",
             Tool::PythonSdk => "python3 with Stripe's `stripe` package",
             Tool::Localstripe => "localstripe",
+            Tool::Junitparser => "python3 with the `junitparser` package",
         }
     }
     /// How to install it.
@@ -31,6 +34,7 @@ impl Tool {
             Tool::Chromium => "`apt-get install -y chromium`",
             Tool::PythonSdk => "`python3 -m pip install stripe`",
             Tool::Localstripe => "`python3 -m pip install localstripe==1.15.10`",
+            Tool::Junitparser => "`python3 -m pip install junitparser`",
         }
     }
     /// The variable that makes its absence a failure.
@@ -39,6 +43,7 @@ impl Tool {
             Tool::Chromium => "APIPARITY_REQUIRE_CHROMIUM",
             Tool::PythonSdk => "APIPARITY_REQUIRE_PYTHON_SDK",
             Tool::Localstripe => "APIPARITY_REQUIRE_LOCALSTRIPE",
+            Tool::Junitparser => "APIPARITY_REQUIRE_JUNITPARSER",
         }
     }
     /// Whether the environment says it must be there.
@@ -84,7 +89,7 @@ fn skip_line_names_the_tool_how_to_install_and_the_variable() {
         "{l}"
     );
     assert_eq!(l.lines().count(), 1);
-    for t in [Tool::PythonSdk, Tool::Localstripe] {
+    for t in [Tool::PythonSdk, Tool::Localstripe, Tool::Junitparser] {
         assert!(skip_line(t).contains(t.require_var()));
     }
 }
