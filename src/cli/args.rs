@@ -51,6 +51,9 @@ pub enum Command {
     /// Turn recorded traffic (VCR, vcrpy, ExVCR, HAR, nock, shared recordings) into scenarios
     /// and reference snapshots.
     Import(crate::cli::import::ImportArgs),
+    /// Record references through a reverse proxy: point your own test suite (any SDK) at it;
+    /// it forwards to --upstream and writes what was answered as cassettes.
+    Record(RecordArgs),
     /// Work with report sets: `report merge` combines partition reports into one.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -408,5 +411,60 @@ impl SweepArgs {
     }
     pub fn requests(&self) -> RequestSettings {
         self.requests.settings()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Where requests are forwarded: https://api.stripe.com (test mode), or a mock.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Where the proxy listens (port 0: any free port, printed at start).
+    #[arg(long, default_value = apiparity::record::DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Allow --listen on a non-loopback address (anyone who reaches it forwards with their key).
+    #[arg(long)]
+    pub allow_remote_listen: bool,
+    /// The project root to write into: DIR/scenarios/recorded/<source>/<scenario>.yaml, its
+    /// snapshots under DIR/snapshots/recorded/<source>/, the raw (scrubbed) cassettes under
+    /// DIR/cassettes/<source>/, and the journal meanwhile.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The source the scenarios are filed under.
+    #[arg(long, default_value = apiparity::record::DEFAULT_SOURCE, value_name = "NAME")]
+    pub source: String,
+    /// The Stripe-Version for scenarios whose requests and answers carried none (provenance
+    /// says it was supplied).
+    #[arg(long, value_name = "VERSION")]
+    pub stripe_version: Option<String>,
+    /// Write and stop after this long without a request (default: only on SIGINT/SIGTERM).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub idle: Option<Dur>,
+    /// The scenario for requests without an `Apiparity-Scenario` header.
+    /// Default: session-<UTC start time>.
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Per-request timeout towards the upstream.
+    #[arg(long, default_value_t = Dur(defaults().requests.timeout), value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Dur,
+    /// Requests per second towards the upstream (default: 20 against Stripe, unlimited on
+    /// loopback).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+}
+
+impl RecordArgs {
+    pub fn options(&self) -> apiparity::record::RecordOptions {
+        let mut o = apiparity::record::RecordOptions::new(&self.upstream, self.out.clone());
+        o.listen = self.listen;
+        o.allow_remote_listen = self.allow_remote_listen;
+        if let Some(s) = &self.session {
+            o.session = s.clone();
+        }
+        o.source = self.source.clone();
+        o.stripe_version = self.stripe_version.clone();
+        o.timeout = self.timeout.0;
+        o.rate = self.rate;
+        o
     }
 }

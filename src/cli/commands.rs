@@ -12,7 +12,8 @@ use apiparity::verdict::baseline;
 use apiparity::{diff, mock, report, snapshot};
 
 use super::args::{
-    CheckArgs, DiffArgs, LearnNoiseArgs, MergeArgs, MockArgs, ReviewArgs, RunArgs, SweepArgs,
+    CheckArgs, DiffArgs, LearnNoiseArgs, MergeArgs, MockArgs, RecordArgs, ReviewArgs, RunArgs,
+    SweepArgs,
 };
 use super::{color_stdout, Error};
 
@@ -391,4 +392,107 @@ fn show_pending(items: &[snapshot::Pending]) {
         "{} pending: `apiparity accept [FILTER]` or `apiparity reject [FILTER]`",
         items.len()
     );
+}
+
+/// `apiparity record`: forwards until SIGINT, SIGTERM or `--idle`, then writes the cassettes.
+pub async fn record(args: &RecordArgs) -> Result<ExitCode, Error> {
+    use apiparity::record;
+    let opts = args.options();
+    let out = opts.out.clone();
+    let rec = record::start(opts)
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?;
+    for w in rec.recovered() {
+        eprintln!(
+            "apiparity record: finished an interrupted session: {} ({} exchanges)",
+            w.scenario, w.exchanges
+        );
+    }
+    for dir in rec.held() {
+        eprintln!(
+            "apiparity record: {} belongs to a recorder that still runs; left alone",
+            dir.display()
+        );
+    }
+    // Printed only once bound, with the real port: scripts wait for this line.
+    eprintln!(
+        "apiparity record: listening on {} → {}; recording into {} (ctrl-c or SIGTERM writes and stops{})",
+        rec.base_url(),
+        args.upstream.trim_end_matches('/'),
+        out.display(),
+        args.idle
+            .map(|d| format!(", as does {d} without a request"))
+            .unwrap_or_default()
+    );
+    let stop = async {
+        match args.idle {
+            Some(d) => rec.idle(d.0).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = stop => eprintln!("apiparity record: idle; writing"),
+        s = shutdown_signal() => eprintln!("apiparity record: {s}; writing"),
+    }
+    let done = rec
+        .finish()
+        .await
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let mut refused = 0;
+    for w in &done.written {
+        print_written(w);
+        refused += usize::from(w.refused.is_some());
+    }
+    println!(
+        "recorded {} exchanges in {} scenario(s); {} refused (live key), {} not answered by the upstream",
+        done.recorded,
+        done.written.len(),
+        done.refused,
+        done.failed
+    );
+    if refused > 0 {
+        return Err(Error::Other(format!(
+            "{refused} cassette(s) kept but not imported (see above)"
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_written(w: &apiparity::record::Written) {
+    match &w.scenario_file {
+        Some(file) => println!(
+            "{}: {} exchanges → {} ({} snapshots; cassette {})",
+            w.scenario,
+            w.exchanges,
+            file.display(),
+            w.snapshots.len(),
+            w.cassette.display()
+        ),
+        None => println!(
+            "{}: {} exchanges → cassette {} only: {}",
+            w.scenario,
+            w.exchanges,
+            w.cassette.display(),
+            w.refused.as_deref().unwrap_or("not imported")
+        ),
+    }
+    for d in &w.dropped {
+        println!("  left out: {d}");
+    }
+}
+
+/// SIGINT (ctrl-c) or, on unix, SIGTERM: which one came.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return "SIGINT",
+                _ = term.recv() => return "SIGTERM",
+            }
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }

@@ -117,14 +117,18 @@ pub fn run(args: &ImportArgs) -> Result<ExitCode, Error> {
             }
         );
     }
+    for e in &report.skipped {
+        println!("skipped: {e}");
+    }
     for e in &report.refused {
         eprintln!("refused: {e}");
     }
     println!(
-        "{} cassettes imported: {} scenarios, {} steps; {} refused",
-        report.written.len() + report.refused.len(),
+        "{} cassettes: {} scenarios written ({} steps), {} skipped, {} refused",
+        report.written.len() + report.skipped.len() + report.refused.len(),
         report.written.len(),
         report.steps(),
+        report.skipped.len(),
         report.refused.len()
     );
     Ok(ExitCode::from(u8::from(!report.refused.is_empty())))

@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
         Command::Import(args) => import::run(&args),
         Command::Report(args::ReportCommand::Merge(args)) => commands::report_merge(&args),
+        Command::Record(args) => rt.block_on(commands::record(&args)),
     }
 }
 

@@ -659,7 +659,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         let e = k.exchange;
         let id = step_id(&e.method, &e.path, &mut taken);
         let path = substitute(&e.path);
-        let query: Vec<(String, String)> = e
+        let mut query: Vec<(String, String)> = e
             .query
             .iter()
             .map(|(n, v)| (n.clone(), substitute(v)))
@@ -669,6 +669,10 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             .iter()
             .map(|(n, v)| (n.clone(), substitute(v)))
             .collect();
+        // Some clients sent a GET's parameters in a body; Stripe read them as the query.
+        if e.method != "POST" {
+            query.append(&mut form);
+        }
         let tag = created
             .iter()
             .any(|(p, cid, _)| *p == pos && tagged.contains(cid));

@@ -316,6 +316,8 @@ pub struct ImportReport {
     pub written: Vec<Written>,
     /// Files and cassettes refused, in input order; nothing was written for them.
     pub refused: Vec<ImportError>,
+    /// Cassettes with nothing in reach ([`ImportError::Empty`]): not an error, nothing written.
+    pub skipped: Vec<ImportError>,
 }
 
 impl ImportReport {
@@ -351,6 +353,7 @@ pub fn import_cassettes(cassettes: &[Cassette], opts: &ImportOptions) -> ImportR
     for c in cassettes {
         match render(c, opts).and_then(write::all_or_nothing) {
             Ok(w) => report.written.push(w),
+            Err(e @ ImportError::Empty { .. }) => report.skipped.push(e),
             Err(e) => report.refused.push(e),
         }
     }

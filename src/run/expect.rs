@@ -391,6 +391,7 @@ mod tests {
 
     fn expect(body: Vec<(&str, AssertOp)>) -> Expect {
         Expect {
+            ignore: vec![],
             status: Some(200),
             status_span: None,
             body: body

@@ -14,7 +14,8 @@ mod encode;
 mod expect;
 mod http;
 mod progress;
-mod ratelimit;
+// The sliding window is shared with the recording proxy (src/record).
+pub(crate) mod ratelimit;
 mod retry;
 mod sched;
 mod step;
@@ -427,13 +428,14 @@ async fn run_scenario(
         vars,
         scenario_key: scenario.key.clone(),
         position,
+        as_of: scenario.as_of.clone(),
     };
     let mut steps = Vec::new();
     let mut failed = false;
     let mut index = 0;
     for s in &scenario.steps {
         index += 1;
-        let r = if failed {
+        let r = if failed && !scenario.continue_on_failure {
             step::skipped(s, index, false, "an earlier step failed")
         } else {
             step::execute(&mut ctx, s, index, false).await

@@ -20,6 +20,8 @@ pub(super) struct Context<'a> {
     pub scenario_key: String,
     /// The scenario's position in the run (names it in progress events).
     pub position: usize,
+    /// The scenario's `as_of` day (a step's own wins).
+    pub as_of: Option<String>,
 }
 
 impl Context<'_> {
@@ -235,6 +237,13 @@ fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), Te
         ));
     }
     let mut send_headers = headers.clone();
+    // The day the flow describes, for the embedded mock only: a mock-only header has no
+    // business on the wire to anyone else, and it stays out of the snapshot's request.
+    if ctx.opts.target.kind == super::TargetKind::EmbeddedMock {
+        if let Some(day) = step.as_of.as_ref().or(ctx.as_of.as_ref()) {
+            send_headers.push(("Apiparity-As-Of".into(), day.clone()));
+        }
+    }
     let auth = match &req.auth {
         Auth::Default => match &ctx.opts.target.api_key {
             Some(key) => {

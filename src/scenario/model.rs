@@ -30,6 +30,11 @@ pub struct Scenario {
     pub vars: Vec<(String, String)>,
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
     pub normalize: Option<crate::input::yaml::Node>,
+    /// The day the flow describes (`YYYY-MM-DD`; imported scenarios: the recording date). Sent
+    /// to the embedded mock only, as `Apiparity-As-Of`, so additive fields match that day.
+    pub as_of: Option<String>,
+    /// Keep running the steps after one fails (recorded flows: each step is its own evidence).
+    pub continue_on_failure: bool,
     /// The file's text as loaded, so a failure at run time can show its scenario line.
     pub source: std::sync::Arc<str>,
     /// The steps, in order.
@@ -57,6 +62,8 @@ pub struct Step {
     /// shared/seeds/responses), one per API-version family: provenance, and the seed-equality
     /// test's input. `000-*` are pre-basil, `001-*`/`004-*` basil, `002-*` any version.
     pub seed: Vec<String>,
+    /// This step's day, over the scenario's `as_of`.
+    pub as_of: Option<String>,
 }
 
 /// A request as written.
@@ -116,6 +123,9 @@ pub struct Expect {
     /// Compare this step's response with its snapshot. Defaults to true for steps and
     /// false for teardown steps.
     pub snapshot: bool,
+    /// Pointers excluded from the snapshot comparison, each with its reason (a value the
+    /// recorder redacted). A pointer excludes its whole subtree.
+    pub ignore: Vec<(String, String)>,
 }
 
 /// A JSON-pointer assertion on the body.

@@ -16,6 +16,8 @@ mod newcomer;
 mod normalize;
 /// The conductor's modes: `apiparity diff`, `learn-noise`, and the embedded mock through them.
 mod pipeline;
+/// `apiparity record`: the recording proxy, its journal, signals, and the Python SDK through it.
+mod record;
 /// report.html: its content, and in a real browser.
 mod report;
 /// The runner: faults, rate limiting, form encoding, and `sweep`.

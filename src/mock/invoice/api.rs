@@ -477,9 +477,8 @@ fn revision_of(
     let mut inv = blank_draft(store, ctx, &orig.customer, orig.currency.clone());
     inv.collection_method = orig.collection_method.clone();
     inv.days_until_due = orig.days_until_due;
-    // The creation rule (due = created + days_until_due), applied to the revision's own
-    // `created`: copying the original's due date made it a second early whenever the clock
-    // ticked between the two, a flake in every same-target comparison.
+    // due_date = created + days_until_due × 86400 holds for the revision too (reference
+    // §timestamps invariant): counted from its own `created`, else the original's date is kept.
     inv.due_date = match orig.days_until_due {
         Some(d) => Some(inv.created + d * 86_400),
         None => orig.due_date,

@@ -70,6 +70,22 @@ impl Cx {
                         expect.snapshot = b;
                     }
                 }
+                // `ignore: {/pointer: reason}`: excluded from the snapshot comparison.
+                "ignore" => {
+                    if let Some(entries) = self.r.map(v, "ignore") {
+                        for (ptr, reason) in entries {
+                            let valid = self.pointer(&ptr.name, ptr.span);
+                            if let Some(reason) = self.r.text(reason, "ignore reason") {
+                                if reason.trim().is_empty() {
+                                    self.r
+                                        .error(ptr.span, "an ignored pointer needs its reason");
+                                } else if valid {
+                                    expect.ignore.push((ptr.name.clone(), reason));
+                                }
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -246,6 +262,7 @@ pub(super) fn default_expect(phase: Phase) -> Expect {
         body: Vec::new(),
         headers: Vec::new(),
         snapshot: phase == Phase::Main,
+        ignore: Vec::new(),
     }
 }
 

@@ -31,15 +31,19 @@ pub mod keywords {
         "reference",
         "vars",
         "normalize",
+        "as_of",
+        "continue_on_failure",
         "steps",
         "teardown",
     ];
     /// Keys of a step.
-    pub const STEP_KEYS: &[&str] = &["id", "request", "expect", "capture", "retry", "seed"];
+    pub const STEP_KEYS: &[&str] = &[
+        "id", "request", "expect", "capture", "retry", "seed", "as_of",
+    ];
     /// Keys of a request.
     pub const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
     /// Keys of `expect`.
-    pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot"];
+    pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot", "ignore"];
     /// Keys of `retry`.
     pub const RETRY_KEYS: &[&str] = &["interval", "timeout"];
     /// Keys of an `auth` mapping.
@@ -343,6 +347,8 @@ impl Cx {
         let mut reference = None;
         let mut vars = Vec::new();
         let mut normalize = None;
+        let mut as_of = None;
+        let mut continue_on_failure = false;
         let mut steps_node = None;
         let mut teardown_node = None;
         for (k, v) in entries {
@@ -383,6 +389,12 @@ impl Cx {
                 "vars" => vars = self.vars(v),
                 // Validated by the normalizer, which owns its syntax.
                 "normalize" => normalize = Some(v.clone()),
+                "as_of" => as_of = self.as_of(v),
+                "continue_on_failure" => {
+                    if let Some(b) = self.r.boolean(v, "continue_on_failure") {
+                        continue_on_failure = b;
+                    }
+                }
                 "steps" => steps_node = Some(v),
                 "teardown" => teardown_node = Some(v),
                 _ => {}
@@ -420,10 +432,26 @@ impl Cx {
             reference,
             vars,
             normalize,
+            as_of,
+            continue_on_failure,
             source: "".into(),
             steps,
             teardown,
         })
+    }
+
+    /// `as_of: YYYY-MM-DD`: a real calendar day.
+    fn as_of(&mut self, node: &Node) -> Option<String> {
+        let s = self.r.text(node, "as_of")?;
+        if crate::mock::AsOf::parse(&s).is_err() {
+            let d = self
+                .r
+                .diag(node.span, format!("invalid `as_of` day `{s}`"))
+                .help("expected a day `YYYY-MM-DD`, e.g. `2025-06-01`");
+            self.r.push(d);
+            return None;
+        }
+        Some(s)
     }
 
     fn tags(&mut self, node: &Node) -> Vec<String> {

@@ -122,6 +122,7 @@ impl Cx {
             },
         };
 
+        let as_of = node.get("as_of").and_then(|v| self.as_of(v));
         Some(Step {
             id: id?,
             span: start(node),
@@ -130,6 +131,7 @@ impl Cx {
             capture,
             retry,
             seed,
+            as_of,
         })
     }
 

@@ -36,10 +36,12 @@ pub fn step(id: &str, method: &str, path: &str) -> Step {
             body: vec![],
             headers: vec![],
             snapshot: true,
+            ignore: vec![],
         },
         capture: vec![],
         retry: None,
         seed: Vec::new(),
+        as_of: None,
     }
 }
 
@@ -71,6 +73,8 @@ pub fn scenario(key: &str, steps: Vec<Step>) -> Arc<Scenario> {
         reference: None,
         vars: vec![],
         normalize: None,
+        as_of: None,
+        continue_on_failure: false,
         source: "".into(),
         steps,
         teardown: vec![],

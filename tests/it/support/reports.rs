@@ -31,6 +31,8 @@ pub fn scenario(key: &str) -> Arc<Scenario> {
         reference: None,
         vars: vec![],
         normalize: None,
+        as_of: None,
+        continue_on_failure: false,
         source: "".into(),
         steps: vec![],
         teardown: vec![],
