@@ -330,9 +330,10 @@ pub struct AcceptArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
-    /// The first target's base URL (`embedded` for the embedded mock).
+    /// The first target's base URL (`embedded` for the embedded mock). Default: `run`'s
+    /// target — Stripe when STRIPE_API_KEY is set, else the embedded mock.
     #[arg(long, value_name = "URL")]
-    pub left: String,
+    pub left: Option<String>,
     /// The second target's base URL (`embedded` for the embedded mock).
     #[arg(long, value_name = "URL")]
     pub right: String,
@@ -348,9 +349,12 @@ pub struct DiffArgs {
 impl DiffArgs {
     /// The settings, with the left side as their target, and the right side.
     pub fn settings(&self) -> (Settings, TargetSpec) {
-        let left = TargetSpec::Url {
-            flag: "--left",
-            url: self.left.clone(),
+        let left = match &self.left {
+            Some(url) => TargetSpec::Url {
+                flag: "--left",
+                url: url.clone(),
+            },
+            None => TargetSpec::Auto(None),
         };
         let right = TargetSpec::Url {
             flag: "--right",
@@ -362,7 +366,8 @@ impl DiffArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct LearnNoiseArgs {
-    /// The target (default: the embedded mock).
+    /// Target base URL. Default, as for `run`: Stripe when STRIPE_API_KEY is set, else the
+    /// embedded mock.
     #[arg(long, env = env::BASE_URL, value_name = "URL")]
     pub base_url: Option<String>,
     /// How many honest runs to compare (at least 2).
@@ -379,14 +384,8 @@ pub struct LearnNoiseArgs {
 
 impl LearnNoiseArgs {
     pub fn settings(&self) -> Settings {
-        let target = match &self.base_url {
-            Some(url) => TargetSpec::Url {
-                flag: "--base-url",
-                url: url.clone(),
-            },
-            None => TargetSpec::EmbeddedMock,
-        };
-        self.suite.settings(target, &self.requests)
+        self.suite
+            .settings(TargetSpec::Auto(self.base_url.clone()), &self.requests)
     }
 }
 

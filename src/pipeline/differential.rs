@@ -404,11 +404,8 @@ fn compare_step(
         // Sent on one side only: the other stopped at an earlier failure.
         _ => {
             out.status = Status::Differ;
-            out.note = Some(format!(
-                "sent on one side only: left {}; right {}",
-                out.left.describe(),
-                out.right.describe()
-            ));
+            // The step line already shows both sides; the note says only what it means.
+            out.note = Some("sent on one side only (the other side stopped earlier)".to_string());
         }
     }
     out
@@ -458,7 +455,8 @@ impl Report {
                 Status::Differ => (red, "DIFFER"),
                 Status::Error => (red, "ERROR"),
             };
-            let _ = writeln!(o, "{:>9} {}", paint(style, label), sc.key);
+            // Padded before painting: escape codes must not count as width.
+            let _ = writeln!(o, "{} {}", paint(style, &format!("{label:>9}")), sc.key);
             for e in &sc.errors {
                 let _ = writeln!(o, "          {e}");
             }

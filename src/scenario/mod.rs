@@ -6,6 +6,7 @@
 mod files;
 mod model;
 mod parse;
+pub mod schema;
 mod template;
 
 pub use model::{

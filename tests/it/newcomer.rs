@@ -152,3 +152,45 @@ async fn the_progress_display_is_silent_when_stderr_is_not_a_terminal() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_takes_runs_target_default_for_its_left_side() {
+    let dir = layout();
+    let out = apiparity(
+        &dir.path().join("proj"),
+        &["diff", "--right", "embedded"],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("left:  http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("1 identical"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learn_noise_that_compared_nothing_says_so_and_exits_2() {
+    use apiparity::config::{RunConfig, Settings, TargetSpec};
+    use apiparity::pipeline::{self, noise};
+    let cfg = RunConfig::new(Settings {
+        paths: vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")],
+        target: TargetSpec::EmbeddedMock,
+        ..Settings::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (target, server) = pipeline::start_target(&cfg.target).await.unwrap();
+    let report = noise::learn_noise(&[], target, &cfg, 2).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    let text = report.terminal();
+    assert!(text.contains("Nothing compared"), "{text}");
+    assert!(
+        !text.contains("every normalized value was stable"),
+        "{text}"
+    );
+    assert_eq!(report.exit_code(), 2);
+}

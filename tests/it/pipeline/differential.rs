@@ -151,10 +151,23 @@ async fn a_step_sent_on_one_side_only_is_a_difference() {
     assert_eq!(steps[1].status, Status::Differ);
     assert_eq!(steps[1].right.outcome, "skipped");
     let note = steps[1].note.as_deref().unwrap_or_default();
-    assert!(
-        note.starts_with("sent on one side only: left HTTP 200; right skipped"),
-        "{note}"
+    assert_eq!(
+        note,
+        "sent on one side only (the other side stopped earlier)"
     );
+    // Each step is printed once: the note does not repeat the step line's two sides.
+    let term = report.terminal(false);
+    let step_line = format!("step 02-{}", steps[1].id);
+    let shown: Vec<&str> = term
+        .lines()
+        .filter(|l| l.contains("right skipped"))
+        .collect();
+    assert_eq!(
+        shown.iter().filter(|l| l.contains(&step_line)).count(),
+        1,
+        "{term}"
+    );
+    assert!(shown.iter().all(|l| l.contains(" step ")), "{term}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -244,3 +244,14 @@ async fn update_rewrites_only_changed_snapshots_and_exits_zero() {
         third.stdout
     );
 }
+
+#[test]
+fn colored_output_lines_up_exactly_like_plain_output() {
+    use crate::support::reports::{judge, mock_flows};
+    let r = judge(&mock_flows(), true, None).report;
+    let plain = apiparity::report::terminal(&r, false);
+    let colored = apiparity::report::terminal(&r, true);
+    assert_ne!(plain, colored, "no color was applied");
+    let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+    assert_eq!(ansi.replace_all(&colored, ""), plain);
+}

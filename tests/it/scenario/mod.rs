@@ -6,5 +6,7 @@ mod check;
 mod fuzz;
 /// FIFOs, devices, huge files, a BOM, a second document.
 mod loading;
+/// scenarios/schema.json: generated from the keyword tables, fresh, and valid for every scenario.
+mod schema;
 /// The shipped suite in scenarios/ and the rules it promises.
 mod suite;

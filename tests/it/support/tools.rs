@@ -1,7 +1,7 @@
 //! The one policy for tests that need a program outside Rust (Chromium, Stripe's Python SDK,
-//! localstripe): when it is missing the test prints ONE line saying what is missing and how to
-//! install it, and passes — unless `APIPARITY_REQUIRE_<TOOL>=1` (set by `.ci/run`) says the
-//! program must be there, and then the test fails.
+//! localstripe, junitparser): when it is missing the test prints ONE line saying what is
+//! missing and how to install it, and passes — unless `APIPARITY_REQUIRE_<TOOL>=1` (set by
+//! `.ci/run`) says the program must be there, and then the test fails.
 
 use std::io::Write;
 
@@ -89,7 +89,7 @@ fn skip_line_names_the_tool_how_to_install_and_the_variable() {
         "{l}"
     );
     assert_eq!(l.lines().count(), 1);
-    for t in [Tool::PythonSdk, Tool::Localstripe] {
+    for t in [Tool::PythonSdk, Tool::Localstripe, Tool::Junitparser] {
         assert!(skip_line(t).contains(t.require_var()));
     }
 }
