@@ -32,7 +32,6 @@ mod rule;
 mod rules;
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
