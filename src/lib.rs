@@ -74,8 +74,10 @@
 //!
 //! [`pipeline::execute`] does the same in one call, with a baseline if one is given.
 
+pub mod atomic;
 pub mod config;
 pub mod diff;
+pub mod import;
 pub mod input;
 // The mock's façade (private modules behind spawn/serve) is another change; until then its
 // internals are public and undocumented, so the lint is off for it alone.

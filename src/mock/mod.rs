@@ -71,11 +71,16 @@ pub struct MockOptions {
     pub webhook_endpoints: bool,
     /// The account's country (`account_country` on invoices), ISO 3166-1 alpha-2.
     pub account_country: String,
+    /// A connection that moves no byte for this long is closed (`--idle-timeout`).
+    pub idle_timeout: Duration,
     /// Idempotent results are kept this long on the mock's clock (Stripe: 24 hours)…
     pub idempotency_ttl: Duration,
     /// …and at most this many, the oldest dropped first, so a long-lived mock stays bounded.
     pub idempotency_max_keys: usize,
 }
+
+/// The default `--idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -86,6 +91,7 @@ impl Default for MockOptions {
             as_of: None,
             webhook_endpoints: false,
             account_country: "US".to_string(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             idempotency_ttl: Duration::from_secs(idempotency::DEFAULT_TTL_SECS),
             idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
         }
@@ -143,6 +149,7 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
         },
     });
     let (tx, rx) = oneshot::channel::<()>();
+    let listener = server::IdleListener::new(listener, opts.idle_timeout);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -157,9 +164,11 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
     })
 }
 
-/// Serves until ctrl-c (the `apiparity mock` command); prints nothing itself.
-pub async fn serve(opts: MockOptions) -> std::io::Result<()> {
+/// Serves until ctrl-c (the `apiparity mock` command). `bound` is told the address once the
+/// port is bound — the real port for port 0, and never before a bind that fails.
+pub async fn serve(opts: MockOptions, bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let server = spawn(opts).await?;
+    bound(server.addr());
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;
     Ok(())

@@ -47,6 +47,36 @@ pub enum PipelineError {
     /// A report could not be written.
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    /// The target cannot be reached at all (refused, DNS, TLS): nothing was run.
+    #[error("cannot reach the target at {url}: {cause}; nothing was run (is it up, and is the URL right?)")]
+    Unreachable {
+        /// The base URL tried.
+        url: String,
+        /// The innermost cause (`Connection refused (os error 111)`, a DNS or TLS failure).
+        cause: String,
+    },
+}
+
+/// One TCP connection to the target's host before anything else (no request, no key sent): a
+/// target that cannot be connected to at all (refused, no such host) stops the command at once
+/// with one message, instead of every step retrying into its own "connection refused". A slow
+/// or broken answer is the run's to report, step by step.
+pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<(), PipelineError> {
+    let fail = |cause: String| PipelineError::Unreachable {
+        url: target.base_url.clone(),
+        cause,
+    };
+    let url = url::Url::parse(&target.base_url).map_err(|e| fail(e.to_string()))?;
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(fail("the URL names no host".into()));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(fail(e.to_string())),
+        // No answer to a connect within the timeout: the steps will time out the same way.
+        Err(_) => Ok(()),
+    }
 }
 
 /// The suite, validated: the scenarios selected by tags and filters, and every scenario key
@@ -123,7 +153,15 @@ pub fn compare_one(
     for pos in 0..srun.steps.len() {
         let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
         srun.steps[pos].release_body();
-        out.push(snapshot::compare_step(srun, ns, &session.snapshots)?);
+        let cmp = snapshot::compare_step(srun, ns, &session.snapshots)?;
+        if let Some(why) = &cmp.error {
+            srun.steps[pos].failures.push(run::ExpectFailure::new(
+                run::Expectation::Snapshot,
+                None,
+                why.clone(),
+            ));
+        }
+        out.push(cmp);
     }
     Ok(out)
 }
@@ -292,6 +330,9 @@ pub async fn execute(
     baseline: Option<&Baseline>,
 ) -> Result<Finished, PipelineError> {
     let (target, server) = start_target(&cfg.target).await?;
+    if server.is_none() {
+        reachable(&target, cfg.requests.timeout).await?;
+    }
     let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
     if let Some(s) = server {
         s.shutdown().await;

@@ -89,6 +89,32 @@ impl Scorecard {
     pub fn field_parity(&self) -> f64 {
         ratio(self.fields_matching, self.fields_compared)
     }
+    /// The parity line every format shows: `steps 3/4 (75.0%), fields 90/91 (98.9%)`, or
+    /// `nothing compared` when no step was.
+    pub fn parity_text(&self) -> String {
+        if self.steps_compared == 0 {
+            return "nothing compared".to_string();
+        }
+        format!(
+            "steps {}/{} ({}%), fields {}/{} ({}%)",
+            self.steps_matching,
+            self.steps_compared,
+            percent(self.steps_matching, self.steps_compared),
+            self.fields_matching,
+            self.fields_compared,
+            percent(self.fields_matching, self.fields_compared)
+        )
+    }
+}
+
+/// `a` of `b` as a percentage with one decimal, rounded DOWN, so one failure in 11921 reads
+/// 99.9%, never 100.0% (`-` when `b` is 0: nothing to measure).
+pub fn percent(a: usize, b: usize) -> String {
+    if b == 0 {
+        return "-".to_string();
+    }
+    let tenths = (a as u128 * 1000) / b as u128;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -151,6 +177,11 @@ pub struct StepReport {
     pub method: String,
     /// The path as sent (normalized ids are not applied here).
     pub path: String,
+    /// The URL requested: the target's base URL, the path and the query, as sent.
+    pub url: String,
+    /// For a failed or refused step: the target's error object (`error`), else the head of the
+    /// body it sent, in one line.
+    pub target_said: Option<String>,
     /// The response status, when a response arrived.
     pub http_status: Option<u16>,
     /// HTTP attempts made.
@@ -236,7 +267,14 @@ pub fn build(
             .iter()
             .zip(&sv.steps)
             .enumerate()
-            .map(|(pos, (step, v))| step_report(step, verdict::comparison(cmps, pos), v))
+            .map(|(pos, (step, v))| {
+                step_report(
+                    step,
+                    verdict::comparison(cmps, pos),
+                    v,
+                    &ctx.target.base_url,
+                )
+            })
             .collect();
         // The scorecard measures the target: every difference, accepted by a baseline or not.
         for (pos, (s, v)) in steps.iter().zip(&sv.steps).enumerate() {
@@ -291,10 +329,38 @@ pub fn build(
     }
 }
 
+/// The URL a request went to, as the target saw it (`base` + path + query, unescaped).
+pub fn request_url(base: &str, req: &crate::run::SentRequest) -> String {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), req.path);
+    for (i, (k, v)) in req.query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(k);
+        url.push('=');
+        url.push_str(v);
+    }
+    url
+}
+
+/// What the target said about a failure: its `error` object, else the head of its body.
+fn target_said(resp: &crate::run::Response) -> Option<String> {
+    use crate::run::Body;
+    const MAX: usize = 300;
+    match &resp.body {
+        Body::Json(v) => Some(crate::diff::abbreviate(v.get("error").unwrap_or(v), MAX)),
+        Body::Text(t) => Some(crate::diff::shorten(
+            &t.split_whitespace().collect::<Vec<_>>().join(" "),
+            MAX,
+        )),
+        Body::Empty => Some("(empty body)".to_string()),
+        Body::Released => None,
+    }
+}
+
 fn step_report(
     step: &crate::run::StepRun,
     cmp: Option<&StepComparison>,
     v: &StepVerdict,
+    base_url: &str,
 ) -> StepReport {
     let resp = step.response();
     let verdict = cmp.map(|c| c.verdict.clone());
@@ -312,6 +378,10 @@ fn step_report(
         status: v.status,
         method: step.request.method.clone(),
         path: step.request.path.clone(),
+        url: request_url(base_url, &step.request),
+        target_said: resp
+            .filter(|r| r.status >= 400 || !step.failures.is_empty() || v.status.is_failure())
+            .and_then(target_said),
         http_status: resp.map(|r| r.status),
         attempts: step.attempts,
         duration_ms: step.duration.as_millis(),

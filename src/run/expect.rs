@@ -27,6 +27,8 @@ pub enum Expectation {
     Retry,
     /// The request would have carried a live-mode key.
     Auth,
+    /// The step's snapshot file could not be read.
+    Snapshot,
 }
 
 impl Expectation {
@@ -40,6 +42,7 @@ impl Expectation {
             Expectation::Template => "template",
             Expectation::Retry => "retry",
             Expectation::Auth => "auth",
+            Expectation::Snapshot => "snapshot",
         }
     }
 }
@@ -382,6 +385,7 @@ mod tests {
             status: 200,
             headers: vec![("idempotent-replayed".into(), "true".into())],
             body: super::super::Body::Json(body),
+            duplicate_keys: vec![],
         }
     }
 

@@ -102,6 +102,7 @@ fn response(status: u16, body: Value) -> Outcome {
         status,
         headers: vec![],
         body: Body::Json(body),
+        duplicate_keys: vec![],
     })
 }
 
@@ -157,6 +158,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences,
                         meta: meta(flow.key, id),
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,
@@ -173,6 +175,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,
@@ -197,6 +200,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,

@@ -1,0 +1,996 @@
+//! One cassette → one scenario and its snapshots: what is kept, the id flow, the versions, the
+//! redactions the recorder applied, and the provenance.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use super::emit::{self, ScenarioDoc, StepDoc};
+use super::{Cassette, Dropped, Exchange, ImportError, ImportOptions, Rendered, Scope};
+use crate::normalize::Normalizer;
+use crate::snapshot::{Meta, SnapResponse, Snapshot};
+
+/// The placeholder the run id is normalized to in snapshots (`RunOptions` masks it so).
+const RUN_ID_PLACEHOLDER: &str = "<run_id>";
+
+/// Request headers worth replaying; everything else (Authorization, cookies, user agents,
+/// the SDK's telemetry) is dropped.
+const KEPT_REQUEST_HEADERS: &[&str] = &["stripe-version", "idempotency-key", "stripe-account"];
+
+/// Resource words (the first path segment after `/v1/`) the invoice API reaches, by scope.
+const INVOICE_API: &[&str] = &[
+    "invoices",
+    "invoiceitems",
+    "invoice_payments",
+    "invoice_rendering_templates",
+    "customers",
+    "coupons",
+    "tax_rates",
+    "credit_notes",
+];
+
+/// Why a resource outside the invoice API is dropped, by its word.
+const OUTSIDE: &[(&str, &str)] = &[
+    ("subscriptions", "subscriptions are outside the invoice API"),
+    (
+        "subscription_items",
+        "subscriptions are outside the invoice API",
+    ),
+    (
+        "subscription_schedules",
+        "subscriptions are outside the invoice API",
+    ),
+    ("checkout", "checkout sessions are outside the invoice API"),
+    (
+        "payment_methods",
+        "payment methods with real card tokens are outside the invoice API",
+    ),
+    (
+        "setup_intents",
+        "setup intents (card setup) are outside the invoice API",
+    ),
+    (
+        "payment_intents",
+        "payment intents are outside the invoice API",
+    ),
+    ("charges", "charges are outside the invoice API"),
+    (
+        "prices",
+        "prices are not modelled by the mock (outside the invoice API)",
+    ),
+    (
+        "plans",
+        "plans are not modelled by the mock (outside the invoice API)",
+    ),
+    (
+        "products",
+        "products are not modelled by the mock (outside the invoice API)",
+    ),
+    ("tokens", "card tokens are outside the invoice API"),
+    ("sources", "sources are outside the invoice API"),
+    ("events", "events are outside the invoice API"),
+    (
+        "billing_portal",
+        "the billing portal is outside the invoice API",
+    ),
+    ("refunds", "refunds are outside the invoice API"),
+];
+
+/// Sub-resources of customers that are outside the invoice API.
+const CUSTOMER_OUTSIDE: &[&str] = &["sources", "payment_methods", "cards", "subscriptions"];
+
+/// Friendly variable names by id prefix.
+const VAR_NAMES: &[(&str, &str)] = &[
+    ("cus", "customer"),
+    ("in", "invoice"),
+    ("ii", "invoice_item"),
+    ("il", "line"),
+    ("inpay", "invoice_payment"),
+    ("price", "price"),
+    ("prod", "product"),
+    ("pm", "payment_method"),
+    ("pi", "payment_intent"),
+    ("ch", "charge"),
+    ("sub", "subscription"),
+    ("si", "subscription_item"),
+    ("txr", "tax_rate"),
+    ("di", "discount"),
+    ("cn", "credit_note"),
+];
+
+/// Whether a string is an object id (`in_1MtG…`, `cus_NffrFeUfNV2Hib`): a lower-case prefix,
+/// `_`, then at least 8 alphanumerics with a digit or capital among them.
+pub(super) fn is_id(s: &str) -> bool {
+    let Some((prefix, rest)) = s.split_once('_') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && prefix.len() <= 12
+        && prefix.bytes().all(|b| b.is_ascii_lowercase())
+        && rest.len() >= 8
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        && rest
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
+/// Every id-looking token inside a string (paths, search queries), in order.
+fn ids_in(s: &str) -> Vec<&str> {
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|t| is_id(t))
+        .collect()
+}
+
+/// Whether a `Stripe-Version` value is one (`2024-06-20`, `2025-03-31.basil`), not a mask.
+pub fn is_version(v: &str) -> bool {
+    let date = v.split('.').next().unwrap_or("");
+    let b = date.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && v[10..]
+            .strip_prefix('.')
+            .is_none_or(|r| !r.is_empty() && r.bytes().all(|c| c.is_ascii_lowercase()))
+        && (v.len() == 10 || v.as_bytes()[10] == b'.')
+}
+
+/// Replaces key-shaped strings (`sk_test_…`, `rk_live_…`, `pk_…`) by `<kind>_<mode>_REDACTED`.
+pub(super) fn scrub_keys(s: &str) -> String {
+    static KEY: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = KEY.get_or_init(|| {
+        regex::Regex::new(r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+").expect("valid regex")
+    });
+    re.replace_all(s, |c: &regex::Captures| {
+        if &c[0][c[1].len() + c[2].len() + 2..] == "REDACTED" {
+            c[0].to_string()
+        } else {
+            format!("{}_{}_REDACTED", &c[1], &c[2])
+        }
+    })
+    .into_owned()
+}
+
+fn scrub_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(scrub_keys(s)),
+        Value::Array(a) => Value::Array(a.iter().map(scrub_value).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (scrub_keys(k), scrub_value(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn has_live_key(s: &str) -> bool {
+    s.contains("sk_live_") || s.contains("rk_live_")
+}
+
+/// `exchange N: …` when the exchange recorded live mode.
+fn live_detail(i: usize, e: &Exchange) -> Option<String> {
+    fn livemode(v: &Value) -> bool {
+        match v {
+            Value::Object(m) => {
+                m.get("livemode") == Some(&Value::Bool(true)) || m.values().any(livemode)
+            }
+            Value::Array(a) => a.iter().any(livemode),
+            _ => false,
+        }
+    }
+    fn live_string(v: &Value) -> bool {
+        match v {
+            Value::String(s) => has_live_key(s),
+            Value::Object(m) => m.iter().any(|(k, v)| has_live_key(k) || live_string(v)),
+            Value::Array(a) => a.iter().any(live_string),
+            _ => false,
+        }
+    }
+    let n = i + 1;
+    if livemode(&e.body) {
+        return Some(format!("exchange {n}: livemode: true in the response"));
+    }
+    let pairs = e
+        .query
+        .iter()
+        .chain(&e.form)
+        .chain(&e.request_headers)
+        .chain(&e.response_headers);
+    if has_live_key(&e.path)
+        || pairs
+            .into_iter()
+            .any(|(k, v)| has_live_key(k) || has_live_key(v))
+    {
+        return Some(format!("exchange {n}: a live-mode key in the request"));
+    }
+    live_string(&e.body).then(|| format!("exchange {n}: a live-mode key in the response"))
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `[A-Za-z0-9_.-]`, others `-`: file and directory names.
+pub(super) fn file_name(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    match out.trim_start_matches('.') {
+        "" => "cassette".into(),
+        t => t.to_string(),
+    }
+}
+
+/// Why an exchange is left out, if it is.
+fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
+    if let Some(h) = &e.host {
+        if !h.eq_ignore_ascii_case(&opts.host) {
+            return Some(format!("host {h}, not {}", opts.host));
+        }
+    }
+    if !matches!(e.method.as_str(), "GET" | "POST" | "DELETE") {
+        return Some(format!("method {} is not replayed", e.method));
+    }
+    if !e.path.starts_with('/') {
+        return Some("no request path recorded".into());
+    }
+    // A path some recorder rewrote (zulip replaced ids with its fixture's file name).
+    if e.path
+        .split('/')
+        .any(|seg| seg.ends_with(".json") || seg.contains("--"))
+    {
+        return Some(
+            "request path redacted by the recorder (it names a fixture, not an object)".into(),
+        );
+    }
+    if opts.scope == Scope::InvoiceApi {
+        let mut segs = e.path.trim_start_matches('/').split('/');
+        let first = segs.next().unwrap_or("");
+        let word = if first == "v1" {
+            segs.next().unwrap_or("")
+        } else {
+            first
+        };
+        if word == "customers" {
+            let _id = segs.next();
+            if let Some(sub) = segs.next() {
+                if CUSTOMER_OUTSIDE.contains(&sub) {
+                    return Some(format!("customer {sub} are outside the invoice API"));
+                }
+            }
+        }
+        if !INVOICE_API.contains(&word) {
+            return Some(
+                OUTSIDE
+                    .iter()
+                    .find(|(w, _)| *w == word)
+                    .map(|(_, r)| r.to_string())
+                    .unwrap_or_else(|| format!("/{first}/{word} is outside the invoice API")),
+            );
+        }
+    }
+    None
+}
+
+/// The day of a Unix timestamp (UTC), `YYYY-MM-DD`.
+pub(super) fn day_of(t: i64) -> String {
+    let z = t.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The newest `created` (or `date`) stamp in a body: when the exchange happened, at the latest.
+fn newest_stamp(v: &Value) -> Option<i64> {
+    fn walk(v: &Value, best: &mut Option<i64>) {
+        match v {
+            Value::Object(m) => {
+                for k in ["created", "date"] {
+                    if let Some(t) = m.get(k).and_then(Value::as_i64) {
+                        // 1000000000 is a recorder's normalized placeholder, not a date.
+                        if t > 1_100_000_000 {
+                            *best = Some(best.map_or(t, |b| b.max(t)));
+                        }
+                    }
+                }
+                m.values().for_each(|x| walk(x, best));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, best)),
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(v, &mut best);
+    best
+}
+
+/// The pointers of values the recorder replaced with placeholders (`NORMALIZED…` strings, and
+/// the `1000000000` timestamps that go with them), with the placeholder.
+fn redacted_pointers(
+    v: &Value,
+    normalized_cassette: bool,
+    at: &mut String,
+    out: &mut Vec<(String, String)>,
+) {
+    match v {
+        Value::String(s) if s.contains("NORMALIZED") => out.push((
+            at.clone(),
+            "value normalized by the recorder (NORMALIZED…)".into(),
+        )),
+        Value::Number(n) if normalized_cassette && n.as_i64() == Some(1_000_000_000) => out.push((
+            at.clone(),
+            "timestamp normalized by the recorder (1000000000)".into(),
+        )),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                redacted_pointers(x, normalized_cassette, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                redacted_pointers(x, normalized_cassette, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every whole-string id in a body with its pointer, in document order.
+fn body_ids(v: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(s) if is_id(s) => out.push((s.clone(), at.clone())),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                body_ids(x, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            // `id` first: the object's own id is the natural capture.
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by_key(|k| k.as_str() != "id");
+            for k in keys {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                body_ids(&m[k], at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Step id from the request: `post-invoices-pay`, `get-customers`, made unique.
+fn step_id(method: &str, path: &str, taken: &mut HashSet<String>) -> String {
+    let mut words = vec![method.to_ascii_lowercase()];
+    for seg in path.trim_start_matches('/').split('/') {
+        if seg == "v1" || seg.is_empty() {
+            continue;
+        }
+        if is_id(seg) || seg.contains('{') {
+            continue;
+        }
+        let w: String = seg
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' | '_' | '-' => c,
+                'A'..='Z' => c.to_ascii_lowercase(),
+                _ => '-',
+            })
+            .collect();
+        if !w.is_empty() {
+            words.push(w);
+        }
+    }
+    let base = words.join("-");
+    let mut id = base.clone();
+    let mut n = 2;
+    while !taken.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// One kept exchange on its way to a step.
+struct Kept<'a> {
+    index: usize,
+    exchange: &'a Exchange,
+    version: String,
+    version_supplied: bool,
+    as_of: String,
+}
+
+/// Renders the scenario and snapshots of one cassette.
+pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, ImportError> {
+    let source_dir = file_name(&c.source.name);
+    let name = file_name(&c.name);
+    let label = format!("{source_dir}/{name}");
+    for (i, e) in c.exchanges.iter().enumerate() {
+        if let Some(detail) = live_detail(i, e) {
+            return Err(ImportError::Live {
+                cassette: label,
+                detail,
+            });
+        }
+    }
+    // Scrub keys before anything else looks at the exchanges.
+    let exchanges: Vec<Exchange> = c.exchanges.iter().map(scrub_exchange).collect();
+
+    // What is kept, at which version and date; what is dropped and why.
+    let mut dropped: Vec<Dropped> = Vec::new();
+    let mut kept: Vec<Kept> = Vec::new();
+    let mut introduced_by_dropped: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut last_day = c.source.recorded_on.clone();
+    let mut masked = None;
+    for (i, e) in exchanges.iter().enumerate() {
+        let request = format!("{} {}", e.method, e.path);
+        let day = e
+            .recorded_on
+            .clone()
+            .or_else(|| newest_stamp(&e.body).map(day_of))
+            .or_else(|| last_day.clone());
+        last_day = day.clone().or(last_day);
+        let uses = request_ids(e);
+        let mut reason = drop_reason(e, opts);
+        if reason.is_none() {
+            if let Some((id, n)) = uses
+                .iter()
+                .find_map(|id| introduced_by_dropped.get(*id).map(|n| (*id, *n)))
+            {
+                reason = Some(format!("uses {id}, which dropped exchange {n} introduced"));
+            }
+        }
+        let fresh: Vec<String> = {
+            let mut ids = Vec::new();
+            body_ids(&e.body, &mut String::new(), &mut ids);
+            ids.into_iter()
+                .map(|(id, _)| id)
+                .filter(|id| !seen.contains(id) && !uses.contains(&id.as_str()))
+                .collect()
+        };
+        for id in &uses {
+            seen.insert(id.to_string());
+        }
+        if let Some(reason) = reason {
+            for id in fresh {
+                introduced_by_dropped.entry(id.clone()).or_insert(i + 1);
+                seen.insert(id);
+            }
+            dropped.push(Dropped {
+                index: i + 1,
+                request,
+                reason,
+            });
+            continue;
+        }
+        for id in fresh {
+            seen.insert(id);
+        }
+        let recorded = header(&e.request_headers, "Stripe-Version")
+            .or_else(|| header(&e.response_headers, "Stripe-Version"));
+        let (version, supplied) = match recorded {
+            Some(v) if is_version(v) => (v.to_string(), false),
+            other => {
+                if let Some(v) = other {
+                    masked = Some(v.to_string());
+                }
+                match opts.supplied_version(&c.source.name) {
+                    Some(v) => (v.to_string(), true),
+                    None => {
+                        return Err(ImportError::NoVersion {
+                            cassette: label,
+                            detail: match other {
+                                Some(v) => format!("exchange {} has it masked as {v}", i + 1),
+                                None => format!("exchange {} has none", i + 1),
+                            },
+                        })
+                    }
+                }
+            }
+        };
+        kept.push(Kept {
+            index: i + 1,
+            exchange: e,
+            version,
+            version_supplied: supplied,
+            as_of: day.unwrap_or_else(|| "1970-01-01".into()),
+        });
+    }
+    if kept.is_empty() {
+        return Err(ImportError::Empty { cassette: label });
+    }
+    let _ = masked;
+
+    let key = format!("{}/{source_dir}/{name}", opts.subdir);
+    let normalized_cassette = kept
+        .iter()
+        .any(|k| serde_json::to_string(&k.exchange.body).is_ok_and(|s| s.contains("NORMALIZED")));
+
+    // The id flow: ids a kept response introduced, and which later kept request uses them.
+    let mut introduced: HashMap<String, (usize, String)> = HashMap::new();
+    let mut seen_request: HashSet<String> = HashSet::new();
+    let mut used: BTreeSet<(usize, String)> = BTreeSet::new(); // (step position, id)
+    for (pos, k) in kept.iter().enumerate() {
+        for id in request_ids(k.exchange) {
+            if introduced.contains_key(id) {
+                used.insert((introduced[id].0, id.to_string()));
+            }
+            seen_request.insert(id.to_string());
+        }
+        let mut ids = Vec::new();
+        body_ids(&k.exchange.body, &mut String::new(), &mut ids);
+        for (id, ptr) in ids {
+            if !seen_request.contains(&id) && !introduced.contains_key(&id) {
+                introduced.insert(id, (pos, ptr));
+            }
+        }
+    }
+    // Created customers and invoices: tagged, captured and torn down.
+    let mut created: Vec<(usize, String, &'static str)> = Vec::new();
+    for (pos, k) in kept.iter().enumerate() {
+        let e = k.exchange;
+        let what = match e.path.as_str() {
+            "/v1/customers" => "customers",
+            "/v1/invoices" => "invoices",
+            _ => continue,
+        };
+        if e.method != "POST" || !(200..300).contains(&e.status) {
+            continue;
+        }
+        if let Some(id) = e.body.get("id").and_then(Value::as_str) {
+            if introduced.get(id).is_some_and(|(p, _)| *p == pos) {
+                created.push((pos, id.to_string(), what));
+                used.insert((pos, id.to_string()));
+            }
+        }
+    }
+    let tagged: HashSet<String> = created
+        .iter()
+        .filter(|(pos, _, _)| {
+            !kept[*pos]
+                .exchange
+                .form
+                .iter()
+                .any(|(k, _)| k == "metadata")
+        })
+        .map(|(_, id, _)| id.clone())
+        .collect();
+
+    // Variable names, in order of first capture.
+    let mut vars: HashMap<String, String> = HashMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut captures: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    let mut order: Vec<&(usize, String)> = used.iter().collect();
+    order.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| introduced[&a.1].1.cmp(&introduced[&b.1].1))
+    });
+    for (pos, id) in order {
+        let prefix = id.split('_').next().unwrap_or("id");
+        let base = VAR_NAMES
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map_or(prefix, |(_, n)| n);
+        let n = counts.entry(base).or_insert(0);
+        *n += 1;
+        let var = if *n == 1 {
+            format!("{base}_id")
+        } else {
+            format!("{base}_{n}_id")
+        };
+        vars.insert(id.clone(), var.clone());
+        captures
+            .entry(*pos)
+            .or_default()
+            .push((var, introduced[id].1.clone()));
+    }
+    for list in captures.values_mut() {
+        list.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    }
+
+    // Idempotency keys the cassette reuses keep their meaning; single ones are dropped (the
+    // runner sends a fresh key per step and run).
+    let mut idem_counts: HashMap<&str, usize> = HashMap::new();
+    for k in &kept {
+        if let Some(v) = header(&k.exchange.request_headers, "Idempotency-Key") {
+            *idem_counts.entry(v).or_insert(0) += 1;
+        }
+    }
+    let mut idem_names: HashMap<&str, String> = HashMap::new();
+
+    // The scenario's version and as-of: the first kept step's; steps that differ say theirs.
+    let scenario_version = kept[0].version.clone();
+    let scenario_as_of = kept[0].as_of.clone();
+    let substitute = |s: &str| -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        for id in ids_in(s) {
+            if let Some(var) = vars.get(id) {
+                let at = rest.find(id).unwrap_or(0);
+                out.push_str(&rest[..at]);
+                out.push_str(&format!("{{{{{var}}}}}"));
+                rest = &rest[at + id.len()..];
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+
+    let mut taken = HashSet::new();
+    let mut steps: Vec<StepDoc> = Vec::new();
+    let mut snapshots: Vec<(PathBuf, Snapshot)> = Vec::new();
+    let mut normalizer = Normalizer::new(opts.rules.clone());
+    normalizer.mask("{{run_id}}", RUN_ID_PLACEHOLDER);
+    for (pos, k) in kept.iter().enumerate() {
+        let e = k.exchange;
+        let id = step_id(&e.method, &e.path, &mut taken);
+        let path = substitute(&e.path);
+        let query: Vec<(String, String)> = e
+            .query
+            .iter()
+            .map(|(n, v)| (n.clone(), substitute(v)))
+            .collect();
+        let mut form: Vec<(String, String)> = e
+            .form
+            .iter()
+            .map(|(n, v)| (n.clone(), substitute(v)))
+            .collect();
+        let tag = created
+            .iter()
+            .any(|(p, cid, _)| *p == pos && tagged.contains(cid));
+        if tag {
+            form.push(("metadata[apiparity_run]".into(), "{{run_id}}".into()));
+        }
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if k.version != scenario_version {
+            headers.push(("Stripe-Version".into(), k.version.clone()));
+        }
+        for (name, value) in &e.request_headers {
+            let lower = name.to_ascii_lowercase();
+            if !KEPT_REQUEST_HEADERS.contains(&lower.as_str()) || lower == "stripe-version" {
+                continue;
+            }
+            if lower == "idempotency-key" {
+                if idem_counts.get(value.as_str()).copied().unwrap_or(0) > 1 {
+                    let next = idem_names.len() + 1;
+                    let v = idem_names.entry(value.as_str()).or_insert_with(|| {
+                        format!("apiparity-{{{{run_id}}}}-{{{{scenario}}}}-key{next}")
+                    });
+                    headers.push(("Idempotency-Key".into(), v.clone()));
+                }
+                continue;
+            }
+            headers.push((canonical_header(name), substitute(value)));
+        }
+        let mut ignore = Vec::new();
+        redacted_pointers(
+            &e.body,
+            normalized_cassette,
+            &mut String::new(),
+            &mut ignore,
+        );
+        let capture = captures.remove(&pos).unwrap_or_default();
+
+        // The snapshot: the request as the replay will send it, then the response, normalized
+        // on one Normalizer so ids keep their identity across steps (as a run's do).
+        let mut req_headers = Map::new();
+        req_headers.insert("Stripe-Version".into(), Value::String(k.version.clone()));
+        for (n, v) in &headers {
+            if !n.eq_ignore_ascii_case("stripe-version") {
+                req_headers.insert(n.clone(), Value::String(v.clone()));
+            }
+        }
+        if e.method == "POST"
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("idempotency-key"))
+        {
+            req_headers.insert(
+                "Idempotency-Key".into(),
+                Value::String(format!(
+                    "apiparity-{{{{run_id}}}}-{}-{id}",
+                    key.replace('/', "-")
+                )),
+            );
+        }
+        let pairs = |p: &[(String, String)]| -> Value {
+            Value::Array(
+                p.iter()
+                    .map(|(k, v)| Value::String(format!("{k}={v}")))
+                    .collect(),
+            )
+        };
+        let mut request = json!({"method": e.method, "path": unsubstitute(&path, &vars)});
+        if !query.is_empty() {
+            request["query"] = pairs(&unsubstitute_pairs(&query, &vars));
+        }
+        if !form.is_empty() {
+            request["form"] = pairs(&unsubstitute_pairs(&form, &vars));
+        }
+        request["headers"] = Value::Object(req_headers);
+        request["auth"] = Value::String("bearer".into());
+        let request = normalizer.value(&request);
+        let mut body = e.body.clone();
+        if !tagged.is_empty() {
+            tag_metadata(&mut body, &tagged);
+        }
+        let body = normalizer.value(&body);
+        let index = pos + 1;
+        let file = crate::snapshot::path_for(&opts.snapshots_root, &key, index, &id);
+        let source_text = provenance(c, k);
+        snapshots.push((
+            file,
+            Snapshot {
+                meta: Meta {
+                    scenario: key.clone(),
+                    step: id.clone(),
+                    source: source_text,
+                    stripe_version: k.version.clone(),
+                    recorded_at: format!("{}T00:00:00Z", k.as_of),
+                },
+                request,
+                response: SnapResponse {
+                    status: e.status,
+                    body,
+                },
+            },
+        ));
+        steps.push(StepDoc {
+            id,
+            recorded: k.index,
+            method: e.method.clone(),
+            path,
+            query,
+            form,
+            headers,
+            as_of: (k.as_of != scenario_as_of).then(|| k.as_of.clone()),
+            status: e.status,
+            ignore,
+            capture,
+        });
+    }
+    let mut teardown = Vec::new();
+    // Invoices first (a draft is deleted; a finalized one stays, as on Stripe), then customers.
+    for what in ["invoices", "customers"] {
+        for (_, id, w) in &created {
+            if *w == what {
+                teardown.push((
+                    format!("delete-{}", &what[..what.len() - 1]),
+                    format!("/v1/{what}/{{{{{}}}}}", vars[id]),
+                ));
+            }
+        }
+    }
+    let teardown = teardown
+        .into_iter()
+        .map(|(base, path)| {
+            let mut id = base.clone();
+            let mut n = 2;
+            while !taken.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            (id, path)
+        })
+        .collect();
+    let supplied = kept.iter().any(|k| k.version_supplied);
+    let doc = ScenarioDoc {
+        modeline: modeline(opts),
+        source: &c.source,
+        cassette: &c.name,
+        description: format!(
+            "Recorded by {} in {} ({}): {} of {} exchanges replayed as recorded.",
+            c.source.recorder,
+            c.source.file,
+            c.source.recorded_on.as_deref().unwrap_or(&scenario_as_of),
+            kept.len(),
+            exchanges.len()
+        ),
+        tags: vec!["recorded".into(), source_dir.clone()],
+        stripe_version: scenario_version,
+        version_note: supplied.then(|| {
+            format!(
+                "Stripe-Version not recorded{}: supplied at import",
+                masked_note(&exchanges)
+            )
+        }),
+        as_of: scenario_as_of,
+        dropped: &dropped,
+        steps: &steps,
+        teardown,
+    };
+    let scenario_file = opts
+        .scenarios_root
+        .join(&opts.subdir)
+        .join(&source_dir)
+        .join(format!("{name}.yaml"));
+    let mut files = vec![(scenario_file, emit::scenario(&doc))];
+    for (path, snap) in snapshots {
+        let mut text = serde_json::to_string_pretty(&snap).expect("a snapshot serializes");
+        text.push('\n');
+        files.push((path, text));
+    }
+    Ok(Rendered {
+        key,
+        files,
+        steps: steps.len(),
+        dropped,
+    })
+}
+
+fn masked_note(exchanges: &[Exchange]) -> String {
+    exchanges
+        .iter()
+        .find_map(|e| {
+            header(&e.request_headers, "Stripe-Version")
+                .or_else(|| header(&e.response_headers, "Stripe-Version"))
+                .filter(|v| !is_version(v))
+                .map(|v| format!(" (masked by the recorder as {v})"))
+        })
+        .unwrap_or_default()
+}
+
+/// `meta.source`: who recorded it, where it is, when.
+fn provenance(c: &Cassette, k: &Kept) -> String {
+    let mut s = format!(
+        "recorded from Stripe test mode by {} ({}, {})",
+        c.source.recorder, c.source.file, k.as_of
+    );
+    if k.version_supplied {
+        s.push_str(&format!(
+            "; Stripe-Version {} supplied at import",
+            k.version
+        ));
+    }
+    s
+}
+
+/// The modeline pointing at `scenarios/schema.json`, when the output lies under a
+/// `scenarios` directory.
+fn modeline(opts: &ImportOptions) -> Option<String> {
+    let dir = opts.scenarios_root.join(&opts.subdir);
+    let parts: Vec<String> = dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let at = parts.iter().rposition(|p| p == "scenarios")?;
+    // The file lies in <dir>/<source>/: one more level.
+    let depth = parts.len() - at;
+    Some(format!(
+        "# yaml-language-server: $schema={}schema.json",
+        "../".repeat(depth)
+    ))
+}
+
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + &c.as_str().to_ascii_lowercase(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `{{var}}` back to the recorded id, for the snapshot's request (normalized afterwards, so
+/// the replay's own ids and the recorded ones land on the same placeholders).
+fn unsubstitute(s: &str, vars: &HashMap<String, String>) -> String {
+    let mut out = s.to_string();
+    for (id, var) in vars {
+        out = out.replace(&format!("{{{{{var}}}}}"), id);
+    }
+    out
+}
+
+fn unsubstitute_pairs(
+    p: &[(String, String)],
+    vars: &HashMap<String, String>,
+) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.clone(), unsubstitute(v, vars)))
+        .collect()
+}
+
+/// The ids a request names (path, query and form values), in order.
+fn request_ids(e: &Exchange) -> Vec<&str> {
+    let mut out = ids_in(&e.path);
+    for (_, v) in e.query.iter().chain(&e.form) {
+        out.extend(ids_in(v));
+    }
+    out
+}
+
+fn scrub_exchange(e: &Exchange) -> Exchange {
+    let pairs = |p: &[(String, String)]| -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (scrub_keys(k), scrub_keys(v)))
+            .collect()
+    };
+    let headers = |p: &[(String, String)]| -> Vec<(String, String)> {
+        p.iter()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !matches!(
+                    k.as_str(),
+                    "authorization" | "cookie" | "set-cookie" | "proxy-authorization"
+                )
+            })
+            .map(|(k, v)| (k.clone(), scrub_keys(v)))
+            .collect()
+    };
+    Exchange {
+        method: e.method.to_ascii_uppercase(),
+        host: e.host.clone(),
+        path: scrub_keys(&e.path),
+        query: pairs(&e.query),
+        form: pairs(&e.form),
+        request_headers: headers(&e.request_headers),
+        status: e.status,
+        response_headers: headers(&e.response_headers),
+        body: scrub_value(&e.body),
+        recorded_on: e.recorded_on.clone(),
+    }
+}
+
+/// Adds the replay's tag to the metadata of every tagged object, as the replay's responses
+/// will carry it.
+fn tag_metadata(v: &mut Value, tagged: &HashSet<String>) {
+    match v {
+        Value::Object(m) => {
+            let is_tagged = m
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| tagged.contains(id));
+            if is_tagged {
+                if let Some(Value::Object(meta)) = m.get_mut("metadata") {
+                    meta.insert(
+                        "apiparity_run".into(),
+                        Value::String(RUN_ID_PLACEHOLDER.into()),
+                    );
+                }
+            }
+            for x in m.values_mut() {
+                tag_metadata(x, tagged);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| tag_metadata(x, tagged)),
+        _ => {}
+    }
+}

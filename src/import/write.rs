@@ -1,0 +1,100 @@
+//! One cassette's files, all or nothing: every file goes to a temporary file beside its target
+//! first; only when all of them are written and synced are they renamed into place. A failure
+//! before that leaves nothing (temporaries are removed, directories created for them too).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{ImportError, Rendered, Written};
+
+fn err(file: &Path, e: impl std::fmt::Display) -> ImportError {
+    ImportError::Write {
+        file: file.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Directories `create_dir_all` would create for `dir`, outermost first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    out.reverse();
+    out
+}
+
+pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
+    let mut created_dirs: Vec<PathBuf> = Vec::new();
+    let mut temps: Vec<(tempfile::NamedTempFile, PathBuf)> = Vec::new();
+    let staged = (|| {
+        for (path, text) in &r.files {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            for d in missing_dirs(dir) {
+                if !created_dirs.contains(&d) {
+                    created_dirs.push(d);
+                }
+            }
+            std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".apiparity-import-")
+                .tempfile_in(dir)
+                .map_err(|e| err(path, e))?;
+            tmp.write_all(text.as_bytes()).map_err(|e| err(path, e))?;
+            tmp.as_file().sync_all().map_err(|e| err(path, e))?;
+            temps.push((tmp, path.clone()));
+        }
+        Ok(())
+    })();
+    if let Err(e) = staged {
+        drop(temps);
+        for d in created_dirs.iter().rev() {
+            let _ = std::fs::remove_dir(d);
+        }
+        return Err(e);
+    }
+    // Normal permissions (a temp file is created 0600).
+    #[cfg(unix)]
+    for (tmp, path) in &temps {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| err(path, e))?;
+    }
+    let mut done: Vec<PathBuf> = Vec::new();
+    for (tmp, path) in temps {
+        if let Err(e) = tmp.persist(&path) {
+            return Err(err(&path, e.error));
+        }
+        done.push(path);
+    }
+    let mut files = r.files.into_iter().map(|(p, _)| p);
+    let scenario = files.next().expect("a scenario file first");
+    let snapshots: Vec<PathBuf> = files.collect();
+    // A re-import with fewer steps leaves no stale snapshot behind.
+    if let Some(dir) = snapshots.first().and_then(|p| p.parent()) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let p = entry.path();
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let stale = (name.ends_with(".json") || name.ends_with(".json.new"))
+                    && !snapshots.contains(&p);
+                if stale && p.is_file() {
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+    }
+    Ok(Written {
+        key: r.key,
+        scenario,
+        snapshots,
+        steps: r.steps,
+        dropped: r.dropped,
+    })
+}
