@@ -185,6 +185,7 @@ impl Store {
     }
 
     /// Panics when an index disagrees with the invoices (debug builds check after every request).
+    #[cfg(debug_assertions)]
     pub fn check_indexes(&self) {
         let live: Vec<&Invoice> = self.invoices.values().filter(|i| !i.deleted).collect();
         assert_eq!(live.len(), self.invoice_order.len(), "invoice order index");

@@ -32,7 +32,6 @@ mod rule;
 mod rules;
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -44,6 +43,47 @@ use rule::ids::{IdState, Ids};
 use rules::{At, Change};
 
 pub use rules::Rules;
+
+/// The keys and indices from the document root to the value being normalized. Segments are
+/// reused between siblings, so walking a document allocates a segment per depth, not per key.
+#[derive(Default)]
+struct KeyPath {
+    segments: Vec<String>,
+    depth: usize,
+}
+
+impl KeyPath {
+    fn push(&mut self, segment: &str) {
+        match self.segments.get_mut(self.depth) {
+            Some(s) => {
+                s.clear();
+                s.push_str(segment);
+            }
+            None => self.segments.push(segment.to_string()),
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn as_slice(&self) -> &[String] {
+        &self.segments[..self.depth]
+    }
+}
+
+fn itoa_buf() -> String {
+    String::with_capacity(8)
+}
+
+/// `i` as decimal text, in `buf`.
+fn index_str(buf: &mut String, i: usize) -> &str {
+    use std::fmt::Write;
+    buf.clear();
+    let _ = write!(buf, "{i}");
+    buf
+}
 
 /// Normalizes the responses (and requests) of one scenario run. Id and invoice-prefix
 /// placeholders keep their identity across every call on the same Normalizer.
@@ -84,7 +124,7 @@ impl Normalizer {
     /// Normalizes a JSON value (response body, or a request rendered as JSON). Id placeholders
     /// keep identity across calls on the same Normalizer.
     pub fn value(&mut self, v: &Value) -> Value {
-        let mut path = Vec::new();
+        let mut path = KeyPath::default();
         self.walk(v, &mut path, None)
     }
 
@@ -136,32 +176,34 @@ impl Normalizer {
     fn walk(
         &mut self,
         v: &Value,
-        path: &mut Vec<String>,
+        path: &mut KeyPath,
         parent: Option<&Map<String, Value>>,
     ) -> Value {
         match v {
             Value::Object(map) => {
                 // Visit keys sorted, so placeholder numbers never depend on key order (an
                 // honest target may order keys differently); the output keeps the input order.
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                let mut done: HashMap<&str, Value> = HashMap::with_capacity(map.len());
-                for k in keys {
-                    path.push(k.clone());
-                    let n = self.walk(&map[k], path, Some(map));
+                let entries: Vec<(&String, &Value)> = map.iter().collect();
+                let mut order: Vec<usize> = (0..entries.len()).collect();
+                order.sort_unstable_by(|&a, &b| entries[a].0.cmp(entries[b].0));
+                let mut done: Vec<Value> = vec![Value::Null; entries.len()];
+                for i in order {
+                    let (k, child) = entries[i];
+                    path.push(k);
+                    done[i] = self.walk(child, path, Some(map));
                     path.pop();
-                    done.insert(k, n);
                 }
-                Value::Object(
-                    map.keys()
-                        .map(|k| (k.clone(), done.remove(k.as_str()).unwrap_or(Value::Null)))
-                        .collect(),
-                )
+                let mut out = Map::with_capacity(entries.len());
+                for ((k, _), n) in entries.into_iter().zip(done) {
+                    out.insert(k.clone(), n);
+                }
+                Value::Object(out)
             }
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
+                let mut index = itoa_buf();
                 for (i, child) in items.iter().enumerate() {
-                    path.push(i.to_string());
+                    path.push(index_str(&mut index, i));
                     out.push(self.walk(child, path, None));
                     path.pop();
                 }
@@ -169,9 +211,9 @@ impl Normalizer {
             }
             Value::String(s) => {
                 let masked = Value::String(self.apply_masks(s));
-                self.apply_rules(masked, path, parent)
+                self.apply_rules(masked, path.as_slice(), parent)
             }
-            Value::Number(_) => self.apply_rules(v.clone(), path, parent),
+            Value::Number(_) => self.apply_rules(v.clone(), path.as_slice(), parent),
             Value::Null | Value::Bool(_) => v.clone(),
         }
     }

@@ -109,15 +109,15 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let limited = |w: Duration| notify.waiting(Wait::RateLimit, w);
-            if let Some(b) = &self.all {
-                b.acquire(limited).await;
-            }
-            if req.path_and_query.contains("/search") {
-                if let Some(b) = &self.search {
-                    b.acquire(limited).await;
-                }
-            }
+            let search = req
+                .path_and_query
+                .contains("/search")
+                .then_some(self.search.as_ref())
+                .flatten();
+            Window::acquire_for(self.all.as_ref(), search, |w| {
+                notify.waiting(Wait::RateLimit, w)
+            })
+            .await;
             progress::emit(notify.progress, || Event::RequestSent {
                 scenario: notify.scenario,
                 step: notify.step.to_string(),

@@ -41,7 +41,11 @@ const MARGIN: Duration = Duration::from_millis(50);
 /// (plus [`MARGIN`]) old. A burst is therefore at most the rate itself.
 #[derive(Clone, Debug)]
 pub(crate) struct Window {
-    inner: Arc<Mutex<VecDeque<Instant>>>,
+    /// Waiters queue here (held while one sleeps), so the order is fair.
+    queue: Arc<Mutex<()>>,
+    /// When the permits in the window went out; locked only for a look, never across a wait,
+    /// so [`Window::redate`] never queues behind a sleeper.
+    sent: Arc<std::sync::Mutex<VecDeque<Instant>>>,
     cap: usize,
     window: Duration,
 }
@@ -60,31 +64,72 @@ impl Window {
             (1, Duration::from_secs_f64(1.0 / rate))
         };
         Window {
-            inner: Arc::new(Mutex::new(VecDeque::with_capacity(cap))),
+            queue: Arc::new(Mutex::new(())),
+            sent: Arc::new(std::sync::Mutex::new(VecDeque::with_capacity(cap))),
             cap,
             window: window + MARGIN,
         }
     }
 
-    /// Waits until a permit is free. Waiters queue on the mutex, so the order is fair.
-    /// `waiting` is told how long the wait is expected to last, once, before it starts.
-    pub(crate) async fn acquire(&self, waiting: impl FnOnce(Duration)) {
-        let mut sent = self.inner.lock().await;
+    /// Waits until a permit is free in `all` and, for a search, in `search` too; the request
+    /// may go out right after. The search permit is taken first and re-dated when the overall
+    /// one is granted: a permit dated before the request really leaves would let the window
+    /// slide past it, and the overall window would see requests it dated a second ago arrive
+    /// together with new ones (29 in one second at `--rate 25`).
+    pub(crate) async fn acquire_for(
+        all: Option<&Window>,
+        search: Option<&Window>,
+        mut waiting: impl FnMut(Duration),
+    ) {
+        let early = match search {
+            Some(w) => Some(w.acquire(&mut waiting).await),
+            None => None,
+        };
+        let sent = match all {
+            Some(w) => w.acquire(&mut waiting).await,
+            None => return,
+        };
+        if let (Some(w), Some(early)) = (search, early) {
+            w.redate(early, sent);
+        }
+    }
+
+    /// Moves the permit dated `from` to `to` (later): it then leaves the window later, never
+    /// earlier, and the times stay in order. A permit that already left the window (the wait
+    /// for the overall one was longer than the window) is put back at `to`: the request goes
+    /// out then, so it counts then, even if the window is briefly over its cap.
+    fn redate(&self, from: Instant, to: Instant) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = sent.iter().position(|t| *t == from) {
+            sent.remove(i);
+        }
+        let at = sent.partition_point(|t| *t <= to);
+        sent.insert(at, to);
+    }
+
+    /// Waits until a permit is free; returns the time it is dated. Waiters queue on the mutex,
+    /// so the order is fair. `waiting` is told how long the wait is expected to last, once,
+    /// before it starts.
+    pub(crate) async fn acquire(&self, waiting: impl FnOnce(Duration)) -> Instant {
+        let _turn = self.queue.lock().await;
         let mut waiting = Some(waiting);
         loop {
             let now = Instant::now();
-            while sent
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= self.window)
-            {
-                sent.pop_front();
-            }
-            if sent.len() < self.cap {
-                sent.push_back(now);
-                return;
-            }
-            // The oldest permit in the window is still in it: wait until it leaves.
-            let until = sent[0] + self.window;
+            let until = {
+                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                while sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
+                    sent.pop_front();
+                }
+                if sent.len() < self.cap {
+                    sent.push_back(now);
+                    return now;
+                }
+                // The oldest permit in the window is still in it: wait until it leaves.
+                sent[0] + self.window
+            };
             if let Some(f) = waiting.take() {
                 f(until.duration_since(now));
             }
@@ -126,6 +171,47 @@ mod tests {
                 most_in_one_second(&at)
             );
         }
+    }
+
+    /// Searches wait for their own window as well; the overall rate must still hold for the
+    /// mix, counted when requests are let through.
+    #[tokio::test(start_paused = true)]
+    async fn a_mix_of_searches_and_others_keeps_the_overall_rate() {
+        // Searches are a quarter of the demand but allowed a fifth of the rate: they wait for
+        // their window while the others keep the overall one full.
+        let all = Window::new(25.0);
+        let search = Window::new(5.0);
+        let start = Instant::now();
+        let at = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for t in 0..24 {
+            let (all, search, at) = (all.clone(), search.clone(), Arc::clone(&at));
+            tasks.push(tokio::spawn(async move {
+                for i in 0..20 {
+                    let is_search = (t + i) % 4 == 0;
+                    Window::acquire_for(Some(&all), is_search.then_some(&search), |_| {}).await;
+                    let when = start.elapsed().as_secs_f64();
+                    at.lock().unwrap().push((when, is_search));
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut at = at.lock().unwrap().clone();
+        at.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let every: Vec<f64> = at.iter().map(|a| a.0).collect();
+        let searches: Vec<f64> = at.iter().filter(|a| a.1).map(|a| a.0).collect();
+        assert!(
+            most_in_one_second(&every) <= 25,
+            "{}",
+            most_in_one_second(&every)
+        );
+        assert!(
+            most_in_one_second(&searches) <= 5,
+            "{}",
+            most_in_one_second(&searches)
+        );
     }
 
     #[tokio::test(start_paused = true)]
