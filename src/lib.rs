@@ -74,6 +74,7 @@
 //!
 //! [`pipeline::execute`] does the same in one call, with a baseline if one is given.
 
+pub mod atomic;
 pub mod config;
 pub mod diff;
 pub mod import;

@@ -10,6 +10,8 @@ mod cli;
 mod diff;
 /// The embedded mock over real HTTP, split by endpoint, plus its parsers, seeds and the SDK.
 mod mock;
+/// A newcomer's first hour through the binary: unreachable targets, the project root, defaults.
+mod newcomer;
 /// The normalizer: seeds, properties, fuzzing, and that it never hides a real difference.
 mod normalize;
 /// The conductor's modes: `apiparity diff`, `learn-noise`, and the embedded mock through them.
