@@ -4,7 +4,6 @@
 //! A session's journal is removed only once its cassettes and scenarios are written; one left
 //! behind (the process was killed) is finished by the next `apiparity record` into that `OUT`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -183,27 +182,10 @@ fn running(pid: u32) -> bool {
     true
 }
 
-/// Temp file in the same directory, fsync, rename: a reader never sees half a file.
+/// Written through the project's one atomic writer ([`crate::atomic::write`]): a reader (or a
+/// kill) never sees half a file, and the mode is a normal file's.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| RecordError::io(dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".apiparity-tmp-");
-    // A normal file's mode, not the temp file's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| RecordError::io(path, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| RecordError::io(path, e))?;
-    tmp.persist(path)
-        .map_err(|e| RecordError::io(path, e.error))?;
-    Ok(())
+    crate::atomic::write(path, bytes).map_err(|e| RecordError::io(path, e))
 }
 
 #[cfg(test)]
@@ -239,7 +221,13 @@ mod tests {
         j.append("flow-pay", 9, &exchange("/a")).unwrap();
         j.append("session", 11, &exchange("/c")).unwrap();
         // A temp file a kill left behind is ignored.
-        std::fs::write(j.dir().join("session").join(".apiparity-tmp-x"), b"{").unwrap();
+        std::fs::write(
+            j.dir()
+                .join("session")
+                .join(format!("{}x", crate::atomic::TMP_PREFIX)),
+            b"{",
+        )
+        .unwrap();
         assert_eq!(
             Journal::leftovers(out.path()),
             (vec![j.dir().to_path_buf()], vec![])
