@@ -52,7 +52,7 @@ pub enum Command {
     /// and reference snapshots.
     Import(crate::cli::import::ImportArgs),
     /// Record references through a reverse proxy: point your own test suite (any SDK) at it;
-    /// it forwards to --upstream and writes what was answered as cassettes.
+    /// it forwards to --upstream and writes what was answered as scenarios and snapshots.
     Record(RecordArgs),
     /// Work with report sets: `report merge` combines partition reports into one.
     #[command(subcommand)]

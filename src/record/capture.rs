@@ -86,7 +86,7 @@ pub fn live_key_in(
     if key.is_some_and(Secret::is_live) {
         return Some("the Authorization header");
     }
-    let has_live = |s: &str| s.contains("sk_live_") || s.contains("rk_live_");
+    let has_live = secret::contains_live_key;
     if headers.iter().any(|(_, v)| has_live(v)) {
         return Some("a request header");
     }

@@ -182,7 +182,8 @@ fn running(pid: u32) -> bool {
     true
 }
 
-/// Through the one atomic-write helper ([`crate::atomic`]): a reader never sees half a file.
+/// Written through the project's one atomic writer ([`crate::atomic::write`]): a reader (or a
+/// kill) never sees half a file, and the mode is a normal file's.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordError> {
     crate::atomic::write(path, bytes).map_err(|e| RecordError::io(path, e))
 }
@@ -220,7 +221,13 @@ mod tests {
         j.append("flow-pay", 9, &exchange("/a")).unwrap();
         j.append("session", 11, &exchange("/c")).unwrap();
         // A temp file a kill left behind is ignored.
-        std::fs::write(j.dir().join("session").join(".apiparity-tmp-x"), b"{").unwrap();
+        std::fs::write(
+            j.dir()
+                .join("session")
+                .join(format!("{}x", crate::atomic::TMP_PREFIX)),
+            b"{",
+        )
+        .unwrap();
         assert_eq!(
             Journal::leftovers(out.path()),
             (vec![j.dir().to_path_buf()], vec![])

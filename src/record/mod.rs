@@ -221,6 +221,20 @@ impl RecordOptions {
                 });
             }
         }
+        if let Some(r) = self.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return Err(RecordError::Flag {
+                flag: "--rate",
+                value: r.to_string(),
+                reason: "must be a number of requests per second above 0".into(),
+            });
+        }
+        if self.timeout.is_zero() {
+            return Err(RecordError::Flag {
+                flag: "--timeout",
+                value: "0s".into(),
+                reason: "must be longer than 0s".into(),
+            });
+        }
         if let Some(v) = &self.stripe_version {
             if !crate::import::is_version(v) {
                 return Err(RecordError::Flag {

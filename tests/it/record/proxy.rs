@@ -359,6 +359,14 @@ async fn listen_and_upstream_are_validated() {
         let e = record::start(bad).await.err().unwrap().to_string();
         assert!(e.starts_with(says), "{e}");
     }
+    let mut bad = o.clone();
+    bad.rate = Some(0.0);
+    let e = record::start(bad).await.err().unwrap().to_string();
+    assert!(e.starts_with("--rate 0: must be"), "{e}");
+    let mut bad = o.clone();
+    bad.timeout = std::time::Duration::ZERO;
+    let e = record::start(bad).await.err().unwrap().to_string();
+    assert!(e.starts_with("--timeout 0s: must be"), "{e}");
     o.upstream = "http://127.0.0.1:12112".into();
     o.listen = "127.0.0.1:12112".parse().unwrap();
     let e = record::start(o).await.err().unwrap().to_string();
