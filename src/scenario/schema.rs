@@ -38,6 +38,10 @@ fn property(table: &str, key: &str) -> Value {
             json!({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}})
         }
         ("top", "teardown") => json!({"type": "array", "items": {"$ref": "#/$defs/step"}}),
+        ("top" | "step", "as_of") => {
+            json!({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "the day the embedded mock's answers describe (YYYY-MM-DD)"})
+        }
+        ("top", "continue_on_failure") => json!({"type": "boolean"}),
         ("step", "id") => json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}),
         ("step", "request") => json!({"$ref": "#/$defs/request"}),
         ("step", "expect") => json!({"$ref": "#/$defs/expect"}),
@@ -66,6 +70,11 @@ fn property(table: &str, key: &str) -> Value {
             json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/assertion"}})
         }
         ("expect", "snapshot") => json!({"type": "boolean"}),
+        ("expect", "ignore") => json!({
+            "type": "object",
+            "propertyNames": {"pattern": "^(/.*)?$"},
+            "additionalProperties": {"type": "string", "minLength": 1, "description": "why it is ignored"}
+        }),
         ("retry", "interval" | "timeout") => duration,
         _ => json!({}),
     }
