@@ -43,6 +43,13 @@ impl Shared {
 }
 
 fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Result<(), Failed> {
+    // Against the embedded mock, its baseline (mocks/embedded.yaml) applies as in `apiparity run`.
+    let baseline = match apiparity::config::default_baseline(&shared.cfg.target) {
+        Some(path) => Some(
+            apiparity::verdict::baseline::load(&path).map_err(|e| Failed::from(e.to_string()))?,
+        ),
+        None => None,
+    };
     let cfg = match &version {
         Some(v) => shared.cfg.at_version(v),
         None => shared.cfg.clone(),
@@ -56,7 +63,7 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
                 std::slice::from_ref(&planned),
                 &target,
                 &apiparity::run::new_run_id(),
-                None,
+                baseline.as_ref(),
             )
             .await
             .map_err(|e| e.to_string())?

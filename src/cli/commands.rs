@@ -19,7 +19,11 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
     let cfg = RunConfig::new(args.settings())?;
     let plan = selected(&cfg)?;
     // The baseline is validated (and its scenario keys checked) before anything is sent.
-    let baseline = match &args.baseline {
+    let given = args
+        .baseline
+        .clone()
+        .or_else(|| config::default_baseline(&cfg.target));
+    let baseline = match &given {
         None => None,
         Some(path) => {
             let b = baseline::load(path).map_err(config::InputError::from)?;

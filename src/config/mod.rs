@@ -396,6 +396,16 @@ impl RunConfig {
     }
 }
 
+/// The embedded mock's own baseline, `mocks/embedded.yaml`: a run against the embedded mock
+/// without `--baseline` applies it when it exists (the recorded suite's known gaps live there).
+pub const EMBEDDED_BASELINE: &str = "mocks/embedded.yaml";
+
+/// The baseline a run applies when none is given: the embedded mock's, for the embedded mock.
+pub fn default_baseline(target: &TargetChoice) -> Option<PathBuf> {
+    let path = Path::new(EMBEDDED_BASELINE);
+    (matches!(target, TargetChoice::EmbeddedMock) && path.is_file()).then(|| path.to_path_buf())
+}
+
 /// `snapshots/` for the pinned default version, `snapshots/@<version>/` for another.
 pub fn snapshot_tree(dir: &Path, version: &str) -> PathBuf {
     if version == DEFAULT_STRIPE_VERSION {

@@ -25,6 +25,20 @@ fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Puts back what the renames replaced, newest first; files that were new are removed.
+fn roll_back(done: &[(PathBuf, Option<Vec<u8>>)]) {
+    for (path, before) in done.iter().rev() {
+        match before {
+            Some(bytes) => {
+                let _ = std::fs::write(path, bytes);
+            }
+            None => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
 pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut temps: Vec<(tempfile::NamedTempFile, PathBuf)> = Vec::new();
@@ -66,12 +80,20 @@ pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))
             .map_err(|e| err(path, e))?;
     }
-    let mut done: Vec<PathBuf> = Vec::new();
-    for (tmp, path) in temps {
+    // Snapshots first, the scenario last: a scenario on disk means its snapshots are there.
+    // What a rename replaces is kept in memory, so a failure midway puts every file back.
+    temps.rotate_left(1);
+    let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
+    for (tmp, path) in temps.drain(..) {
+        let before = std::fs::read(&path).ok();
         if let Err(e) = tmp.persist(&path) {
+            roll_back(&done);
+            for d in created_dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
             return Err(err(&path, e.error));
         }
-        done.push(path);
+        done.push((path, before));
     }
     let mut files = r.files.into_iter().map(|(p, _)| p);
     let scenario = files.next().expect("a scenario file first");
