@@ -256,7 +256,7 @@ fn a_key_in_a_cassette_never_reaches_the_output() {
     e1.response_headers = vec![("Set-Cookie".into(), format!("k={restricted}"))];
     let mut e2 = exchange(
         "GET",
-        "/v1/invoices",
+        "/v1/invoices/in_nope",
         401,
         serde_json::json!({"error": {"message": format!("Invalid API Key provided: {restricted}"),
             "type": "invalid_request_error"}}),
@@ -291,7 +291,7 @@ fn a_key_in_a_cassette_never_reaches_the_output() {
 fn a_live_mode_cassette_is_refused_and_nothing_is_written() {
     let live_body = exchange(
         "GET",
-        "/v1/invoices",
+        "/v1/invoices/in_nope",
         200,
         serde_json::json!({"object": "list", "data": [{"id": "in_1AbCdEfGhIjKlMnOpQrStUv", "livemode": true}]}),
     );
@@ -307,7 +307,7 @@ fn a_live_mode_cassette_is_refused_and_nothing_is_written() {
     ));
     let fine = exchange(
         "GET",
-        "/v1/invoices",
+        "/v1/invoices/in_nope",
         200,
         serde_json::json!({"object": "list", "data": []}),
     );
@@ -454,7 +454,7 @@ fn a_failed_write_leaves_nothing_of_its_cassette() {
 fn masked_versions_need_one_supplied_and_say_so() {
     let mut e = exchange(
         "GET",
-        "/v1/invoices",
+        "/v1/invoices/in_nope",
         200,
         serde_json::json!({"object": "list", "data": []}),
     );
@@ -496,7 +496,7 @@ fn the_invoice_scope_drops_what_the_mock_does_not_reach_with_the_reason() {
     item.form = vec![("price".into(), "price_1AbCdEfGhIjKlMnOpQrStUv".into())];
     let list = exchange(
         "GET",
-        "/v1/invoices",
+        "/v1/invoices/in_nope",
         200,
         serde_json::json!({"object": "list", "data": []}),
     );
