@@ -74,6 +74,7 @@
 //!
 //! [`pipeline::execute`] does the same in one call, with a baseline if one is given.
 
+pub mod atomic;
 pub mod config;
 pub mod diff;
 pub mod import;
@@ -85,6 +86,7 @@ pub mod mock;
 pub mod normalize;
 pub mod pipeline;
 pub mod pointer;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -44,7 +44,7 @@ impl Shared {
 
 fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Result<(), Failed> {
     // Against the embedded mock, its baseline (mocks/embedded.yaml) applies as in `apiparity run`.
-    let baseline = match apiparity::config::default_baseline(&shared.cfg.target) {
+    let baseline = match apiparity::config::default_baseline(&shared.cfg) {
         Some(path) => Some(
             apiparity::verdict::baseline::load(&path).map_err(|e| Failed::from(e.to_string()))?,
         ),

@@ -35,8 +35,9 @@ pub enum Command {
     Mock(MockArgs),
     /// Show pending snapshot changes (`*.json.new`) against the current snapshots.
     Review(ReviewArgs),
-    /// Accept pending snapshots: replace each snapshot with its `.json.new`.
-    Accept(ReviewArgs),
+    /// Accept pending snapshots: replace each snapshot with its `.json.new` (lists what it
+    /// overwrites; refuses an answer from another Stripe-Version unless told).
+    Accept(AcceptArgs),
     /// Reject pending snapshots: delete the `.json.new` files.
     Reject(ReviewArgs),
     /// Run scenarios against two targets and diff their normalized responses (no snapshots).
@@ -50,6 +51,30 @@ pub enum Command {
     /// Turn recorded traffic (VCR, vcrpy, ExVCR, HAR, nock, shared recordings) into scenarios
     /// and reference snapshots.
     Import(crate::cli::import::ImportArgs),
+    /// Record references through a reverse proxy: point your own test suite (any SDK) at it;
+    /// it forwards to --upstream and writes what was answered as cassettes.
+    Record(RecordArgs),
+    /// Work with report sets: `report merge` combines partition reports into one.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Combine the report sets of a suite's partitions (`run --partition k/n`, e.g. one per CI
+    /// runner) into one report set (report.json, junit.xml, summary.md, report.html), exiting
+    /// as the whole suite's run would.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The partitions' report directories (or their report.json files).
+    #[arg(required = true, value_name = "REPORT_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Where the merged report set goes.
+    #[arg(long, default_value_os_t = defaults().report_dir, value_name = "DIR")]
+    pub report_dir: PathBuf,
 }
 
 /// A duration flag (`30s`, `1500ms`, `2m`), shown the same way in `--help`.
@@ -77,7 +102,7 @@ pub struct SuiteArgs {
     /// Stripe-Version sent with every request (scenarios may pin their own).
     #[arg(long, env = env::STRIPE_VERSION, value_name = "VERSION")]
     pub stripe_version: Option<String>,
-    /// Rules file (normalizer and diff settings). Default: ./apiparity.yaml when present.
+    /// Rules file (normalizer and diff settings). Default: the project's apiparity.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Only scenarios with this tag (repeatable: any of them).
@@ -112,6 +137,9 @@ pub struct RequestArgs {
     /// Longest pause between polls (default: the scenario's own; 100ms on loopback).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub poll_interval: Option<Dur>,
+    /// Longest response body accepted (e.g. 16MiB, 512KiB); a longer one fails its step.
+    #[arg(long, env = env::MAX_BODY, default_value = "16MiB", value_parser = apiparity::config::parse_size, value_name = "SIZE")]
+    pub max_body: usize,
 }
 
 impl RequestArgs {
@@ -123,6 +151,7 @@ impl RequestArgs {
             rate: self.rate,
             poll_timeout: self.poll_timeout.map(|d| d.0),
             poll_interval: self.poll_interval.map(|d| d.0),
+            max_body: self.max_body,
         }
     }
 }
@@ -159,7 +188,7 @@ pub struct RunArgs {
     /// Default: the suite's pinned version, so `--stripe-version OLD` alone is a drift check.
     #[arg(long, value_name = "VERSION")]
     pub snapshot_version: Option<String>,
-    /// The snapshot directory.
+    /// The snapshot directory (default: the project's `snapshots/`).
     #[arg(long, default_value_os_t = defaults().snapshots, value_name = "DIR")]
     pub snapshots: PathBuf,
     /// Write snapshots from this run (atomically); nothing is compared as a failure.
@@ -178,6 +207,14 @@ pub struct RunArgs {
     /// Write this run's differences as a starting baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Run only slice k of n of the selected scenarios (`count:k/n`, the default, deals them
+    /// round-robin; `hash:k/n` by key), e.g. one slice per CI runner; combine the slices'
+    /// reports with `apiparity report merge`.
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(apiparity::pipeline::partition::Partition))]
+    pub partition: Option<apiparity::pipeline::partition::Partition>,
+    /// No progress display (it is shown on stderr only when stderr is a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 impl SuiteArgs {
@@ -204,6 +241,7 @@ impl RunArgs {
             update: self.update,
             report_dir: self.report_dir.clone(),
             additive_fails: self.additive == AdditivePolicy::Fail,
+            partition: self.partition,
             ..self
                 .suite
                 .settings(TargetSpec::Auto(self.base_url.clone()), &self.requests)
@@ -213,14 +251,17 @@ impl RunArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
+    /// Scenario files or directories.
     #[arg(default_values_os_t = defaults().paths)]
     pub paths: Vec<PathBuf>,
+    /// Rules file (normalizer and diff settings). Default: the project's apiparity.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct MockArgs {
+    /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
     /// 12111 is stripe-mock's port, so the mock drops in where stripe-mock was.
@@ -240,6 +281,24 @@ pub struct MockArgs {
     /// The account's country, as invoices show it in `account_country`.
     #[arg(long, default_value = "US", value_name = "CC", value_parser = parse_country)]
     pub account_country: String,
+    /// How long a POST's result is kept for replay under its Idempotency-Key (Stripe: 24 h).
+    #[arg(long, default_value_t = 86_400, value_name = "SECS")]
+    pub idempotency_ttl: u64,
+    /// At most this many idempotent results are kept (the oldest go first): the mock's memory
+    /// stays bounded however long it runs.
+    #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_keys: u64,
+    /// Close a connection that sends or receives nothing for this long.
+    #[arg(long, default_value_t = Dur(apiparity::mock::DEFAULT_IDLE_TIMEOUT), value_parser = parse_positive_duration, value_name = "DURATION")]
+    pub idle_timeout: Dur,
+}
+
+fn parse_positive_duration(s: &str) -> Result<Dur, String> {
+    let d = parse_duration(s)?;
+    if d.0.is_zero() {
+        return Err("must be longer than 0s (e.g. 30s)".to_string());
+    }
+    Ok(d)
 }
 
 fn parse_country(s: &str) -> Result<String, String> {
@@ -255,8 +314,18 @@ pub struct ReviewArgs {
     /// Only pending files whose path contains this text.
     #[arg(default_value = "")]
     pub filter: String,
+    /// The snapshot directory (default: the project's `snapshots/`).
     #[arg(long, default_value_os_t = defaults().snapshots, value_name = "DIR")]
     pub snapshots: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AcceptArgs {
+    #[command(flatten)]
+    pub review: ReviewArgs,
+    /// Also replace a reference with an answer recorded at another Stripe-Version.
+    #[arg(long)]
+    pub allow_version_change: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -323,7 +392,8 @@ impl LearnNoiseArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SweepArgs {
-    /// Target base URL (a mock, a proxy). Default: Stripe when STRIPE_API_KEY is set.
+    /// Target base URL (a mock, a proxy). Default: Stripe when STRIPE_API_KEY is set, else the
+    /// embedded mock.
     #[arg(long, env = env::BASE_URL, value_name = "URL")]
     pub base_url: Option<String>,
     #[command(flatten)]
@@ -342,5 +412,60 @@ impl SweepArgs {
     }
     pub fn requests(&self) -> RequestSettings {
         self.requests.settings()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Where requests are forwarded: https://api.stripe.com (test mode), or a mock.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Where the proxy listens (port 0: any free port, printed at start).
+    #[arg(long, default_value = apiparity::record::DEFAULT_LISTEN, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Allow --listen on a non-loopback address (anyone who reaches it forwards with their key).
+    #[arg(long)]
+    pub allow_remote_listen: bool,
+    /// The project root to write into: DIR/scenarios/recorded/<source>/<scenario>.yaml, its
+    /// snapshots under DIR/snapshots/recorded/<source>/, the raw (scrubbed) cassettes under
+    /// DIR/cassettes/<source>/, and the journal meanwhile.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The source the scenarios are filed under.
+    #[arg(long, default_value = apiparity::record::DEFAULT_SOURCE, value_name = "NAME")]
+    pub source: String,
+    /// The Stripe-Version for scenarios whose requests and answers carried none (provenance
+    /// says it was supplied).
+    #[arg(long, value_name = "VERSION")]
+    pub stripe_version: Option<String>,
+    /// Write and stop after this long without a request (default: only on SIGINT/SIGTERM).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub idle: Option<Dur>,
+    /// The scenario for requests without an `Apiparity-Scenario` header.
+    /// Default: session-<UTC start time>.
+    #[arg(long, value_name = "NAME")]
+    pub session: Option<String>,
+    /// Per-request timeout towards the upstream.
+    #[arg(long, default_value_t = Dur(defaults().requests.timeout), value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Dur,
+    /// Requests per second towards the upstream (default: 20 against Stripe, unlimited on
+    /// loopback).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+}
+
+impl RecordArgs {
+    pub fn options(&self) -> apiparity::record::RecordOptions {
+        let mut o = apiparity::record::RecordOptions::new(&self.upstream, self.out.clone());
+        o.listen = self.listen;
+        o.allow_remote_listen = self.allow_remote_listen;
+        if let Some(s) = &self.session {
+            o.session = s.clone();
+        }
+        o.source = self.source.clone();
+        o.stripe_version = self.stripe_version.clone();
+        o.timeout = self.timeout.0;
+        o.rate = self.rate;
+        o
     }
 }

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 mod error;
 pub mod import;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -28,12 +29,19 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Check(args) => commands::check(&args),
         Command::Mock(args) => rt.block_on(commands::mock(&args)),
         Command::Review(args) => commands::review(&args, Review::Show),
-        Command::Accept(args) => commands::review(&args, Review::Accept),
+        Command::Accept(args) => commands::review(
+            &args.review,
+            Review::Accept {
+                allow_version_change: args.allow_version_change,
+            },
+        ),
         Command::Reject(args) => commands::review(&args, Review::Reject),
         Command::Diff(args) => rt.block_on(commands::diff(&args)),
         Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
         Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
         Command::Import(args) => import::run(&args),
+        Command::Report(args::ReportCommand::Merge(args)) => commands::report_merge(&args),
+        Command::Record(args) => rt.block_on(commands::record(&args)),
     }
 }
 

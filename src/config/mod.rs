@@ -8,6 +8,7 @@
 //! report, so no later stage derives them again.
 
 mod error;
+pub mod project;
 pub mod rules_file;
 pub mod target;
 
@@ -39,6 +40,8 @@ pub mod env {
     pub const STRIPE_VERSION: &str = "APIPARITY_STRIPE_VERSION";
     /// `--update`.
     pub const UPDATE: &str = "APIPARITY_UPDATE";
+    /// `--max-body`.
+    pub const MAX_BODY: &str = "APIPARITY_MAX_BODY";
 }
 
 /// How requests are sent: the same for every command that sends any.
@@ -57,6 +60,8 @@ pub struct RequestSettings {
     pub poll_timeout: Option<Duration>,
     /// Longest pause between polls; `None`: the target's default.
     pub poll_interval: Option<Duration>,
+    /// Longest response body accepted, in bytes (longer: the step fails with a clear error).
+    pub max_body: usize,
 }
 
 /// Scenarios run at once when `--jobs` is not given (at first: more when the target is slow).
@@ -71,6 +76,7 @@ impl Default for RequestSettings {
             rate: None,
             poll_timeout: None,
             poll_interval: None,
+            max_body: crate::run::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -101,6 +107,8 @@ pub struct Settings {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios (`--partition k/n`).
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// Whether additive differences (fields the snapshot lacks) fail the run.
     pub additive_fails: bool,
 }
@@ -119,6 +127,7 @@ impl Default for Settings {
             config: None,
             tags: Vec::new(),
             filters: Vec::new(),
+            partition: None,
             additive_fails: true,
         }
     }
@@ -138,13 +147,41 @@ impl Settings {
                 ))
             })?,
         };
+        let mut requests = RequestSettings::default();
+        if let Some(v) = var(env::MAX_BODY) {
+            requests.max_body =
+                parse_size(&v).map_err(|e| InputError::Usage(format!("{}: {e}", env::MAX_BODY)))?;
+        }
         Ok(Settings {
             target: TargetSpec::Auto(var(env::BASE_URL)),
             stripe_version: var(env::STRIPE_VERSION),
             update,
+            requests,
             ..Settings::default()
         })
     }
+}
+
+/// A size in bytes: `1048576`, `512KiB`, `16MiB`, `1GB` (KB/MB/GB are powers of 1000).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let bad = || format!("invalid size `{s}` (examples: 1048576, 512KiB, 16MiB, 1GB)");
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1024,
+        "mb" => 1000 * 1000,
+        "mib" | "m" => 1024 * 1024,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" | "g" => 1024 * 1024 * 1024,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(mult)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(bad)
 }
 
 /// The words clap's boolish parser accepts for `--update`/APIPARITY_UPDATE.
@@ -173,12 +210,26 @@ pub struct Requests {
     pub poll_timeout: Option<Duration>,
     /// `--poll-interval`; `None`: the target's default.
     pub poll_interval: Option<Duration>,
+    /// `--max-body`, in bytes.
+    pub max_body: usize,
 }
 
 impl Requests {
     /// Validates the settings (`--rate` once, for every command).
     pub fn new(s: &RequestSettings) -> Result<Requests, InputError> {
+        // A zero timeout makes every request race the clock: results would differ per run.
+        if s.timeout.is_zero() {
+            return Err(InputError::Usage(
+                "--timeout must be longer than 0s (e.g. 30s, 1500ms)".to_string(),
+            ));
+        }
+        if s.max_body == 0 {
+            return Err(InputError::Usage(
+                "--max-body must be at least 1 byte (default 16MiB)".to_string(),
+            ));
+        }
         Ok(Requests {
+            max_body: s.max_body,
             timeout: s.timeout,
             jobs: usize::from(s.jobs.unwrap_or(DEFAULT_JOBS).max(1)),
             adaptive: s.jobs.is_none(),
@@ -210,6 +261,8 @@ impl Requests {
             stripe_version: stripe_version.to_string(),
             run_id: run_id.to_string(),
             retry: self.retry.clone(),
+            redactor: Redactor::new(),
+            max_body: self.max_body,
         }
     }
 }
@@ -243,6 +296,8 @@ pub struct RunConfig {
     pub tags: Vec<String>,
     /// Only scenarios whose key or name contains one of these.
     pub filters: Vec<String>,
+    /// Only this slice of the selected scenarios.
+    pub partition: Option<crate::pipeline::partition::Partition>,
     /// What counts as failure.
     pub policy: Policy,
     /// Where the runner's progress events go (`None`: nowhere). Not a setting: a caller that
@@ -268,7 +323,16 @@ impl RunConfig {
     pub fn new(s: Settings) -> Result<RunConfig, InputError> {
         let api_key = api_key_from_env()?;
         let target = TargetChoice::resolve(&s.target, api_key.clone())?;
-        let (rules, diff) = rules_file::load(s.config.as_deref())?;
+        let defaults = Settings::default();
+        let project = project::find(&s.paths, &defaults.paths)?;
+        let (rules, diff) =
+            rules_file::load(project_config(&project, s.config.as_deref()).as_deref())?;
+        // The default snapshot tree is the project's; a --snapshots given is taken as is.
+        let snapshots = if s.snapshots == defaults.snapshots {
+            project::under(&project.root, &s.snapshots)
+        } else {
+            s.snapshots.clone()
+        };
         for v in [&s.stripe_version, &s.snapshot_version]
             .into_iter()
             .flatten()
@@ -297,19 +361,20 @@ impl RunConfig {
             snapshot::Mode::Compare
         };
         Ok(RunConfig {
-            scenarios_root: scenarios_root(&s.paths),
-            paths: s.paths,
+            scenarios_root: scenarios_root(&project.paths),
+            paths: project.paths,
             target,
             api_key,
             requests,
             stripe_version,
-            snapshot_dir: snapshot_tree(&s.snapshots, &snapshot_version),
+            snapshot_dir: snapshot_tree(&snapshots, &snapshot_version),
             snapshot_mode,
             report_dir: s.report_dir,
             rules: Arc::new(rules),
             diff,
             tags: s.tags,
             filters: s.filters,
+            partition: s.partition,
             policy: Policy {
                 additive_fails: s.additive_fails,
             },
@@ -320,11 +385,12 @@ impl RunConfig {
     /// For `check`: the scenarios and the rules file only; no target, no key, nothing that
     /// could send a request.
     pub fn for_check(paths: Vec<PathBuf>, config: Option<&Path>) -> Result<RunConfig, InputError> {
-        let (rules, diff) = rules_file::load(config)?;
         let defaults = Settings::default();
+        let project = project::find(&paths, &defaults.paths)?;
+        let (rules, diff) = rules_file::load(project_config(&project, config).as_deref())?;
         Ok(RunConfig {
-            scenarios_root: scenarios_root(&paths),
-            paths,
+            scenarios_root: scenarios_root(&project.paths),
+            paths: project.paths,
             target: TargetChoice::EmbeddedMock,
             api_key: None,
             requests: Requests::new(&RequestSettings {
@@ -339,6 +405,7 @@ impl RunConfig {
             diff,
             tags: vec![],
             filters: vec![],
+            partition: None,
             policy: Policy {
                 additive_fails: defaults.additive_fails,
             },
@@ -360,7 +427,8 @@ impl RunConfig {
     /// the redactor for the keys in play, snapshot options (with the provenance of what this
     /// target records) and the target's description for the report.
     pub fn session(&self, target: &Target, run_id: &str) -> Session {
-        let mut redactor = Redactor::new();
+        let redactor = Redactor::new();
+        redactor.add_url_userinfo(&target.base_url);
         for key in [self.api_key.as_ref(), target.api_key.as_ref()]
             .into_iter()
             .flatten()
@@ -372,11 +440,12 @@ impl RunConfig {
         let source = match target.kind {
             TargetKind::Stripe => Source::StripeTestMode,
             TargetKind::EmbeddedMock => Source::EmbeddedMock,
-            TargetKind::Custom => Source::Other(target.base_url.clone()),
+            TargetKind::Custom => Source::Other(crate::secret::display_url(&target.base_url)),
         };
         Session {
             run: RunOptions {
                 progress: self.progress.clone(),
+                redactor: redactor.clone(),
                 ..self
                     .requests
                     .run_options(target.clone(), &self.stripe_version, run_id)
@@ -390,20 +459,32 @@ impl RunConfig {
             },
             target: TargetInfo {
                 kind: target.kind,
-                base_url: target.base_url.clone(),
+                base_url: crate::secret::display_url(&target.base_url),
             },
         }
     }
 }
 
-/// The embedded mock's own baseline, `mocks/embedded.yaml`: a run against the embedded mock
-/// without `--baseline` applies it when it exists (the recorded suite's known gaps live there).
+/// The embedded mock's own baseline, `mocks/embedded.yaml` under the project root: a run
+/// against the embedded mock without `--baseline` applies it when it exists (the recorded
+/// suite's known gaps live there).
 pub const EMBEDDED_BASELINE: &str = "mocks/embedded.yaml";
 
-/// The baseline a run applies when none is given: the embedded mock's, for the embedded mock.
-pub fn default_baseline(target: &TargetChoice) -> Option<PathBuf> {
-    let path = Path::new(EMBEDDED_BASELINE);
-    (matches!(target, TargetChoice::EmbeddedMock) && path.is_file()).then(|| path.to_path_buf())
+/// The baseline a run applies when none is given: the project's embedded-mock baseline, for a
+/// run against the embedded mock.
+pub fn default_baseline(cfg: &RunConfig) -> Option<PathBuf> {
+    if !matches!(cfg.target, TargetChoice::EmbeddedMock) {
+        return None;
+    }
+    let project = project::find(&cfg.paths, &Settings::default().paths).ok()?;
+    Some(project::under(&project.root, Path::new(EMBEDDED_BASELINE))).filter(|p| p.is_file())
+}
+
+/// The rules file: the one given, else the project's `apiparity.yaml` when there is one.
+fn project_config(project: &project::Project, explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit.map(Path::to_path_buf).or_else(|| {
+        Some(project::under(&project.root, Path::new("apiparity.yaml"))).filter(|p| p.is_file())
+    })
 }
 
 /// `snapshots/` for the pinned default version, `snapshots/@<version>/` for another.

@@ -125,7 +125,9 @@ impl Diagnostics {
         let mut cache: Vec<(PathBuf, Option<String>)> = Vec::new();
         for d in &self.0 {
             if !cache.iter().any(|(p, _)| p == &d.file) {
-                cache.push((d.file.clone(), std::fs::read_to_string(&d.file).ok()));
+                // The same safe read as loading: a FIFO or device named in a diagnostic is
+                // not opened to show its "source line".
+                cache.push((d.file.clone(), super::source::read(&d.file).ok()));
             }
             let source = cache
                 .iter()

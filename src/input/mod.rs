@@ -4,4 +4,5 @@
 
 pub mod diag;
 pub mod reader;
+pub mod source;
 pub mod yaml;

@@ -103,10 +103,10 @@ impl Reader {
 
     /// Reads the file as text; a failure is recorded as "cannot read `<what>`: …".
     pub fn read(&mut self, what: &str) -> Option<String> {
-        match std::fs::read_to_string(&self.file) {
+        match super::source::read(&self.file) {
             Ok(text) => Some(text),
-            Err(e) => {
-                self.error(START, format!("cannot read {what}: {e}"));
+            Err(d) => {
+                self.error(START, format!("cannot read {what}: {}", d.message));
                 None
             }
         }

@@ -7,7 +7,18 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A 1-based line/column position in a source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Span {
     /// 1-based line.
     pub line: usize,
@@ -172,7 +183,14 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
             message: e.info().to_string(),
         })?;
         match ev {
-            Event::StreamEnd | Event::DocumentEnd => break,
+            Event::StreamEnd => break,
+            Event::DocumentEnd => continue,
+            Event::DocumentStart if builder.root.is_some() => {
+                return Err(YamlError {
+                    span: span_of(mark),
+                    message: "a second YAML document: an apiparity file holds one document (move it to its own file, or remove the `---`)".to_string(),
+                });
+            }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -185,10 +203,10 @@ pub fn parse(source: &str) -> Result<Option<Node>, YamlError> {
             Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
-        // A second document is not read: one file, one document.
+        // After the document only its end (and a second document's start) can follow.
         let done = builder.root.is_some() && builder.stack.is_empty();
         if done {
-            break;
+            continue;
         }
         builder.on_event(ev, mark);
     }

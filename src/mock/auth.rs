@@ -11,23 +11,34 @@ Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET
 https://stripe.com/docs/api#authentication for details, or we can help at \
 https://support.stripe.com/.";
 
-/// Masks a key for error messages: a recognizable `xx_mode_` prefix stays, the rest becomes
-/// stars except the last 4 characters (all stars when the rest is 4 characters or fewer).
+/// Stars shown at most: a 10 KB header must not come back as 10 KB of stars.
+const MAX_STARS: usize = 24;
+
+/// Masks a key for error messages. A key shaped like Stripe's (`sk_`/`rk_`/`pk_` + `test_` or
+/// `live_`) is masked as Stripe does: the prefix, stars, the last 4 characters (all stars when
+/// the rest is 4 characters or fewer). Anything else — a malformed key could be any secret
+/// pasted by mistake — shows only a short prefix: at most 4 characters, never half of it.
 pub fn mask_key(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     let parts: Vec<&str> = key.splitn(3, '_').collect();
-    let prefix_len = if parts.len() == 3 {
-        parts[0].chars().count() + parts[1].chars().count() + 2
-    } else {
-        0
-    };
+    let stripe_shaped = parts.len() == 3
+        && matches!(parts[0], "sk" | "rk" | "pk")
+        && matches!(parts[1], "test" | "live");
+    if !stripe_shaped {
+        let shown: String = chars.iter().take((chars.len() / 2).min(4)).collect();
+        return format!("{shown}***");
+    }
+    let prefix_len = parts[0].len() + parts[1].len() + 2;
     let rest = &chars[prefix_len.min(chars.len())..];
     let prefix: String = chars[..prefix_len.min(chars.len())].iter().collect();
     if rest.len() <= 4 {
         return format!("{prefix}{}", "*".repeat(rest.len()));
     }
     let tail: String = rest[rest.len() - 4..].iter().collect();
-    format!("{prefix}{}{tail}", "*".repeat(rest.len() - 4))
+    format!(
+        "{prefix}{}{tail}",
+        "*".repeat((rest.len() - 4).min(MAX_STARS))
+    )
 }
 
 /// Accepts `sk_test_*` / `rk_test_*` via Bearer or Basic (key as the username), as stripe-mock
@@ -87,7 +98,15 @@ mod tests {
     fn masking() {
         assert_eq!(mask_key("sk_test_abcdefgh1234"), "sk_test_********1234");
         assert_eq!(mask_key("pk_test_123"), "pk_test_***");
-        assert_eq!(mask_key("garbage"), "***bage");
-        assert_eq!(mask_key("ab"), "**");
+        assert_eq!(mask_key("garbage"), "gar***");
+        assert_eq!(mask_key("ab"), "a***");
+        assert_eq!(mask_key("sk_nope"), "sk_***");
+        let long = format!("hello_world_{}", "s".repeat(5000));
+        assert_eq!(mask_key(&long), "hell***");
+        let stripe = format!("sk_test_{}wxyz", "a".repeat(5000));
+        assert_eq!(
+            mask_key(&stripe),
+            format!("sk_test_{}wxyz", "*".repeat(MAX_STARS))
+        );
     }
 }

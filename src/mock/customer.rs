@@ -392,7 +392,7 @@ pub fn live<'a>(store: &'a Store, id: &str, param: &str) -> Result<&'a Customer,
 
 /// The customer, deleted or not (list filters accept deleted customers).
 pub fn exists(store: &Store, id: &str, param: &str) -> Result<(), ApiError> {
-    if store.customers.contains_key(id) {
+    if store.customers.contains_key(id) || store.is_freed_customer(id) {
         Ok(())
     } else {
         Err(ApiError::no_such("customer", id, param).status(400))
@@ -404,6 +404,7 @@ pub fn retrieve(store: &Store, id: &str, ctx: &Ctx) -> Result<Value, ApiError> {
         // Stripe answers a retrieve of a deleted customer with its deleted stub.
         Some(c) if c.deleted => Ok(render::deleted(&c.id, "customer")),
         Some(c) => Ok(render::customer(store, c, ctx)),
+        None if store.is_freed_customer(id) => Ok(render::deleted(id, "customer")),
         None => Err(ApiError::no_such("customer", id, "id")),
     }
 }
@@ -418,12 +419,10 @@ pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiEr
 }
 
 pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
-    match store.customers.get_mut(id) {
-        Some(c) if !c.deleted => {
-            c.deleted = true;
-            Ok(render::deleted(id, "customer"))
-        }
-        _ => Err(ApiError::no_such("customer", id, "id")),
+    if store.delete_customer(id) {
+        Ok(render::deleted(id, "customer"))
+    } else {
+        Err(ApiError::no_such("customer", id, "id"))
     }
 }
 

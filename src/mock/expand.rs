@@ -212,6 +212,9 @@ const STUBS: &[(&str, &str)] = &[
 ];
 
 fn object_for(id: &str, store: &Store, ctx: &Ctx) -> Option<Value> {
+    if store.is_freed_customer(id) {
+        return Some(render::deleted(id, "customer"));
+    }
     if let Some(c) = store.customers.get(id) {
         return Some(if c.deleted {
             render::deleted(id, "customer")
@@ -219,7 +222,7 @@ fn object_for(id: &str, store: &Store, ctx: &Ctx) -> Option<Value> {
             render::customer(store, c, ctx)
         });
     }
-    if let Some(i) = store.invoices.get(id) {
+    if let Some(i) = store.invoices().get(id) {
         return Some(if i.deleted {
             render::deleted(id, "invoice")
         } else {

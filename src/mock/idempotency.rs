@@ -2,10 +2,17 @@
 //! duplicate sees it in flight (409); an executed request's status and body are stored and
 //! replayed; a key reused with other parameters is refused. Nothing is stored for requests that
 //! fail before execution: dropping the [`Claim`] releases the key.
+//!
+//! The table is bounded two ways, both settings of the mock: results expire after a time to
+//! live on the mock's clock (the Unix seconds every response's `created` uses; Stripe prunes
+//! after 24 hours), and at most `max_keys` results are kept, the oldest going first. Without
+//! the bound a long-lived mock would keep every POST's response: apiparity sends a key with
+//! every POST.
 
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 
@@ -14,16 +21,36 @@ use super::error::ApiError;
 /// Stripe caps idempotency keys at 255 characters (§1.4).
 const MAX_KEY: usize = 255;
 /// Stored idempotent results may be pruned after 24 hours (§1.6).
-const TTL: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_TTL_SECS: u64 = 24 * 3600;
+/// Enough for any suite run many times over; about 1.5 KB each (a rendered response).
+pub const DEFAULT_MAX_KEYS: usize = 100_000;
+
+/// A request's identity (method, path, canonical parameters), kept as a 128-bit hash rather
+/// than the text: a table entry then costs its key and its stored response only.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fingerprint(u64, u64);
+
+impl Fingerprint {
+    pub fn of(text: &str) -> Fingerprint {
+        let half = |salt: u8| {
+            let mut h = DefaultHasher::new();
+            salt.hash(&mut h);
+            text.hash(&mut h);
+            h.finish()
+        };
+        Fingerprint(half(0), half(1))
+    }
+}
 
 enum Entry {
     InFlight {
-        fingerprint: String,
+        fingerprint: Fingerprint,
     },
     Done {
-        fingerprint: String,
+        fingerprint: Fingerprint,
         stored: Stored,
-        at: Instant,
+        /// The mock's clock when the result was stored.
+        at: i64,
     },
 }
 
@@ -35,20 +62,45 @@ pub struct Stored {
     pub version: String,
 }
 
+/// How long results are kept and how many.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub ttl_secs: u64,
+    pub max_keys: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            ttl_secs: DEFAULT_TTL_SECS,
+            max_keys: DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
 struct Table {
-    keys: HashMap<String, Entry>,
-    last_prune: Instant,
+    keys: HashMap<Arc<str>, Entry>,
+    /// Stored results, oldest first: `(key, at)`. A key released and stored again appears
+    /// twice; the older line no longer matches its entry's `at` and is skipped.
+    order: VecDeque<(Arc<str>, i64)>,
+    limits: Limits,
 }
 
 impl Table {
-    /// Drops results older than the TTL, at most once a minute (not on every request).
-    fn prune(&mut self) {
-        if self.last_prune.elapsed() < Duration::from_secs(60) {
-            return;
+    /// Drops expired results and, beyond the cap, the oldest ones: amortised O(1) per request.
+    fn prune(&mut self, now: i64) {
+        let ttl = i64::try_from(self.limits.ttl_secs).unwrap_or(i64::MAX);
+        while let Some((key, at)) = self.order.front() {
+            let expired = now.saturating_sub(*at) >= ttl;
+            if !expired && self.order.len() <= self.limits.max_keys {
+                break;
+            }
+            let (key, at) = (Arc::clone(key), *at);
+            self.order.pop_front();
+            if matches!(self.keys.get(&key), Some(Entry::Done { at: a, .. }) if *a == at) {
+                self.keys.remove(&key);
+            }
         }
-        self.last_prune = Instant::now();
-        self.keys
-            .retain(|_, v| !matches!(v, Entry::Done { at, .. } if at.elapsed() > TTL));
     }
 }
 
@@ -73,17 +125,19 @@ fn lock(m: &Mutex<Table>) -> MutexGuard<'_, Table> {
 }
 
 impl Keys {
-    pub fn new() -> Arc<Keys> {
+    pub fn new(limits: Limits) -> Arc<Keys> {
         Arc::new(Keys {
             table: Mutex::new(Table {
                 keys: HashMap::new(),
-                last_prune: Instant::now(),
+                order: VecDeque::new(),
+                limits,
             }),
         })
     }
 
-    /// `fingerprint` identifies the request (method, path, canonical parameters).
-    pub fn begin(self: &Arc<Self>, key: &str, fingerprint: String) -> Begin {
+    /// `fingerprint` identifies the request (method, path, canonical parameters); `now` is the
+    /// mock's clock.
+    pub fn begin(self: &Arc<Self>, key: &str, fingerprint: &str, now: i64) -> Begin {
         if key.chars().count() > MAX_KEY {
             return Begin::Refused(
                 ApiError::invalid(format!(
@@ -92,8 +146,9 @@ impl Keys {
                 .param("Idempotency-Key"),
             );
         }
+        let fingerprint = Fingerprint::of(fingerprint);
         let mut table = lock(&self.table);
-        table.prune();
+        table.prune(now);
         match table.keys.get(key) {
             Some(Entry::Done {
                 fingerprint: f,
@@ -118,20 +173,28 @@ impl Keys {
                 ))
             }),
             None => {
-                table.keys.insert(
-                    key.to_string(),
-                    Entry::InFlight {
-                        fingerprint: fingerprint.clone(),
-                    },
-                );
+                let key: Arc<str> = key.into();
+                table
+                    .keys
+                    .insert(Arc::clone(&key), Entry::InFlight { fingerprint });
                 Begin::Claimed(Claim {
                     keys: Arc::clone(self),
-                    key: key.to_string(),
+                    key,
                     fingerprint,
                     done: false,
                 })
             }
         }
+    }
+
+    /// Results stored now (for tests).
+    #[cfg(test)]
+    fn stored(&self) -> usize {
+        lock(&self.table)
+            .keys
+            .values()
+            .filter(|e| matches!(e, Entry::Done { .. }))
+            .count()
     }
 }
 
@@ -139,23 +202,25 @@ impl Keys {
 /// dropped, e.g. the client went away).
 pub struct Claim {
     keys: Arc<Keys>,
-    key: String,
-    fingerprint: String,
+    key: Arc<str>,
+    fingerprint: Fingerprint,
     done: bool,
 }
 
 impl Claim {
-    /// Stores the executed request's response for replays.
-    pub fn complete(mut self, stored: Stored) {
-        let fingerprint = std::mem::take(&mut self.fingerprint);
-        lock(&self.keys.table).keys.insert(
-            self.key.clone(),
+    /// Stores the executed request's response for replays; `now` is the mock's clock.
+    pub fn complete(mut self, stored: Stored, now: i64) {
+        let mut table = lock(&self.keys.table);
+        table.keys.insert(
+            Arc::clone(&self.key),
             Entry::Done {
-                fingerprint,
+                fingerprint: self.fingerprint,
                 stored,
-                at: Instant::now(),
+                at: now,
             },
         );
+        table.order.push_back((Arc::clone(&self.key), now));
+        table.prune(now);
         self.done = true;
     }
 }
@@ -168,5 +233,96 @@ impl Drop for Claim {
                 t.keys.remove(&self.key);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(body: &str) -> Stored {
+        Stored {
+            status: 200,
+            body: Bytes::from(body.to_string()),
+            version: "v".into(),
+        }
+    }
+
+    fn claim(keys: &Arc<Keys>, key: &str, fp: &str, now: i64) -> Claim {
+        match keys.begin(key, fp, now) {
+            Begin::Claimed(c) => c,
+            _ => panic!("{key} should be free at {now}"),
+        }
+    }
+
+    fn replayed(keys: &Arc<Keys>, key: &str, fp: &str, now: i64) -> Option<Bytes> {
+        match keys.begin(key, fp, now) {
+            Begin::Replay(s) => Some(s.body),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn results_expire_on_the_mocks_clock() {
+        let keys = Keys::new(Limits {
+            ttl_secs: 60,
+            max_keys: 10,
+        });
+        claim(&keys, "k", "POST /a", 1000).complete(stored("first"), 1000);
+        assert_eq!(
+            replayed(&keys, "k", "POST /a", 1059).as_deref(),
+            Some(&b"first"[..])
+        );
+        // Reused with other parameters while stored: refused.
+        assert!(matches!(
+            keys.begin("k", "POST /b", 1059),
+            Begin::Refused(_)
+        ));
+        // A minute later the result is gone and the key is free again.
+        assert!(replayed(&keys, "k", "POST /a", 1060).is_none());
+        assert_eq!(keys.stored(), 0);
+    }
+
+    #[test]
+    fn the_oldest_results_go_beyond_the_cap() {
+        let keys = Keys::new(Limits {
+            ttl_secs: 3600,
+            max_keys: 3,
+        });
+        for i in 0..5 {
+            claim(&keys, &format!("k{i}"), "POST /a", 100 + i).complete(stored("x"), 100 + i);
+        }
+        assert_eq!(keys.stored(), 3);
+        assert!(replayed(&keys, "k4", "POST /a", 200).is_some());
+        assert!(replayed(&keys, "k2", "POST /a", 200).is_some());
+        // k0 and k1 were evicted: claimed afresh.
+        let c = claim(&keys, "k0", "POST /a", 200);
+        drop(c);
+        // A released claim leaves nothing behind.
+        assert_eq!(keys.stored(), 3);
+    }
+
+    #[test]
+    fn a_key_stored_again_is_not_evicted_by_its_old_line() {
+        let keys = Keys::new(Limits {
+            ttl_secs: 10,
+            max_keys: 10,
+        });
+        claim(&keys, "k", "POST /a", 0).complete(stored("old"), 0);
+        // Expired at 10, stored again at 15; the line for t=0 must not remove the new result.
+        claim(&keys, "k", "POST /a", 15).complete(stored("new"), 15);
+        assert_eq!(
+            replayed(&keys, "k", "POST /a", 20).as_deref(),
+            Some(&b"new"[..])
+        );
+    }
+
+    #[test]
+    fn in_flight_keys_conflict_and_release() {
+        let keys = Keys::new(Limits::default());
+        let c = claim(&keys, "k", "POST /a", 0);
+        assert!(matches!(keys.begin("k", "POST /a", 0), Begin::Refused(e) if e.status == 409));
+        drop(c);
+        claim(&keys, "k", "POST /a", 0);
     }
 }

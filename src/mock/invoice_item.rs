@@ -351,7 +351,7 @@ fn check_target_invoice(
     currency: &str,
     param: &str,
 ) -> Result<(), ApiError> {
-    let inv = match store.invoices.get(inv_id) {
+    let inv = match store.invoices().get(inv_id) {
         Some(i) if !i.deleted => i,
         _ => return Err(ApiError::no_such("invoice", inv_id, param).status(400)),
     };
@@ -410,7 +410,7 @@ pub fn build(
         _ => return Err(ApiError::no_such("customer", customer, "customer").status(400)),
     };
     let default_currency = invoice
-        .and_then(|i| store.invoices.get(i))
+        .and_then(|i| store.invoices().get(i))
         .map(|i| i.currency.clone())
         .or_else(|| cust.currency.clone())
         .unwrap_or_else(|| "usd".to_string());
@@ -421,7 +421,7 @@ pub fn build(
     if let Some(inv) = invoice {
         // The currency check needs the price's currency, so it runs after pricing; the other
         // invoice checks run first so nothing is minted for a refused item.
-        let cur = store.invoices.get(inv).map(|i| i.currency.clone());
+        let cur = store.invoices().get(inv).map(|i| i.currency.clone());
         check_target_invoice(
             store,
             inv,
@@ -563,7 +563,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
         (Some(c), _) => c.to_string(),
         // From 2025-12-15 the customer may come from the invoice.
         (None, Some(inv)) if ctx.has(F::CustomerAccountParams) => store
-            .invoices
+            .invoices()
             .get(inv)
             .filter(|i| !i.deleted)
             .map(|i| i.customer.clone())
@@ -578,11 +578,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
         at: String::new(),
     };
     let item = build(store, &spec, ctx, &customer, p.str("invoice"))?;
-    if let Some(inv) = item
-        .invoice
-        .as_ref()
-        .and_then(|id| store.invoices.get_mut(id))
-    {
+    if let Some(inv) = item.invoice.as_ref().and_then(|id| store.invoice_mut(id)) {
         // Items added after the invoice was created come last, in chronological order (§5.4).
         inv.items.push(item.id.clone());
     }
@@ -598,7 +594,7 @@ fn editable<'a>(store: &'a Store, id: &str, param: &str) -> Result<&'a InvoiceIt
     };
     if let Some(inv_id) = &item.invoice {
         if store
-            .invoices
+            .invoices()
             .get(inv_id)
             .is_some_and(|i| i.status != Status::Draft)
         {
@@ -703,7 +699,7 @@ pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
         return Err(ApiError::no_such("invoiceitem", id, "id"));
     };
     if let Some(inv_id) = item.invoice.clone() {
-        if let Some(inv) = store.invoices.get_mut(&inv_id) {
+        if let Some(inv) = store.invoice_mut(&inv_id) {
             if inv.status != Status::Draft {
                 return Err(ApiError::invalid(format!(
                     "You cannot delete invoice item {id} because it is attached to invoice \

@@ -71,7 +71,16 @@ pub struct MockOptions {
     pub webhook_endpoints: bool,
     /// The account's country (`account_country` on invoices), ISO 3166-1 alpha-2.
     pub account_country: String,
+    /// A connection that moves no byte for this long is closed (`--idle-timeout`).
+    pub idle_timeout: Duration,
+    /// Idempotent results are kept this long on the mock's clock (Stripe: 24 hours)…
+    pub idempotency_ttl: Duration,
+    /// …and at most this many, the oldest dropped first, so a long-lived mock stays bounded.
+    pub idempotency_max_keys: usize,
 }
+
+/// The default `--idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -82,6 +91,9 @@ impl Default for MockOptions {
             as_of: None,
             webhook_endpoints: false,
             account_country: "US".to_string(),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            idempotency_ttl: Duration::from_secs(idempotency::DEFAULT_TTL_SECS),
+            idempotency_max_keys: idempotency::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -131,8 +143,13 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
         as_of: opts.as_of.map_or(versions::NEWEST_DATE, |a| a.0),
         webhook_endpoints: opts.webhook_endpoints,
         account_country: opts.account_country.as_str().into(),
+        idempotency: idempotency::Limits {
+            ttl_secs: opts.idempotency_ttl.as_secs(),
+            max_keys: opts.idempotency_max_keys,
+        },
     });
     let (tx, rx) = oneshot::channel::<()>();
+    let listener = server::IdleListener::new(listener, opts.idle_timeout);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -147,9 +164,11 @@ pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
     })
 }
 
-/// Serves until ctrl-c (the `apiparity mock` command); prints nothing itself.
-pub async fn serve(opts: MockOptions) -> std::io::Result<()> {
+/// Serves until ctrl-c (the `apiparity mock` command). `bound` is told the address once the
+/// port is bound — the real port for port 0, and never before a bind that fails.
+pub async fn serve(opts: MockOptions, bound: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let server = spawn(opts).await?;
+    bound(server.addr());
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;
     Ok(())

@@ -299,11 +299,74 @@ fn catalog_get(store: &Store, route: Route) -> Result<Value, ApiError> {
 
 /// Runs the route's handler (with the store lock held) and applies `expand[]` to the result.
 pub fn execute(store: &mut Store, route: Route, v: &Valid, ctx: &Ctx) -> Result<Value, ApiError> {
-    let mut out = run(store, route, &v.p, ctx, &v.expand)?;
+    let out = run(store, route, &v.p, ctx, &v.expand);
+    // Every change is indexed before the lock is released, whatever the outcome.
+    store.reindex();
+    #[cfg(debug_assertions)]
+    store.check_indexes();
+    let mut out = out?;
     if !v.paths.is_empty() {
         expand::apply(&mut out, &v.paths, store, ctx);
     }
     Ok(out)
+}
+
+/// Routes that change nothing: they run under a shared lock ([`execute_read`]).
+pub fn read_only(route: Route) -> bool {
+    use Route::*;
+    matches!(
+        route,
+        CustomerList
+            | CustomerGet(_)
+            | ItemList
+            | ItemGet(_)
+            | InvoiceList
+            | InvoiceSearch
+            | CreatePreview
+            | Upcoming
+            | UpcomingLines
+            | InvoiceGet(_)
+            | Lines(_)
+            | PaymentList
+            | PaymentGet(_)
+            | CouponGet(_)
+            | TaxRateGet(_)
+            | ProductGet(_)
+            | PriceGet(_)
+    )
+}
+
+/// [`execute`] for a [`read_only`] route, on a shared borrow of the store.
+pub fn execute_read(store: &Store, route: Route, v: &Valid, ctx: &Ctx) -> Result<Value, ApiError> {
+    let mut out = run_read(store, route, &v.p, ctx, &v.expand)?;
+    if !v.paths.is_empty() {
+        expand::apply(&mut out, &v.paths, store, ctx);
+    }
+    Ok(out)
+}
+
+fn run_read(store: &Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
+    use Route::*;
+    match route {
+        CustomerList => customer::list(store, p, ctx),
+        CustomerGet(id) => match store.customers.get(id) {
+            Some(c) if !c.deleted => Ok(render::customer_with(store, c, ctx, e)),
+            _ => customer::retrieve(store, id, ctx),
+        },
+        ItemList => invoice_item::list(store, p, ctx),
+        ItemGet(id) => item_obj(store, id, ctx),
+        InvoiceList => invoice_api::list(store, p, ctx, e.sub("data")),
+        InvoiceSearch => invoice_api::search(store, p, ctx, e),
+        CreatePreview => preview::create_preview(store, p, ctx),
+        Upcoming => preview::upcoming(store, p, ctx),
+        UpcomingLines => preview::upcoming_lines(store, p, ctx),
+        InvoiceGet(id) => invoice_api::retrieve(store, id, ctx, e),
+        Lines(id) => lines::list(store, id, p, ctx),
+        PaymentList => payments::list(store, p, ctx),
+        PaymentGet(id) => payments::retrieve(store, id, ctx),
+        CouponGet(_) | TaxRateGet(_) | ProductGet(_) | PriceGet(_) => catalog_get(store, route),
+        _ => Err(ApiError::invalid("not a read-only route")),
+    }
 }
 
 fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiError> {
@@ -313,11 +376,6 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             let id = customer::create(store, p, ctx)?;
             customer_obj(store, &id, ctx, e)
         }
-        CustomerList => customer::list(store, p, ctx),
-        CustomerGet(id) => match store.customers.get(id) {
-            Some(c) if !c.deleted => Ok(render::customer_with(store, c, ctx, e)),
-            _ => customer::retrieve(store, id, ctx),
-        },
         CustomerUpdate(id) => {
             customer::update(store, id, p, ctx)?;
             customer_obj(store, id, ctx, e)
@@ -327,8 +385,6 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             let id = invoice_item::create(store, p, ctx)?;
             item_obj(store, &id, ctx)
         }
-        ItemList => invoice_item::list(store, p, ctx),
-        ItemGet(id) => item_obj(store, id, ctx),
         ItemUpdate(id) => {
             invoice_item::update(store, id, p, ctx)?;
             item_obj(store, id, ctx)
@@ -338,12 +394,6 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             let id = invoice_api::create(store, p, ctx)?;
             invoice_obj(store, &id, ctx, e)
         }
-        InvoiceList => invoice_api::list(store, p, ctx, e.sub("data")),
-        InvoiceSearch => invoice_api::search(store, p, ctx, e),
-        CreatePreview => preview::create_preview(store, p, ctx),
-        Upcoming => preview::upcoming(store, p, ctx),
-        UpcomingLines => preview::upcoming_lines(store, p, ctx),
-        InvoiceGet(id) => invoice_api::retrieve(store, id, ctx, e),
         InvoiceUpdate(id) => {
             invoice_api::update(store, id, p, ctx)?;
             invoice_obj(store, id, ctx, e)
@@ -377,7 +427,6 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             invoice::mark_uncollectible(store, id, ctx.now)?;
             invoice_obj(store, id, ctx, e)
         }
-        Lines(id) => lines::list(store, id, p, ctx),
         UpdateLine(id, line) => lines::update_one(store, id, line, p, ctx),
         AddLines(id) => {
             lines::add(store, id, p, ctx)?;
@@ -395,13 +444,10 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             payments::attach(store, id, p, ctx)?;
             invoice_obj(store, id, ctx, e)
         }
-        PaymentList => payments::list(store, p, ctx),
-        PaymentGet(id) => payments::retrieve(store, id, ctx),
         CouponCreate => catalog::create_coupon(store, p, ctx).map(render::coupon),
         TaxRateCreate => catalog::create_tax_rate(store, p, ctx).map(render::tax_rate),
         ProductCreate => catalog::create_product(store, p, ctx).map(render::product),
         PriceCreate => catalog::create_price(store, p, ctx).map(render::price),
-        CouponGet(_) | TaxRateGet(_) | ProductGet(_) | PriceGet(_) => catalog_get(store, route),
         // Existing discounts keep applying (Stripe: deleting a coupon does not remove it from
         // customers or invoices that already use it).
         CouponDelete(id) => match store.coupons.get_mut(id) {
@@ -411,6 +457,7 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             }
             _ => Err(ApiError::no_such("coupon", id, "id")),
         },
+        _ => run_read(store, route, p, ctx, e),
     }
 }
 

@@ -447,7 +447,69 @@ fn clause_matches(c: &Clause, d: &Doc) -> bool {
     hit != c.negated
 }
 
+/// Where a search can start instead of reading every invoice: what every match must have.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Every match has this customer.
+    pub customer: Option<String>,
+    /// Every match has this status (a status name as stored).
+    pub status: Option<&'static str>,
+    /// Every match's `created` lies in this inclusive range.
+    pub created: Option<(i64, i64)>,
+}
+
+const STATUSES: &[&str] = &["draft", "open", "paid", "uncollectible", "void"];
+
 impl Query {
+    /// Does matching need the invoice's total (computed, unlike the other fields)?
+    pub fn uses_total(&self) -> bool {
+        self.clauses
+            .iter()
+            .any(|c| c.field == FieldRef::Named("total", Kind::Numeric))
+    }
+
+    /// What the clauses imply for every match. Only AND queries narrow; a narrowing is only
+    /// taken where the clause's own test ([`clause_matches`]) can match nothing outside it.
+    pub fn plan(&self) -> Plan {
+        let mut plan = Plan::default();
+        if self.join != Join::And {
+            return plan;
+        }
+        let (mut lo, mut hi) = (i64::MIN, i64::MAX);
+        for c in self.clauses.iter().filter(|c| !c.negated) {
+            match (&c.field, &c.value) {
+                (FieldRef::Named("customer", _), QValue::Str(v)) => plan.customer = Some(v.clone()),
+                (FieldRef::Named("status", _), QValue::Str(v)) if c.op == Op::Colon => {
+                    let w = words(v);
+                    if let [one] = w.as_slice() {
+                        if let Some(s) = STATUSES.iter().find(|s| **s == one.as_str()) {
+                            plan.status = Some(s);
+                        }
+                    }
+                }
+                (FieldRef::Named("created", _), v) => {
+                    let Some(n) = num(v) else { continue };
+                    match c.op {
+                        Op::Colon | Op::Eq => {
+                            lo = lo.max(n);
+                            hi = hi.min(n);
+                        }
+                        Op::Gt => lo = lo.max(n.saturating_add(1)),
+                        Op::Ge => lo = lo.max(n),
+                        Op::Lt => hi = hi.min(n.saturating_sub(1)),
+                        Op::Le => hi = hi.min(n),
+                        Op::Tilde => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        if (lo, hi) != (i64::MIN, i64::MAX) {
+            plan.created = Some((lo, hi));
+        }
+        plan
+    }
+
     pub fn matches(&self, d: &Doc) -> bool {
         match self.join {
             Join::And => self.clauses.iter().all(|c| clause_matches(c, d)),
@@ -496,6 +558,68 @@ mod tests {
         assert!(m("currency:\"usd\""));
         assert!(!m("currency:\"USD\""));
         assert!(m("customer:'cus_A'"));
+    }
+
+    /// Every narrowing the plan takes holds for every document the query matches.
+    #[test]
+    fn plan_never_excludes_a_match() {
+        let md = IndexMap::new();
+        let queries = [
+            "customer:\"cus_A\"",
+            "status:\"OPEN\" total>5",
+            "status:\"open!\"",
+            "status:\"open paid\"",
+            "-status:\"paid\"",
+            "status:\"paid\" OR customer:\"cus_B\"",
+            "created>999 created<=1000",
+            "created:1000",
+            "created>=\"1000\"",
+            "status~\"ope\"",
+        ];
+        for q in queries {
+            let parsed = parse(q).unwrap();
+            let plan = parsed.plan();
+            for status in STATUSES {
+                for customer in ["cus_A", "cus_B"] {
+                    for created in [998, 999, 1000, 1001] {
+                        let d = Doc {
+                            created,
+                            total: 10,
+                            currency: "usd",
+                            customer,
+                            status,
+                            number: None,
+                            metadata: &md,
+                        };
+                        if !parsed.matches(&d) {
+                            continue;
+                        }
+                        assert!(
+                            plan.customer.as_deref().is_none_or(|c| c == customer),
+                            "{q}"
+                        );
+                        assert!(plan.status.is_none_or(|s| s == *status), "{q}");
+                        assert!(
+                            plan.created
+                                .is_none_or(|(lo, hi)| lo <= created && created <= hi),
+                            "{q}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            parse("status:\"OPEN\"").unwrap().plan().status,
+            Some("open")
+        );
+        assert_eq!(
+            parse("status:\"open\" OR total>1").unwrap().plan(),
+            Plan::default()
+        );
+        assert_eq!(
+            parse("created>5 created<=9").unwrap().plan().created,
+            Some((6, 9))
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! response headers. Every request goes through [`handle`]; the store lock is taken only around
 //! the synchronous transition and rendering, never across an await.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
@@ -16,9 +16,9 @@ use serde_json::Value;
 use super::auth::check_auth;
 use super::error::ApiError;
 use super::form;
-use super::idempotency::{Begin, Keys, Stored};
+use super::idempotency::{Begin, Keys, Limits, Stored};
 use super::ids;
-use super::routes::{execute, route, served, validate};
+use super::routes::{execute, execute_read, read_only, route, served, validate};
 use super::store::{Ctx, Store};
 use super::versions::{self, Day};
 
@@ -33,24 +33,25 @@ pub struct Settings {
     pub as_of: Day,
     pub webhook_endpoints: bool,
     pub account_country: Arc<str>,
+    /// How long and how many idempotent results are kept.
+    pub idempotency: Limits,
 }
 
 pub struct App {
-    store: Mutex<Store>,
+    /// Shared by read-only routes, exclusive for transitions.
+    store: RwLock<Store>,
     keys: Arc<Keys>,
     settings: Settings,
 }
 
-/// A poisoned lock only means another request panicked mid-way; the data is still the last
-/// consistent state each transition left (they mutate only after their checks pass).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+// A poisoned lock only means another request panicked mid-way; the data is still the last
+// consistent state each transition left (they mutate only after their checks pass), hence the
+// `into_inner` on both guards below.
 
 pub fn router(settings: Settings) -> Router {
     let app = Arc::new(App {
-        store: Mutex::new(Store::default()),
-        keys: Keys::new(),
+        store: RwLock::new(Store::default()),
+        keys: Keys::new(settings.idempotency),
         settings,
     });
     Router::new().fallback(handle).with_state(app)
@@ -176,7 +177,7 @@ async fn process(
         if let Some(k) = headers.get("idempotency-key") {
             let key = String::from_utf8_lossy(k.as_bytes()).into_owned();
             let fingerprint = format!("{} {path} {}", method.as_str(), form::canonical(&tree));
-            match app.keys.begin(&key, fingerprint) {
+            match app.keys.begin(&key, &fingerprint, now) {
                 Begin::Replay(stored) => {
                     return Reply {
                         status: stored.status,
@@ -199,8 +200,11 @@ async fn process(
     if !app.settings.latency.is_zero() {
         tokio::time::sleep(app.settings.latency).await;
     }
-    let result = {
-        let mut store = lock(&app.store);
+    let result = if read_only(route) {
+        let store = app.store.read().unwrap_or_else(|e| e.into_inner());
+        execute_read(&store, route, &valid, &ctx)
+    } else {
+        let mut store = app.store.write().unwrap_or_else(|e| e.into_inner());
         execute(&mut store, route, &valid, &ctx)
     };
     let reply = match result {
@@ -213,11 +217,116 @@ async fn process(
         Err(e) => fail(e, version),
     };
     if let Some(c) = claim {
-        c.complete(Stored {
-            status: reply.status,
-            body: reply.body.clone(),
-            version: reply.version.clone(),
-        });
+        c.complete(
+            Stored {
+                status: reply.status,
+                body: reply.body.clone(),
+                version: reply.version.clone(),
+            },
+            now,
+        );
     }
     reply
+}
+
+/// Accepts like a `TcpListener`, handing out connections that close once idle ([`IdleStream`]).
+pub(super) struct IdleListener {
+    inner: tokio::net::TcpListener,
+    idle: Duration,
+}
+
+impl IdleListener {
+    pub(super) fn new(inner: tokio::net::TcpListener, idle: Duration) -> IdleListener {
+        IdleListener { inner, idle }
+    }
+}
+
+impl axum::serve::Listener for IdleListener {
+    type Io = IdleStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (IdleStream, std::net::SocketAddr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        (IdleStream::new(io, self.idle), addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection that fails its next read once no byte has moved either way for `idle`: a client
+/// that connects and sends nothing (or keeps a connection open forever) is closed, so it cannot
+/// hold a connection slot — the server's file descriptors — indefinitely.
+pub(super) struct IdleStream {
+    io: tokio::net::TcpStream,
+    idle: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl IdleStream {
+    fn new(io: tokio::net::TcpStream, idle: Duration) -> IdleStream {
+        IdleStream {
+            io,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+    fn touch(&mut self) {
+        let at = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(at);
+    }
+}
+
+impl tokio::io::AsyncRead for IdleStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.io).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.touch();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connection idle",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for IdleStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }

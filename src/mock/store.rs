@@ -1,14 +1,21 @@
-//! The mock's in-memory state. The server keeps one `Store` behind a mutex and holds the lock
-//! only for the synchronous part of a request (look-ups, the state transition, rendering), so
-//! every transition is atomic with respect to concurrent requests.
+//! The mock's in-memory state. The server keeps one `Store` behind a read-write lock: requests
+//! that change nothing (retrievals, lists, searches, previews) share it, a transition holds it
+//! alone for its synchronous part, so every transition is atomic with respect to concurrent
+//! requests.
+//!
+//! Invoices are indexed by list order (`created`, then creation order), by customer and by
+//! status, so a list or search page reads the few entries it returns instead of scanning and
+//! sorting the store. Every invoice change goes through [`Store::insert_invoice`] or
+//! [`Store::invoice_mut`], which mark the invoice for re-indexing; [`Store::reindex`] (run after
+//! every routed request) brings the indexes up to date.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::catalog::{Coupon, Discount, Price, Product, TaxRate};
 use super::customer::Customer;
 use super::invoice::payments::InvoicePayment;
-use super::invoice::Invoice;
+use super::invoice::{Invoice, Status};
 use super::invoice_item::InvoiceItem;
 use super::versions::{ApiVersion, Day, Facts, Family, F};
 
@@ -47,7 +54,20 @@ impl Ctx {
 #[derive(Clone, Default)]
 pub struct Store {
     pub customers: HashMap<String, Customer>,
-    pub invoices: HashMap<String, Invoice>,
+    /// Deleted customers nothing refers to: their records are freed, only the id stays (a
+    /// retrieve still answers the deleted stub, list filters still accept the id).
+    deleted_customers: HashSet<Box<str>>,
+    invoices: HashMap<String, Invoice>,
+    /// Invoices changed since the last [`Store::reindex`].
+    dirty: Vec<String>,
+    /// Live (not deleted) invoices in list order: sort key → id.
+    invoice_order: BTreeMap<SortKey, String>,
+    /// Live invoices' sort keys per customer and per status.
+    invoices_by_customer: HashMap<String, BTreeSet<SortKey>>,
+    invoices_by_status: [BTreeSet<SortKey>; 5],
+    /// Invoices (deleted ones included) per customer: a customer with any keeps its record
+    /// when deleted, because those invoices still render its fields.
+    invoice_count_by_customer: HashMap<String, u32>,
     pub items: HashMap<String, InvoiceItem>,
     pub prices: HashMap<String, Price>,
     pub products: HashMap<String, Product>,
@@ -71,7 +91,155 @@ pub struct Store {
 /// List sort key: newest first by `created`, then by creation order.
 pub type SortKey = (i64, u64);
 
+/// Which index a list or search reads.
+pub enum InvoiceIndex<'a> {
+    All,
+    Customer(&'a str),
+    Status(Status),
+}
+
+fn status_slot(s: Status) -> usize {
+    match s {
+        Status::Draft => 0,
+        Status::Open => 1,
+        Status::Paid => 2,
+        Status::Uncollectible => 3,
+        Status::Void => 4,
+    }
+}
+
 impl Store {
+    pub fn invoices(&self) -> &HashMap<String, Invoice> {
+        &self.invoices
+    }
+
+    /// Stores a new or replaced invoice and marks it for re-indexing.
+    pub fn insert_invoice(&mut self, inv: Invoice) {
+        self.dirty.push(inv.id.clone());
+        let customer = inv.customer.clone();
+        if self.invoices.insert(inv.id.clone(), inv).is_none() {
+            *self.invoice_count_by_customer.entry(customer).or_default() += 1;
+        }
+    }
+
+    /// The invoice (deleted or not), for a change: marked for re-indexing.
+    pub fn invoice_mut(&mut self, id: &str) -> Option<&mut Invoice> {
+        let inv = self.invoices.get_mut(id)?;
+        self.dirty.push(inv.id.clone());
+        Some(inv)
+    }
+
+    /// Brings the invoice indexes up to date with every invoice changed since the last call.
+    pub fn reindex(&mut self) {
+        for id in std::mem::take(&mut self.dirty) {
+            let Some(inv) = self.invoices.get(&id) else {
+                continue;
+            };
+            let key = inv.sort_key();
+            // Status and deletion are what change; the key and the customer never do.
+            for set in &mut self.invoices_by_status {
+                set.remove(&key);
+            }
+            if inv.deleted {
+                self.invoice_order.remove(&key);
+                if let Some(set) = self.invoices_by_customer.get_mut(&inv.customer) {
+                    set.remove(&key);
+                }
+            } else {
+                self.invoice_order.insert(key, id);
+                self.invoices_by_customer
+                    .entry(inv.customer.clone())
+                    .or_default()
+                    .insert(key);
+                self.invoices_by_status[status_slot(inv.status)].insert(key);
+            }
+        }
+    }
+
+    /// The keys of live invoices in `index`, within `range`, in ascending key order (callers
+    /// walk it backwards for newest first).
+    pub fn invoice_keys<'a>(
+        &'a self,
+        index: &InvoiceIndex,
+        range: std::ops::RangeInclusive<SortKey>,
+    ) -> Box<dyn DoubleEndedIterator<Item = SortKey> + 'a> {
+        match index {
+            InvoiceIndex::All => Box::new(self.invoice_order.range(range).map(|(k, _)| *k)),
+            InvoiceIndex::Customer(c) => match self.invoices_by_customer.get(*c) {
+                Some(set) => Box::new(set.range(range).copied()),
+                None => Box::new(std::iter::empty()),
+            },
+            InvoiceIndex::Status(s) => Box::new(
+                self.invoices_by_status[status_slot(*s)]
+                    .range(range)
+                    .copied(),
+            ),
+        }
+    }
+
+    /// The live invoice with list key `key`.
+    pub fn invoice_at(&self, key: SortKey) -> Option<&Invoice> {
+        self.invoice_order
+            .get(&key)
+            .and_then(|id| self.invoices.get(id))
+    }
+
+    /// Panics when an index disagrees with the invoices (debug builds check after every request).
+    pub fn check_indexes(&self) {
+        let live: Vec<&Invoice> = self.invoices.values().filter(|i| !i.deleted).collect();
+        assert_eq!(live.len(), self.invoice_order.len(), "invoice order index");
+        for i in &live {
+            let k = i.sort_key();
+            assert_eq!(
+                self.invoice_order.get(&k),
+                Some(&i.id),
+                "order index of {}",
+                i.id
+            );
+            assert!(
+                self.invoices_by_customer
+                    .get(&i.customer)
+                    .is_some_and(|s| s.contains(&k)),
+                "customer index of {}",
+                i.id
+            );
+            for (slot, set) in self.invoices_by_status.iter().enumerate() {
+                assert_eq!(
+                    set.contains(&k),
+                    slot == status_slot(i.status),
+                    "status index of {}",
+                    i.id
+                );
+            }
+        }
+        let by_customer: usize = self.invoices_by_customer.values().map(BTreeSet::len).sum();
+        assert_eq!(by_customer, live.len(), "customer index size");
+    }
+
+    /// Deletes a customer: the record is freed unless invoices or items still refer to it.
+    /// `false` when there is no live customer `id`.
+    pub fn delete_customer(&mut self, id: &str) -> bool {
+        let referenced = self.invoice_count_by_customer.contains_key(id)
+            || self.items_by_customer.contains_key(id);
+        match self.customers.get_mut(id) {
+            Some(c) if !c.deleted => {
+                if referenced {
+                    c.deleted = true;
+                } else {
+                    self.customers.remove(id);
+                    self.deleted_customers.insert(id.into());
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A customer that was deleted and freed.
+    pub fn is_freed_customer(&self, id: &str) -> bool {
+        self.deleted_customers.contains(id)
+    }
+
     /// Stores a new invoice item (the only way items enter the store).
     pub fn insert_item(&mut self, item: InvoiceItem) {
         self.items_by_customer

@@ -9,6 +9,7 @@
 
 pub mod differential;
 pub mod noise;
+pub mod partition;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +47,36 @@ pub enum PipelineError {
     /// A report could not be written.
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    /// The target cannot be reached at all (refused, DNS, TLS): nothing was run.
+    #[error("cannot reach the target at {url}: {cause}; nothing was run (is it up, and is the URL right?)")]
+    Unreachable {
+        /// The base URL tried.
+        url: String,
+        /// The innermost cause (`Connection refused (os error 111)`, a DNS or TLS failure).
+        cause: String,
+    },
+}
+
+/// One TCP connection to the target's host before anything else (no request, no key sent): a
+/// target that cannot be connected to at all (refused, no such host) stops the command at once
+/// with one message, instead of every step retrying into its own "connection refused". A slow
+/// or broken answer is the run's to report, step by step.
+pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<(), PipelineError> {
+    let fail = |cause: String| PipelineError::Unreachable {
+        url: target.base_url.clone(),
+        cause,
+    };
+    let url = url::Url::parse(&target.base_url).map_err(|e| fail(e.to_string()))?;
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Err(fail("the URL names no host".into()));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(fail(e.to_string())),
+        // No answer to a connect within the timeout: the steps will time out the same way.
+        Err(_) => Ok(()),
+    }
 }
 
 /// The suite, validated: the scenarios selected by tags and filters, and every scenario key
@@ -90,6 +121,15 @@ pub fn plan(cfg: &RunConfig) -> Result<Plan, InputError> {
             });
         }
     }
+    // The slice is taken of the selected scenarios, so every slice of one selection is disjoint
+    // from the others and together they are the selection.
+    if let Some(p) = cfg.partition {
+        let mut pos = 0;
+        out.retain(|planned| {
+            pos += 1;
+            p.keeps(pos - 1, &planned.scenario.key)
+        });
+    }
     if diags.is_empty() {
         Ok(Plan {
             selected: out,
@@ -113,7 +153,15 @@ pub fn compare_one(
     for pos in 0..srun.steps.len() {
         let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
         srun.steps[pos].release_body();
-        out.push(snapshot::compare_step(srun, ns, &session.snapshots)?);
+        let cmp = snapshot::compare_step(srun, ns, &session.snapshots)?;
+        if let Some(why) = &cmp.error {
+            srun.steps[pos].failures.push(run::ExpectFailure::new(
+                run::Expectation::Snapshot,
+                None,
+                why.clone(),
+            ));
+        }
+        out.push(cmp);
     }
     Ok(out)
 }
@@ -282,6 +330,9 @@ pub async fn execute(
     baseline: Option<&Baseline>,
 ) -> Result<Finished, PipelineError> {
     let (target, server) = start_target(&cfg.target).await?;
+    if server.is_none() {
+        reachable(&target, cfg.requests.timeout).await?;
+    }
     let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
     if let Some(s) = server {
         s.shutdown().await;

@@ -339,7 +339,7 @@ fn suggest(selector: &str, acc: &Acc) -> Suggestion {
 impl NoiseReport {
     /// 0: nothing to suggest; 1: suggestions or unstable steps; 2: target errors.
     pub fn exit_code(&self) -> i32 {
-        if !self.target_errors.is_empty() {
+        if !self.target_errors.is_empty() || self.steps_compared == 0 {
             2
         } else if !self.fields.is_empty() || !self.unstable_steps.is_empty() {
             1
@@ -393,6 +393,17 @@ impl NoiseReport {
             self.target.replace(['\n', '\r'], " "),
             self.steps_compared
         );
+        if self.steps_compared == 0 {
+            // Stability of nothing proves nothing: say so, and why (the target errors below).
+            let _ = writeln!(
+                o,
+                "# Nothing compared: no step answered in every run, so nothing can be said about noise."
+            );
+            for e in &self.target_errors {
+                let _ = writeln!(o, "# target error: {}", e.replace(['\n', '\r'], " "));
+            }
+            return self.redactor.text(&o);
+        }
         if self.fields.is_empty() {
             let _ = writeln!(
                 o,

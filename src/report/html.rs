@@ -3,7 +3,8 @@
 //! a run (target responses, scenario files, baseline reasons) is HTML-escaped; nothing from a
 //! run ever goes into the script or the style sheet.
 //!
-//! Sections: header (target, versions, verdict), summary counts, scorecard (parity figures,
+//! Sections: header (target, versions, verdict, parity), the failing steps (first, so they
+//! are above the fold), summary counts, scorecard (parity figures,
 //! unsupported steps, most frequent differences), baseline (accepted and stale entries), then
 //! every scenario with its steps, and for each failing step its differences (pointer, kind,
 //! expected and actual side by side), accepted deviations, snapshot provenance and unified diff.
@@ -14,7 +15,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::text::display_pointer;
+use super::text::{display_pointer, failure_rows};
 use super::{Report, ScenarioReport, Status, StepReport, Style};
 use crate::verdict::Headline;
 
@@ -27,13 +28,6 @@ fn pointer(p: &str) -> String {
     esc(display_pointer(p))
 }
 
-fn pct(a: usize, b: usize) -> String {
-    if b == 0 {
-        "100.0".into()
-    } else {
-        format!("{:.1}", 100.0 * a as f64 / b as f64)
-    }
-}
 
 /// A JSON value for a table cell, pretty-printed, cut past a size a reader can use.
 fn json_cell(v: Option<&Value>) -> String {
@@ -102,6 +96,8 @@ details.scenario[open] > summary { border-bottom: 1px solid var(--line); margin-
 table.diffs td:first-child { white-space: nowrap; }
 table.diffs td.side { width: 40%; }
 .stale { color: var(--fail); font-weight: 600; }
+.warn { color: var(--warn); font-weight: 600; }
+#failures table { width: 100%; } #failures td code { word-break: break-word; }
 #controls { margin: .8rem 0; display: flex; gap: 1rem; align-items: center; }
 body.only-failures [data-failing="false"] { display: none; }
 "#;
@@ -156,6 +152,7 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
         s.exit_code
     );
     header(&mut o, r, verdict_class, verdict);
+    failures(&mut o, r);
     let _ = writeln!(
         o,
         "<nav id=\"controls\" hidden><label><input type=\"checkbox\" id=\"only-failures\"> \
@@ -188,7 +185,7 @@ fn header(o: &mut String, r: &Report, verdict_class: &str, verdict: &str) {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let rows: [(&str, String); 8] = [
+    let rows: [(&str, String); 9] = [
         (
             "target",
             format!("<code>{}</code> ({})", esc(&r.target.base_url), esc(&kind)),
@@ -214,12 +211,46 @@ fn header(o: &mut String, r: &Report, verdict_class: &str, verdict: &str) {
             ),
         ),
         ("exit code", r.summary.exit_code.to_string()),
+        ("parity", esc(&r.scorecard.parity_text())),
     ];
     o.push_str("<dl class=\"meta\">\n");
     for (k, v) in rows {
         let _ = writeln!(o, "<dt>{k}</dt><dd>{v}</dd>");
     }
     o.push_str("</dl>\n</header>\n");
+}
+
+/// The failing steps, first thing under the header (above the fold at 1400×900): one row per
+/// difference or failure, each linking to its step's details below.
+fn failures(o: &mut String, r: &Report) {
+    let (rows, left_out) = failure_rows(r, 12);
+    if rows.is_empty() {
+        return;
+    }
+    o.push_str("<section id=\"failures\">\n<h2>Failing steps</h2>\n<table class=\"diffs\">\n<tr><th>scenario</th><th>step</th><th>status</th><th>pointer</th><th>expected</th><th>actual</th></tr>\n");
+    for f in &rows {
+        let _ = writeln!(
+            o,
+            "<tr class=\"failure\"><td><a href=\"#sc-{}-st-{}\"><code>{}</code></a></td><td><code>{:02}-{}</code></td><td>{}</td><td><code class=\"pointer\">{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            f.scenario_index,
+            f.step_index,
+            esc(&f.scenario),
+            f.step_index,
+            esc(&f.step),
+            esc(f.status),
+            esc(&f.pointer),
+            esc(&f.expected),
+            esc(&f.actual)
+        );
+    }
+    o.push_str("</table>\n");
+    if left_out > 0 {
+        let _ = writeln!(
+            o,
+            "<p class=\"muted\">… and {left_out} more below and in report.json.</p>"
+        );
+    }
+    o.push_str("</section>\n");
 }
 
 fn summary(o: &mut String, r: &Report) {
@@ -236,6 +267,7 @@ fn summary(o: &mut String, r: &Report) {
         ("expectation failures", s.expectation_failures),
         ("target errors", s.target_errors),
         ("pending snapshots", s.pending_snapshots),
+        ("teardown warnings", s.teardown_warnings),
     ];
     if r.baseline.is_some() {
         cols.push(("baselined", s.baselined));
@@ -273,7 +305,11 @@ fn scorecard(o: &mut String, r: &Report) {
         ("steps matching", c.steps_matching, c.steps_compared),
         ("fields matching", c.fields_matching, c.fields_compared),
     ] {
-        let p = pct(a, b);
+        if b == 0 {
+            let _ = writeln!(o, "<tr><th>{what}</th><td>nothing compared</td></tr>");
+            continue;
+        }
+        let p = super::percent(a, b);
         let _ = writeln!(
             o,
             "<tr><th>{what}</th><td><span class=\"bar\"><span style=\"width:{p}%\"></span></span>{a}/{b} ({p}%)</td></tr>"
@@ -463,6 +499,25 @@ fn step_detail(o: &mut String, i: usize, st: &StepReport) {
             .map(|h| format!(" → HTTP {h}"))
             .unwrap_or_default()
     );
+    let _ = writeln!(
+        o,
+        "<p class=\"request\">request <code>{} {}</code>{}</p>",
+        esc(&st.method),
+        esc(&st.url),
+        st.http_status
+            .map(|h| format!(" → HTTP {h}"))
+            .unwrap_or_default()
+    );
+    if let Some(said) = &st.target_said {
+        let _ = writeln!(
+            o,
+            "<p class=\"target-said\">target said: <code>{}</code></p>",
+            esc(said)
+        );
+    }
+    if st.teardown && st.status == Status::Warn {
+        o.push_str("<p class=\"warn\">teardown warning: the target refused this step; what it should remove may remain.</p>\n");
+    }
     if let Some(e) = &st.transport_error {
         let _ = writeln!(
             o,

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::text::{display_pointer, failure_snippet};
+use super::text::{display_pointer, failure_rows, failure_snippet};
 use super::{Report, ScenarioReport, Status, Style};
 use crate::verdict::Headline;
 
@@ -23,6 +23,30 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
         "Target **{}** ({:?}), Stripe-Version `{}`, snapshots `{}`, additive differences: {}.\n",
         r.target.base_url, r.target.kind, r.stripe_version, r.snapshots, r.additive
     );
+    // What failed comes first: a reader of a CI summary should not scroll for it.
+    let (rows, left_out) = failure_rows(r, 50);
+    if !rows.is_empty() {
+        let _ = writeln!(o, "## Failing steps\n");
+        let _ = writeln!(o, "| scenario | step | status | pointer | expected | actual |");
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        for f in &rows {
+            let _ = writeln!(
+                o,
+                "| `{}` | `{:02}-{}` | {} | `{}` | {} | {} |",
+                f.scenario,
+                f.step_index,
+                f.step,
+                f.status,
+                f.pointer,
+                code_cell(&f.expected),
+                code_cell(&f.actual)
+            );
+        }
+        if left_out > 0 {
+            let _ = writeln!(o, "\n… and {left_out} more in report.json.");
+        }
+        let _ = writeln!(o);
+    }
     let _ = writeln!(o, "| scenarios | passed | failed | steps | differences (breaking / additive) | expectation failures | target errors |");
     let _ = writeln!(o, "|---|---|---|---|---|---|---|");
     let _ = writeln!(
@@ -38,6 +62,13 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
         s.expectation_failures,
         s.target_errors
     );
+    if s.teardown_warnings > 0 {
+        let _ = writeln!(
+            o,
+            "⚠️ {} teardown step(s) refused by the target and nothing else removed their object: it may remain (`apiparity sweep`).\n",
+            s.teardown_warnings
+        );
+    }
     if let Some(b) = &r.baseline {
         let _ = writeln!(o, "## Baseline\n");
         let _ = writeln!(o, "{}.\n", b.sentence(|f| format!("`{f}`"), str::to_string));
@@ -70,13 +101,8 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
     let _ = writeln!(o, "## Parity\n");
     let _ = writeln!(
         o,
-        "- steps matching: {}/{} ({:.1}%)\n- fields matching: {}/{} ({:.1}%)\n- steps unsupported by the target: {}\n",
-        c.steps_matching,
-        c.steps_compared,
-        100.0 * c.step_parity(),
-        c.fields_matching,
-        c.fields_compared,
-        100.0 * c.field_parity(),
+        "- parity: {}\n- steps unsupported by the target: {}\n",
+        c.parity_text(),
         c.steps_unsupported
     );
     if !c.field_changes.is_empty() {
@@ -132,6 +158,10 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
     Ok(o)
 }
 
+fn code_cell(s: &str) -> String {
+    format!("`{}`", cell(s).replace('`', "'"))
+}
+
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
@@ -178,6 +208,16 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
                 .map(|s| format!(", HTTP {s}"))
                 .unwrap_or_default()
         );
+        let _ = writeln!(o, "- request: `{} {}`", st.method, st.url.replace('`', "'"));
+        if let Some(said) = &st.target_said {
+            let _ = writeln!(o, "- target said: {}", code_cell(said));
+        }
+        if st.teardown && st.status == Status::Warn {
+            let _ = writeln!(
+                o,
+                "- ⚠️ teardown warning: the target refused it; what it should remove may remain"
+            );
+        }
         if let Some(e) = &st.transport_error {
             let _ = writeln!(o, "- target error: {e} (after {} attempts)", st.attempts);
         }

@@ -6,14 +6,15 @@
 //! To add a format: add a file with a `render(&Report, &Style) -> Result<String, String>`
 //! function and one line in the `formats!` table below.
 
+pub mod merge;
 mod model;
 mod text;
 
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    build, BuildContext, FrequentDifference, Report, ScenarioReport, Scorecard, StepReport,
-    TargetInfo,
+    build, percent, request_url, BuildContext, FrequentDifference, Report, ScenarioReport,
+    Scorecard, StepReport, TargetInfo,
 };
 pub use terminal::terminal;
 pub use text::{display_pointer, value_or_absent};
@@ -113,7 +114,7 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportErro
             })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
-        std::fs::write(&path, text).map_err(|source| ReportError::Write {
+        crate::atomic::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
             source,
         })?;

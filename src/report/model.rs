@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::diff::{DiffKind, Difference};
@@ -16,7 +16,7 @@ use crate::verdict::{
 };
 
 /// Everything a reader of any format needs about one run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// `apiparity <version>`.
     pub tool: String,
@@ -42,16 +42,17 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// The known-deviation baseline applied to this run (`--baseline`), if any.
     pub baseline: Option<BaselineInfo>,
-    /// The policy the verdicts were decided under (`additive` above is its JSON form).
-    #[serde(skip)]
+    /// The policy the verdicts were decided under (`additive` above is its JSON form; a report
+    /// read back takes it from there).
+    #[serde(skip, default)]
     pub policy: Policy,
     /// Scrubs the keys in play from everything rendered.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub redactor: Redactor,
 }
 
 /// The target as the report names it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetInfo {
     /// Stripe, the embedded mock, or another URL.
     pub kind: TargetKind,
@@ -60,7 +61,7 @@ pub struct TargetInfo {
 }
 
 /// Parity figures for the whole run (how close the target is to the references).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Scorecard {
     /// Steps compared with a snapshot (or refused by the target).
     pub steps_compared: usize,
@@ -88,6 +89,32 @@ impl Scorecard {
     pub fn field_parity(&self) -> f64 {
         ratio(self.fields_matching, self.fields_compared)
     }
+    /// The parity line every format shows: `steps 3/4 (75.0%), fields 90/91 (98.9%)`, or
+    /// `nothing compared` when no step was.
+    pub fn parity_text(&self) -> String {
+        if self.steps_compared == 0 {
+            return "nothing compared".to_string();
+        }
+        format!(
+            "steps {}/{} ({}%), fields {}/{} ({}%)",
+            self.steps_matching,
+            self.steps_compared,
+            percent(self.steps_matching, self.steps_compared),
+            self.fields_matching,
+            self.fields_compared,
+            percent(self.fields_matching, self.fields_compared)
+        )
+    }
+}
+
+/// `a` of `b` as a percentage with one decimal, rounded DOWN, so one failure in 11921 reads
+/// 99.9%, never 100.0% (`-` when `b` is 0: nothing to measure).
+pub fn percent(a: usize, b: usize) -> String {
+    if b == 0 {
+        return "-".to_string();
+    }
+    let tenths = (a as u128 * 1000) / b as u128;
+    format!("{}.{}", tenths / 10, tenths % 10)
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -99,7 +126,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// A difference and how often it occurred across the suite.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FrequentDifference {
     /// Where (array indices folded to `*` in field changes).
     pub pointer: String,
@@ -110,7 +137,7 @@ pub struct FrequentDifference {
 }
 
 /// One scenario of the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// The scenario key (`finalize/zero-amount`).
     pub key: String,
@@ -131,12 +158,12 @@ pub struct ScenarioReport {
     /// Main steps then teardown steps, in execution order.
     pub steps: Vec<StepReport>,
     /// The scenario file's text, for showing failed expectations against their lines.
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub source: std::sync::Arc<str>,
 }
 
 /// One step of a scenario.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StepReport {
     /// 1-based position across steps and teardown.
     pub index: usize,
@@ -150,6 +177,11 @@ pub struct StepReport {
     pub method: String,
     /// The path as sent (normalized ids are not applied here).
     pub path: String,
+    /// The URL requested: the target's base URL, the path and the query, as sent.
+    pub url: String,
+    /// For a failed or refused step: the target's error object (`error`), else the head of the
+    /// body it sent, in one line.
+    pub target_said: Option<String>,
     /// The response status, when a response arrived.
     pub http_status: Option<u16>,
     /// HTTP attempts made.
@@ -221,13 +253,13 @@ pub fn build(
     ctx: BuildContext<'_>,
 ) -> Report {
     let mut card = Scorecard::default();
-    let mut freq: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
-    let mut fields: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
+    let mut every: Vec<&Difference> = Vec::new();
     let mut scenarios = Vec::new();
+    let none = Vec::new();
     for ((srun, cmps), sv) in run
         .scenarios
         .iter()
-        .zip(comparisons.iter().chain(std::iter::repeat(&Vec::new())))
+        .zip(comparisons.iter().chain(std::iter::repeat(&none)))
         .zip(&verdicts.scenarios)
     {
         let steps: Vec<StepReport> = srun
@@ -235,7 +267,14 @@ pub fn build(
             .iter()
             .zip(&sv.steps)
             .enumerate()
-            .map(|(pos, (step, v))| step_report(step, verdict::comparison(cmps, pos), v))
+            .map(|(pos, (step, v))| {
+                step_report(
+                    step,
+                    verdict::comparison(cmps, pos),
+                    v,
+                    &ctx.target.base_url,
+                )
+            })
             .collect();
         // The scorecard measures the target: every difference, accepted by a baseline or not.
         for (pos, (s, v)) in steps.iter().zip(&sv.steps).enumerate() {
@@ -250,18 +289,7 @@ pub fn build(
                 card.fields_matching += s.fields_matching;
             }
             card.steps_unsupported += usize::from(unsupported);
-            for d in all {
-                let e = freq
-                    .entry((d.pointer.clone(), d.kind.as_str().to_string()))
-                    .or_insert((d.kind.clone(), 0));
-                e.1 += 1;
-                if matches!(d.kind, DiffKind::Missing | DiffKind::Unexpected) {
-                    let e = fields
-                        .entry((fold_indices(&d.pointer), d.kind.as_str().to_string()))
-                        .or_insert((d.kind.clone(), 0));
-                    e.1 += 1;
-                }
-            }
+            every.extend(all);
         }
         let status = sv.status;
         scenarios.push(ScenarioReport {
@@ -277,29 +305,7 @@ pub fn build(
             source: std::sync::Arc::clone(&srun.scenario.source),
         });
     }
-    let mut top: Vec<FrequentDifference> = freq
-        .into_iter()
-        .map(|((pointer, _), (kind, count))| FrequentDifference {
-            pointer,
-            kind,
-            count,
-        })
-        .collect();
-    top.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.pointer.cmp(&b.pointer))
-    });
-    top.truncate(20);
-    card.top_differences = top;
-    card.field_changes = fields
-        .into_iter()
-        .map(|((pointer, _), (kind, count))| FrequentDifference {
-            pointer,
-            kind,
-            count,
-        })
-        .collect();
+    (card.top_differences, card.field_changes) = frequencies(every);
     Report {
         tool: format!("apiparity {}", env!("CARGO_PKG_VERSION")),
         target: ctx.target,
@@ -323,10 +329,38 @@ pub fn build(
     }
 }
 
+/// The URL a request went to, as the target saw it (`base` + path + query, unescaped).
+pub fn request_url(base: &str, req: &crate::run::SentRequest) -> String {
+    let mut url = format!("{}{}", base.trim_end_matches('/'), req.path);
+    for (i, (k, v)) in req.query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(k);
+        url.push('=');
+        url.push_str(v);
+    }
+    url
+}
+
+/// What the target said about a failure: its `error` object, else the head of its body.
+fn target_said(resp: &crate::run::Response) -> Option<String> {
+    use crate::run::Body;
+    const MAX: usize = 300;
+    match &resp.body {
+        Body::Json(v) => Some(crate::diff::abbreviate(v.get("error").unwrap_or(v), MAX)),
+        Body::Text(t) => Some(crate::diff::shorten(
+            &t.split_whitespace().collect::<Vec<_>>().join(" "),
+            MAX,
+        )),
+        Body::Empty => Some("(empty body)".to_string()),
+        Body::Released => None,
+    }
+}
+
 fn step_report(
     step: &crate::run::StepRun,
     cmp: Option<&StepComparison>,
     v: &StepVerdict,
+    base_url: &str,
 ) -> StepReport {
     let resp = step.response();
     let verdict = cmp.map(|c| c.verdict.clone());
@@ -344,6 +378,10 @@ fn step_report(
         status: v.status,
         method: step.request.method.clone(),
         path: step.request.path.clone(),
+        url: request_url(base_url, &step.request),
+        target_said: resp
+            .filter(|r| r.status >= 400 || !step.failures.is_empty() || v.status.is_failure())
+            .and_then(target_said),
         http_status: resp.map(|r| r.status),
         attempts: step.attempts,
         duration_ms: step.duration.as_millis(),
@@ -370,6 +408,45 @@ fn step_report(
 }
 
 /// `/data/3/lines/data/0/price` → `/data/*/lines/data/*/price`.
+/// The scorecard's two tallies over every difference of a run (accepted by a baseline or not):
+/// the 20 most frequent, most frequent first, and the field-set drift (`missing` and
+/// `unexpected` fields, array indices folded to `*`).
+pub(super) fn frequencies<'a>(
+    every: impl IntoIterator<Item = &'a Difference>,
+) -> (Vec<FrequentDifference>, Vec<FrequentDifference>) {
+    let mut freq: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
+    let mut fields: BTreeMap<(String, String), (DiffKind, usize)> = BTreeMap::new();
+    for d in every {
+        let e = freq
+            .entry((d.pointer.clone(), d.kind.as_str().to_string()))
+            .or_insert((d.kind.clone(), 0));
+        e.1 += 1;
+        if matches!(d.kind, DiffKind::Missing | DiffKind::Unexpected) {
+            let e = fields
+                .entry((fold_indices(&d.pointer), d.kind.as_str().to_string()))
+                .or_insert((d.kind.clone(), 0));
+            e.1 += 1;
+        }
+    }
+    let list = |m: BTreeMap<(String, String), (DiffKind, usize)>| -> Vec<FrequentDifference> {
+        m.into_iter()
+            .map(|((pointer, _), (kind, count))| FrequentDifference {
+                pointer,
+                kind,
+                count,
+            })
+            .collect()
+    };
+    let mut top = list(freq);
+    top.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.pointer.cmp(&b.pointer))
+    });
+    top.truncate(20);
+    (top, list(fields))
+}
+
 fn fold_indices(pointer: &str) -> String {
     pointer
         .split('/')

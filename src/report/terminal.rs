@@ -43,8 +43,9 @@ pub fn terminal(r: &Report, color: bool) -> String {
         };
         let _ = writeln!(
             o,
-            "{:>11} {} {}",
-            paint(color, style, label),
+            "{} {} {}",
+            // Padded before painting: escape codes must not count as width.
+            paint(color, style, &format!("{label:>11}")),
             sc.key,
             paint(color, dim, &format!("({} ms)", sc.duration_ms))
         );
@@ -56,6 +57,21 @@ pub fn terminal(r: &Report, color: bool) -> String {
             .iter()
             .filter(|s| s.is_listed())
         {
+            if st.teardown && st.status == Status::Warn {
+                // One line: it does not fail the run, but it must not pass silently either.
+                let _ = writeln!(
+                    o,
+                    "            {} teardown {:02}-{} {} {} → HTTP {}: {}",
+                    paint(color, yellow, "warning:"),
+                    st.index,
+                    st.id,
+                    st.method,
+                    st.url,
+                    st.http_status.map(|h| h.to_string()).unwrap_or_default(),
+                    st.target_said.as_deref().unwrap_or("")
+                );
+                continue;
+            }
             let _ = writeln!(
                 o,
                 "            step {:02}-{} {} {} → {}{}",
@@ -68,6 +84,17 @@ pub fn terminal(r: &Report, color: bool) -> String {
                     .map(|s| format!(" (HTTP {s})"))
                     .unwrap_or_default()
             );
+            // What was asked and what came back: a wrong base URL shows here as a doubled path.
+            if st.status.is_failure() || st.teardown || st.target_said.is_some() {
+                let _ = writeln!(o, "              request: {} {}", st.method, st.url);
+            }
+            if let Some(said) = &st.target_said {
+                let _ = writeln!(
+                    o,
+                    "              response: HTTP {}: {said}",
+                    st.http_status.map(|h| h.to_string()).unwrap_or_default()
+                );
+            }
             if let Some(e) = &st.transport_error {
                 let _ = writeln!(o, "              target error: {e}");
             }
@@ -197,15 +224,18 @@ pub fn terminal(r: &Report, color: bool) -> String {
             String::new()
         }
     );
+    if s.teardown_warnings > 0 {
+        let _ = writeln!(
+            o,
+            "{} {} teardown step(s) refused by the target and nothing else removed their object: it may remain (`apiparity sweep`)",
+            paint(color, yellow, "warning:"),
+            s.teardown_warnings
+        );
+    }
     let _ = writeln!(
         o,
-        "parity: steps {}/{} ({:.1}%), fields {}/{} ({:.1}%), unsupported steps {}",
-        c.steps_matching,
-        c.steps_compared,
-        100.0 * c.step_parity(),
-        c.fields_matching,
-        c.fields_compared,
-        100.0 * c.field_parity(),
+        "parity: {}, unsupported steps {}",
+        c.parity_text(),
         c.steps_unsupported
     );
     if !c.field_changes.is_empty() {

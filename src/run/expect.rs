@@ -10,7 +10,7 @@ use crate::scenario::{AssertOp, Expect};
 use super::Response;
 
 /// What kind of expectation a failure is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
     /// `expect: status`.
@@ -27,6 +27,8 @@ pub enum Expectation {
     Retry,
     /// The request would have carried a live-mode key.
     Auth,
+    /// The step's snapshot file could not be read.
+    Snapshot,
 }
 
 impl Expectation {
@@ -40,6 +42,7 @@ impl Expectation {
             Expectation::Template => "template",
             Expectation::Retry => "retry",
             Expectation::Auth => "auth",
+            Expectation::Snapshot => "snapshot",
         }
     }
 }
@@ -51,7 +54,7 @@ impl std::fmt::Display for Expectation {
 }
 
 /// One thing about a step that did not hold.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ExpectFailure {
     /// What kind of expectation failed.
     pub what: Expectation,
@@ -382,6 +385,7 @@ mod tests {
             status: 200,
             headers: vec![("idempotent-replayed".into(), "true".into())],
             body: super::super::Body::Json(body),
+            duplicate_keys: vec![],
         }
     }
 

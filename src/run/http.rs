@@ -10,9 +10,7 @@ use super::retry::{Attempt, RetryPolicy};
 use super::sched::LatencyObserver;
 use super::{Body, Response, RunOptions, TransportError};
 
-/// Bodies larger than this are cut (a mock streaming garbage must not exhaust memory).
-const MAX_BODY: usize = 16 * 1024 * 1024;
-/// Non-JSON bodies are kept up to this many bytes for the report.
+/// Non-JSON bodies are kept up to this many bytes for the report (cut after redaction).
 const MAX_TEXT: usize = 64 * 1024;
 
 #[derive(Clone)]
@@ -24,6 +22,8 @@ pub(crate) struct Client {
     all: Option<Window>,
     search: Option<Window>,
     latency: LatencyObserver,
+    redactor: crate::secret::Redactor,
+    max_body: usize,
 }
 
 /// Who a request is for, so its progress events name the scenario and step.
@@ -68,7 +68,10 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")))
+            // Stripe never redirects an API call: a 3xx is the step's answer, and following it
+            // would resend the body, key and Idempotency-Key to wherever the target points.
+            .redirect(reqwest::redirect::Policy::none());
         if !opts.target.base_url.starts_with("https:") {
             // Plain http: no certificate is ever checked, so the system roots are not loaded.
             builder = builder.tls_certs_only(std::iter::empty());
@@ -86,6 +89,8 @@ impl Client {
             all: opts.rate_limit.map(|r| Window::new(r.per_second)),
             search: opts.rate_limit.map(|r| Window::new(r.search_per_second)),
             latency: LatencyObserver::none(),
+            redactor: opts.redactor.clone(),
+            max_body: opts.max_body,
         }
     }
 
@@ -129,7 +134,9 @@ impl Client {
                     should_retry: r.header("stripe-should-retry"),
                     retry_after: r.header("retry-after"),
                 },
-                Err(TransportError::Request(_)) => return (result, attempts),
+                Err(TransportError::Request(_) | TransportError::BodyTooLarge(_)) => {
+                    return (result, attempts)
+                }
                 Err(_) => Attempt::Transport,
             };
             match self.retry.delay(attempts, decision) {
@@ -161,15 +168,20 @@ impl Client {
             .map(|(k, v)| {
                 (
                     k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    self.redactor.text(&String::from_utf8_lossy(v.as_bytes())),
                 )
             })
             .collect();
-        let bytes = read_limited(resp).await.map_err(|e| self.classify(e))?;
+        let bytes = read_limited(resp, self.max_body)
+            .await
+            .map_err(|e| self.classify(e))?
+            .ok_or(TransportError::BodyTooLarge(self.max_body))?;
+        let (body, duplicate_keys) = parse_body(&bytes, &self.redactor);
         Ok(Response {
             status,
             headers,
-            body: parse_body(&bytes),
+            body,
+            duplicate_keys,
         })
     }
 
@@ -186,29 +198,53 @@ impl Client {
     }
 }
 
-async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = MAX_BODY.saturating_sub(buf.len());
-        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
-            break;
-        }
+/// The body, or `None` when it is longer than `max` bytes (read no further than that).
+async fn read_limited(
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Ok(None);
     }
-    Ok(buf)
+    let hint = resp.content_length().unwrap_or(0) as usize;
+    let mut buf = Vec::with_capacity(hint.min(max));
+    while let Some(chunk) = resp.chunk().await? {
+        if buf.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Some(buf))
 }
 
-fn parse_body(bytes: &[u8]) -> Body {
+/// The body, bounded ([`body`]) and scrubbed of every known secret — text before it is cut —
+/// and the pointers of its duplicate keys.
+fn parse_body(bytes: &[u8], redactor: &crate::secret::Redactor) -> (Body, Vec<String>) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Body::Empty;
+        return (Body::Empty, vec![]);
     }
-    match serde_json::from_slice(bytes) {
-        Ok(v) => Body::Json(v),
+    match super::body::parse(bytes, super::body::MAX_NODES) {
+        Ok(mut p) => {
+            redactor.value_in_place(&mut p.value);
+            (Body::Json(p.value), p.duplicate_keys)
+        }
         Err(_) => {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]).into_owned();
-            Body::Text(text)
+            let text = redactor.text(&String::from_utf8_lossy(bytes));
+            let cut = floor_char_boundary(&text, MAX_TEXT);
+            (Body::Text(text[..cut].to_string()), vec![])
         }
     }
+}
+
+/// The largest index `<= max` that is a char boundary of `s`.
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if max >= s.len() {
+        return s.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// The innermost error message ("connection reset by peer"), which is what a user can act on.
@@ -231,9 +267,27 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert!(matches!(parse_body(b""), Body::Empty));
-        assert!(matches!(parse_body(b"{\"a\":1}"), Body::Json(_)));
-        assert!(matches!(parse_body(b"<html>oops"), Body::Text(t) if t == "<html>oops"));
-        assert!(matches!(parse_body(b"{\"a\":"), Body::Text(_)));
+        let r = crate::secret::Redactor::new();
+        assert!(matches!(parse_body(b"", &r).0, Body::Empty));
+        assert!(matches!(parse_body(b"{\"a\":1}", &r).0, Body::Json(_)));
+        assert!(matches!(parse_body(b"<html>oops", &r).0, Body::Text(t) if t == "<html>oops"));
+        assert!(matches!(parse_body(b"{\"a\":", &r).0, Body::Text(_)));
+        assert_eq!(parse_body(b"{\"a\":1,\"a\":2}", &r).1, vec!["/a"]);
+    }
+
+    #[test]
+    fn text_is_redacted_before_it_is_cut() {
+        let key = concat!("sk_test_", "cutcutcutcutcutcutcut");
+        let r = crate::secret::Redactor::new();
+        r.add(key);
+        // The key straddles the cut: without redaction first, all but its tail would survive.
+        let mut text = "x".repeat(MAX_TEXT - 20);
+        text.push_str(key);
+        text.push_str(&"y".repeat(100));
+        let (Body::Text(t), _) = parse_body(text.as_bytes(), &r) else {
+            panic!("text body")
+        };
+        assert!(!t.contains("cutcut"), "{}", &t[t.len() - 40..]);
+        assert!(t.len() <= MAX_TEXT);
     }
 }

@@ -9,11 +9,13 @@
 //! when `adaptive`, rises with the target's observed latency (a slow target is waited on, not
 //! worked) up to what the rate limit can use ([`sched`]).
 
+mod body;
 mod encode;
 mod expect;
 mod http;
 mod progress;
-mod ratelimit;
+// The sliding window is shared with the recording proxy (src/record).
+pub(crate) mod ratelimit;
 mod retry;
 mod sched;
 mod step;
@@ -47,7 +49,7 @@ pub struct Target {
 }
 
 /// What kind of target a run goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetKind {
     /// Stripe test mode.
@@ -98,7 +100,15 @@ pub struct RunOptions {
     pub polling: Polling,
     /// Where progress events go (`None`: nowhere).
     pub progress: Option<Progress>,
+    /// Scrubs every secret out of responses as they arrive, and learns every value a request
+    /// interpolates from `{{env.*}}`.
+    pub redactor: crate::secret::Redactor,
+    /// Response bodies longer than this many bytes are refused (`--max-body`).
+    pub max_body: usize,
 }
+
+/// The default `--max-body`: 16 MiB.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// How long `retry:` steps may poll: the target's budget over the scenario's own. A scenario's
 /// `retry: {interval: 2s, timeout: 90s}` rides out Stripe's search lag; a loopback mock is
@@ -199,10 +209,11 @@ impl StepRun {
         }
     }
     /// Lets go of a JSON response body once it has been compared ([`Body::Released`]);
-    /// status, headers and a non-JSON body (which decides "unsupported") stay.
+    /// status, headers, a non-JSON body (which decides "unsupported") and an error answer
+    /// (4xx/5xx: small, and what a reader of a failure needs to see) stay.
     pub fn release_body(&mut self) {
         if let Outcome::Response(r) = &mut self.outcome {
-            if matches!(r.body, Body::Json(_)) {
+            if matches!(r.body, Body::Json(_)) && r.status < 400 {
                 r.body = Body::Released;
             }
         }
@@ -247,6 +258,9 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body, parsed when it is JSON.
     pub body: Body,
+    /// JSON Pointers of keys the body held more than once (the last value is kept).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_keys: Vec<String>,
 }
 
 impl Response {
@@ -304,6 +318,9 @@ pub enum TransportError {
     /// The request could not be built.
     #[error("invalid request: {0}")]
     Request(String),
+    /// The body was longer than the limit (`--max-body`); not retried.
+    #[error("response body larger than the {0}-byte limit (raise it with --max-body or APIPARITY_MAX_BODY)")]
+    BodyTooLarge(usize),
 }
 
 /// A short id, unique per run, safe in metadata values and idempotency keys.

@@ -40,7 +40,7 @@ const MARGIN: Duration = Duration::from_millis(50);
 /// last `cap` permits went out and hands out the next one only when the oldest is a full window
 /// (plus [`MARGIN`]) old. A burst is therefore at most the rate itself.
 #[derive(Clone, Debug)]
-pub(super) struct Window {
+pub(crate) struct Window {
     inner: Arc<Mutex<VecDeque<Instant>>>,
     cap: usize,
     window: Duration,
@@ -48,7 +48,7 @@ pub(super) struct Window {
 
 impl Window {
     /// `rate` per second; below 1/s the window stretches (0.5/s: one permit per 2 s).
-    pub(super) fn new(rate: f64) -> Window {
+    pub(crate) fn new(rate: f64) -> Window {
         let rate = if rate.is_finite() && rate > 0.0 {
             rate
         } else {
@@ -68,7 +68,7 @@ impl Window {
 
     /// Waits until a permit is free. Waiters queue on the mutex, so the order is fair.
     /// `waiting` is told how long the wait is expected to last, once, before it starts.
-    pub(super) async fn acquire(&self, waiting: impl FnOnce(Duration)) {
+    pub(crate) async fn acquire(&self, waiting: impl FnOnce(Duration)) {
         let mut sent = self.inner.lock().await;
         let mut waiting = Some(waiting);
         loop {

@@ -27,7 +27,10 @@ pub(super) struct Context<'a> {
 impl Context<'_> {
     fn lookup(&self, name: &str) -> Option<String> {
         if let Some(env) = name.strip_prefix(scenario::ENV_VAR_PREFIX) {
-            return std::env::var(env).ok();
+            let value = std::env::var(env).ok()?;
+            // Whatever comes from the environment is treated as a secret from here on.
+            self.opts.redactor.add(&value);
+            return Some(value);
         }
         self.vars.get(name).cloned()
     }
@@ -87,14 +90,14 @@ pub(super) async fn execute(
 
     // The CLI refuses a live STRIPE_API_KEY up front; this catches every other way a live key
     // could get here (a scenario's `auth` rendered from `{{env.X}}`, a library caller's target).
-    if let Some(masked) = live_key_in(&prepared.headers) {
+    if let Some(masked) = live_key_in(&prepared.headers).or_else(|| live_key_anywhere(&sent)) {
         let mut r = skipped(step, index, teardown, "refused to send a live-mode key");
         r.failures.push(
             ExpectFailure::new(
                 Expectation::Auth,
                 None,
                 format!(
-                    "the request would authenticate with a live-mode key ({masked}); apiparity sends only test-mode keys"
+                    "the request would carry a live-mode key ({masked}); apiparity sends only test-mode keys"
                 ),
             )
             .at_span(step.span),
@@ -143,6 +146,10 @@ pub(super) async fn execute(
         }
     };
 
+    let mut failures = failures;
+    if let Outcome::Response(resp) = &outcome {
+        unexpected_answers(step, resp, &mut failures);
+    }
     let mut run = StepRun {
         id: step.id.clone(),
         index,
@@ -288,6 +295,57 @@ fn encode_pairs(pairs: &[(String, String)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .finish()
+}
+
+/// What a response can be wrong in before any expectation: a redirect (reported, never
+/// followed) and keys it holds twice (a parser keeps one of them; which one differs).
+fn unexpected_answers(step: &Step, resp: &super::Response, failures: &mut Vec<ExpectFailure>) {
+    if (300..400).contains(&resp.status) && step.expect.status != Some(resp.status) {
+        let to = resp.header("location").unwrap_or("nowhere given");
+        failures.push(
+            ExpectFailure::new(
+                Expectation::Status,
+                None,
+                format!(
+                    "the target redirected (HTTP {}, Location: {to}); Stripe never redirects an API call, so apiparity reports it and does not follow",
+                    resp.status
+                ),
+            )
+            .at_span(step.span),
+        );
+    }
+    for p in &resp.duplicate_keys {
+        failures.push(
+            ExpectFailure::new(
+                Expectation::Body,
+                Some(p.clone()),
+                format!("the response holds key {p} more than once (only the last value was kept; JSON parsers disagree on which wins)"),
+            )
+            .at_span(step.span),
+        );
+    }
+}
+
+/// The masked form of a live-mode key anywhere in what the request would carry: the path,
+/// query and form values and headers, each after rendering (so a `{{env.X}}` holding a live
+/// key is caught too).
+fn live_key_anywhere(sent: &SentRequest) -> Option<String> {
+    let values = std::iter::once(sent.path.as_str())
+        .chain(
+            sent.query
+                .iter()
+                .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+        )
+        .chain(sent.form.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
+        .chain(sent.headers.iter().map(|(_, v)| v.as_str()));
+    for v in values {
+        for prefix in ["sk_live_", "rk_live_"] {
+            if v.contains(prefix) {
+                return Some(format!("{prefix}…****"));
+            }
+        }
+    }
+    None
 }
 
 /// The masked form of a live-mode key in an Authorization header (Bearer or Basic), if any.

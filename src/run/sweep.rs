@@ -330,6 +330,8 @@ impl Api {
             adaptive: false,
             polling: Default::default(),
             progress: None,
+            redactor: Default::default(),
+            max_body: crate::run::DEFAULT_MAX_BODY,
         };
         Api {
             client: Client::new(&run_opts),
@@ -480,6 +482,7 @@ mod tests {
             status: 400,
             headers: vec![],
             body: Body::Json(json!({"error": {"message": "You can only void open invoices."}})),
+            duplicate_keys: vec![],
         };
         assert_eq!(failure(&r), "HTTP 400: You can only void open invoices.");
     }

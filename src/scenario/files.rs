@@ -99,20 +99,10 @@ pub(crate) fn scenario_key(file: &Path, root: &Path) -> String {
     parts.join("/")
 }
 
-/// Reads a file as UTF-8; unreadable or non-UTF-8 files become a diagnostic at 1:1.
+/// Reads a file as UTF-8 ([`crate::input::source::read`]: regular files only, size-limited,
+/// BOM accepted); problems become a diagnostic at 1:1.
 pub(crate) fn read_source(file: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| Diagnostic::new(file, START, format!("cannot read file: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::new(
-            file,
-            START,
-            format!(
-                "file is not valid UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })
+    crate::input::source::read(file)
 }
 
 #[cfg(test)]

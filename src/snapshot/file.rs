@@ -1,6 +1,5 @@
 //! The snapshot file format and atomic writes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -101,21 +100,15 @@ pub fn read(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
         })
 }
 
-/// Temp file in the same directory, then rename: a reader never sees half a snapshot.
+/// Written through [`crate::atomic`]: a reader never sees half a snapshot.
 pub fn write_atomic(path: &Path, snap: &Snapshot) -> Result<(), SnapshotError> {
     let io = |source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
     let mut text = serde_json::to_string_pretty(snap).map_err(|e| io(e.into()))?;
     text.push('\n');
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(text.as_bytes()).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::atomic::write(path, text).map_err(io)
 }
 
 pub(super) fn remove_if_exists(path: &Path) -> Result<(), SnapshotError> {

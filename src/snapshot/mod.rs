@@ -7,7 +7,7 @@ mod file;
 mod review;
 
 pub use file::{read, Meta, SnapResponse, Snapshot};
-pub use review::{accept, pending, reject, Pending};
+pub use review::{accept, corrupt_pending, pending, reject, Pending};
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +54,7 @@ pub enum Source {
 }
 
 /// The outcome of comparing one step with its snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Matches its snapshot.
@@ -69,6 +69,9 @@ pub enum Verdict {
     Unchanged,
     /// Not compared: `snapshot: false`, skipped, or no response.
     NotCompared,
+    /// The snapshot file is not a snapshot (or cannot be read): this step fails, the run goes
+    /// on; `--update` rewrites it, and in compare mode the response lands as `.json.new`.
+    Unreadable,
 }
 
 /// One step compared with its snapshot.
@@ -86,6 +89,9 @@ pub struct StepComparison {
     pub meta: Option<Meta>,
     /// The pending `.json.new` written for review, if any.
     pub pending: Option<PathBuf>,
+    /// Why the snapshot could not be read ([`Verdict::Unreadable`]), naming the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Leaf fields compared and those without a difference ([`diff::field_counts`]), when a
     /// snapshot existed.
     #[serde(skip)]
@@ -146,6 +152,33 @@ pub fn path_for(dir: &Path, scenario_key: &str, index: usize, step: &str) -> Pat
     p
 }
 
+/// The tree of `version` beside `dir` (`snapshots/` for the pinned default version,
+/// `snapshots/@<version>/` for another), whichever of the two `dir` is.
+pub fn version_tree(dir: &Path, version: &str) -> PathBuf {
+    let base = match dir.file_name().and_then(|n| n.to_str()) {
+        Some(n) if n.starts_with('@') => dir.parent().unwrap_or(Path::new(".")),
+        _ => dir,
+    };
+    if version == crate::version::DEFAULT_STRIPE_VERSION {
+        base.to_path_buf()
+    } else {
+        base.join(format!("@{version}"))
+    }
+}
+
+/// Whether two provenance texts name the same source, ignoring the day it was recorded on
+/// (`recorded from Stripe test mode on 2026-12-01`): re-recording the same answer the next day
+/// is not a change worth a rewrite.
+fn same_source(old: &str, new: &str) -> bool {
+    fn undated(s: &str) -> &str {
+        match s.rsplit_once(" on ") {
+            Some((head, day)) if crate::version::version_date(day).is_some() => head,
+            _ => s,
+        }
+    }
+    undated(old) == undated(new)
+}
+
 /// Whether pointer `outer` is `inner` or one of its ancestors.
 fn covers(outer: &str, inner: &str) -> bool {
     inner == outer || (inner.starts_with(outer) && inner.as_bytes().get(outer.len()) == Some(&b'/'))
@@ -172,7 +205,17 @@ pub fn compare_step(
     opts: &Options,
 ) -> Result<StepComparison, SnapshotError> {
     let step = &run.steps[ns.position];
-    let file = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+    // Answers recorded at another Stripe-Version than the tree compared against belong to that
+    // version's tree (`snapshots/@<version>/`): a drift check's pending files and `--update`'s
+    // writes never land among another version's references.
+    let home = version_tree(&opts.dir, &run.stripe_version);
+    let compared = path_for(&opts.dir, &run.scenario.key, step.index, &step.id);
+    let own = path_for(&home, &run.scenario.key, step.index, &step.id);
+    let file = if opts.mode == Mode::Update {
+        own.clone()
+    } else {
+        compared
+    };
     let mut cmp = StepComparison {
         position: ns.position,
         verdict: Verdict::NotCompared,
@@ -180,6 +223,7 @@ pub fn compare_step(
         differences: vec![],
         meta: None,
         pending: None,
+        error: None,
         fields: None,
         patch: None,
         unified: None,
@@ -189,7 +233,12 @@ pub fn compare_step(
         _ => return Ok(cmp),
     };
     let file = cmp.file.clone();
-    let existing = file::read(&file)?;
+    // One bad file fails its step, not the run: the others still compare and reports are
+    // written.
+    let (existing, unreadable) = match file::read(&file) {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
     let scenario_step = run
         .scenario
         .steps
@@ -212,7 +261,7 @@ pub fn compare_step(
             body: ns.body,
         },
     };
-    let pending_path = file::pending_path(&file);
+    let pending_path = file::pending_path(&own);
     cmp.meta = existing.as_ref().map(|s| s.meta.clone());
     if let Some(old) = &existing {
         cmp.differences = diff::diff_response(
@@ -234,7 +283,7 @@ pub fn compare_step(
             let same_content = old.response.status == status
                 && old.response.body == ns.body
                 && old.request == ns.request
-                && old.meta.source == meta.source
+                && same_source(&old.meta.source, &meta.source)
                 && old.meta.stripe_version == meta.stripe_version;
             if same_content {
                 cmp.verdict = Verdict::Unchanged;
@@ -264,6 +313,17 @@ pub fn compare_step(
                     cmp.pending = Some(pending_path);
                 }
             }
+        }
+        (mode, None) if unreadable.is_some() => {
+            cmp.verdict = Verdict::Unreadable;
+            let why = unreadable.map(|e| e.to_string()).unwrap_or_default();
+            cmp.error = Some(if *mode == Mode::Compare {
+                file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                cmp.pending = Some(pending_path);
+                format!("{why} (the response is in the .json.new beside it: `apiparity accept` or `--update` replaces the file)")
+            } else {
+                format!("{why} (`--update` rewrites it)")
+            });
         }
         (mode, None) => {
             cmp.verdict = Verdict::Missing;

@@ -18,8 +18,35 @@ pub struct Pending {
     pub old: Option<Snapshot>,
 }
 
-/// Every pending file under `dir` whose path contains `filter` (all when empty), sorted.
+impl Pending {
+    /// Whether accepting it replaces a reference recorded at another Stripe-Version.
+    pub fn changes_version(&self) -> bool {
+        self.old
+            .as_ref()
+            .is_some_and(|old| old.meta.stripe_version != self.new.meta.stripe_version)
+    }
+}
+
+/// Every pending file under `dir` whose path contains `filter` (all when empty), sorted. A
+/// pending file that is not a snapshot is left out (see [`corrupt_pending`]); a snapshot that
+/// is not one counts as absent, so accepting replaces it.
 pub fn pending(dir: &Path, filter: &str) -> Result<Vec<Pending>, SnapshotError> {
+    Ok(scan(dir, filter)?.0)
+}
+
+/// The pending files under `dir` (matching `filter`) that cannot be read as snapshots, each
+/// with why: `reject` removes them, `review` and `accept` name them.
+pub fn corrupt_pending(
+    dir: &Path,
+    filter: &str,
+) -> Result<Vec<(PathBuf, SnapshotError)>, SnapshotError> {
+    Ok(scan(dir, filter)?.1)
+}
+
+type Scan = (Vec<Pending>, Vec<(PathBuf, SnapshotError)>);
+
+fn scan(dir: &Path, filter: &str) -> Result<Scan, SnapshotError> {
+    let mut corrupt = Vec::new();
     let mut files = Vec::new();
     walk(dir, &mut files).map_err(|source| SnapshotError::Io {
         path: dir.to_path_buf(),
@@ -32,11 +59,15 @@ pub fn pending(dir: &Path, filter: &str) -> Result<Vec<Pending>, SnapshotError> 
             continue;
         }
         let target = p.with_extension("");
-        let new = file::read(&p)?.ok_or_else(|| SnapshotError::Io {
-            path: p.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "vanished"),
-        })?;
-        let old = file::read(&target)?;
+        let new = match file::read(&p) {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => {
+                corrupt.push((p, e));
+                continue;
+            }
+        };
+        let old = file::read(&target).ok().flatten();
         out.push(Pending {
             pending: p,
             target,
@@ -44,7 +75,7 @@ pub fn pending(dir: &Path, filter: &str) -> Result<Vec<Pending>, SnapshotError> 
             old,
         });
     }
-    Ok(out)
+    Ok((out, corrupt))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -10,7 +10,8 @@
 //!   404 where the snapshot has another status);
 //! - `fail`: an expectation failed;
 //! - `differ`: no snapshot yet, or differences the policy does not let pass;
-//! - `warn`: only additive differences and `--additive warn`;
+//! - `warn`: only additive differences and `--additive warn`, or a teardown that could not
+//!   clean up (see [`teardown_warnings`]);
 //! - `baselined`: everything wrong with it is a known deviation the baseline accepts;
 //! - `pass`.
 //!
@@ -20,6 +21,7 @@
 pub mod baseline;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::diff::{DiffKind, Difference};
 use crate::run::{Body, Outcome, StepRun, SuiteRun};
@@ -28,14 +30,14 @@ use crate::snapshot::{StepComparison, Verdict};
 pub use baseline::Baseline;
 
 /// What the user asked to count as failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     /// Whether additive differences (fields the snapshot lacks) fail the run.
     pub additive_fails: bool,
 }
 
 /// A step's or a scenario's status (see the module docs for their precedence).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Matches its snapshot and every expectation holds.
@@ -80,7 +82,7 @@ impl Status {
 }
 
 /// The counts and the exit code of a run.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Scenarios run.
     pub scenarios: usize,
@@ -102,6 +104,8 @@ pub struct Summary {
     pub target_errors: usize,
     /// `.json.new` files written for review.
     pub pending_snapshots: usize,
+    /// Teardown steps that could not clean up ([`teardown_warnings`]): warnings, not failures.
+    pub teardown_warnings: usize,
     /// Differences and step failures a baseline accepted (not counted above).
     pub baselined: usize,
     /// Baseline entries that matched nothing (each fails the run).
@@ -155,7 +159,7 @@ impl Summary {
 }
 
 /// What a baseline (`mocks/<name>.yaml`) did to this run. See [`baseline`].
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct BaselineInfo {
     /// The baseline file.
     pub file: String,
@@ -196,7 +200,7 @@ impl BaselineInfo {
 }
 
 /// A baseline entry that no longer occurs.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct StaleEntry {
     /// `file:line` of the entry.
     pub location: String,
@@ -213,7 +217,7 @@ pub struct StaleEntry {
 }
 
 /// A difference or a step failure a baseline accepts: reported, but it does not fail the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct BaselinedItem {
     /// The accepted difference; `None` when the entry accepted the step's status itself.
     pub difference: Option<Difference>,
@@ -288,7 +292,12 @@ pub fn decide(
                 .enumerate()
                 .map(|(pos, step)| {
                     let cmp = comparison(cmps, pos);
-                    let differences = cmp.map(|c| c.differences.clone()).unwrap_or_default();
+                    // `--update` wrote (or kept) the snapshot: what changed is recorded, not
+                    // a failure (the help's promise: nothing is compared as a failure).
+                    let differences = cmp
+                        .filter(|c| !matches!(c.verdict, Verdict::Updated | Verdict::Unchanged))
+                        .map(|c| c.differences.clone())
+                        .unwrap_or_default();
                     let status = step_status(step, cmp, &differences, false, policy);
                     StepVerdict {
                         status,
@@ -299,6 +308,13 @@ pub fn decide(
                     }
                 })
                 .collect();
+            let mut steps: Vec<StepVerdict> = steps;
+            for (v, warn) in steps.iter_mut().zip(teardown_warnings(srun)) {
+                if warn && v.status == Status::Pass {
+                    v.status = Status::Warn;
+                    v.measured = Status::Warn;
+                }
+            }
             ScenarioVerdict {
                 status: Status::Pass,
                 steps,
@@ -315,6 +331,38 @@ pub fn decide(
         summary,
         baseline: info,
     }
+}
+
+/// Which steps are teardown steps that could not clean up: the target refused them and no
+/// other teardown step on the same object (`/v1/invoices/in_…`, whatever follows) succeeded.
+/// Not refusals: 404 (already gone), and a 400 naming no `param` — a state refusal ("You can
+/// only delete draft invoices"): the object is paid or void, which needs no cleanup and allows
+/// none. Teardowns try alternatives (delete a draft, else void it), so the alternative that
+/// lost is not a warning; an object nothing removed is — never a silent pass, and never a
+/// failure (the scenario's own steps decide that).
+pub fn teardown_warnings(srun: &crate::run::ScenarioRun) -> Vec<bool> {
+    fn object(path: &str) -> String {
+        path.split('/').take(4).collect::<Vec<_>>().join("/")
+    }
+    let status = |s: &StepRun| s.response().map(|r| r.status);
+    srun.steps
+        .iter()
+        .map(|s| {
+            let refused = s.response().is_some_and(|r| {
+                let state_refusal = r.status == 400
+                    && matches!(&r.body, Body::Json(v) if v["error"].is_object()
+                        && v["error"].get("param").is_none_or(Value::is_null));
+                r.status >= 400 && r.status != 404 && !state_refusal
+            });
+            s.teardown
+                && refused
+                && !srun.steps.iter().any(|o| {
+                    o.teardown
+                        && object(&o.request.path) == object(&s.request.path)
+                        && matches!(status(o), Some(c) if (200..300).contains(&c))
+                })
+        })
+        .collect()
 }
 
 /// One step's status (see the module docs). `remaining` are the differences that still count;
@@ -338,6 +386,7 @@ fn step_status(
         Outcome::TransportError(_) => Status::Error,
         _ if unsupported => Status::Unsupported,
         _ if !step.failures.is_empty() => Status::Fail,
+        _ if cmp.is_some_and(|c| c.verdict == Verdict::Unreadable) => Status::Fail,
         _ if cmp.is_some_and(|c| c.verdict == Verdict::Missing) => Status::Differ,
         _ if remaining.is_empty() && accepted => Status::Baselined,
         _ if remaining.is_empty() => Status::Pass,
@@ -388,6 +437,7 @@ fn summarize(
                 summary.expectation_failures += step.failures.len();
             }
             summary.target_errors += usize::from(s.status == Status::Error);
+            summary.teardown_warnings += usize::from(step.teardown && s.status == Status::Warn);
             summary.pending_snapshots +=
                 usize::from(comparison(cmps, pos).is_some_and(|c| c.pending.is_some()));
         }
@@ -399,13 +449,18 @@ fn summarize(
         }
     }
     summary.stale_baseline_entries = baseline.map_or(0, |b| b.stale.len());
-    summary.exit_code =
-        if summary.target_errors > 0 || run.scenarios.iter().any(|s| s.error.is_some()) {
-            2
-        } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
-            1
-        } else {
-            0
-        };
+    summary.exit_code = exit_code(&summary, run.scenarios.iter().any(|s| s.error.is_some()));
     summary
+}
+
+/// The exit code the counts call for: 2 target errors (or a scenario that could not run), 1
+/// failed scenarios or stale baseline entries, else 0. Also decides merged partition reports.
+pub fn exit_code(summary: &Summary, scenario_errors: bool) -> i32 {
+    if summary.target_errors > 0 || scenario_errors {
+        2
+    } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
+        1
+    } else {
+        0
+    }
 }

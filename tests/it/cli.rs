@@ -236,3 +236,33 @@ fn bad_flags_are_usage_errors() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--timeout 0s` made every request race the clock (results differed run to run): refused at
+/// flag validation, before anything is started or sent. So is a size that is not one.
+#[test]
+fn a_zero_timeout_and_a_bad_max_body_are_refused() {
+    for args in [
+        &["run", "--timeout", "0s"][..],
+        &["run", "--timeout", "0ms"][..],
+    ] {
+        let out = bin().args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("--timeout must be longer than 0s"),
+            "{}",
+            text(&out)
+        );
+        assert!(
+            !text(&out).contains("target:"),
+            "nothing ran: {}",
+            text(&out)
+        );
+    }
+    let out = bin()
+        .args(["run", "--max-body", "lots"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--max-body"), "{}", text(&out));
+    assert!(text(&out).contains("16MiB"), "{}", text(&out));
+}

@@ -12,10 +12,14 @@ mod diff;
 mod import;
 /// The embedded mock over real HTTP, split by endpoint, plus its parsers, seeds and the SDK.
 mod mock;
+/// A newcomer's first hour through the binary: unreachable targets, the project root, defaults.
+mod newcomer;
 /// The normalizer: seeds, properties, fuzzing, and that it never hides a real difference.
 mod normalize;
 /// The conductor's modes: `apiparity diff`, `learn-noise`, and the embedded mock through them.
 mod pipeline;
+/// `apiparity record`: the recording proxy, its journal, signals, and the Python SDK through it.
+mod record;
 /// report.html: its content, and in a real browser.
 mod report;
 /// The runner: faults, rate limiting, form encoding, and `sweep`.

@@ -13,11 +13,11 @@ use crate::mock::catalog::{self, check_currency, Owner};
 use crate::mock::customer::{self, check_payment_method, check_source, custom_fields};
 use crate::mock::error::ApiError;
 use crate::mock::ids;
-use crate::mock::list::{self, paginate};
+use crate::mock::list;
 use crate::mock::params::{apply_metadata, unsupported, P};
 use crate::mock::render::{self, Expand};
 use crate::mock::search::{self, Doc};
-use crate::mock::store::{Ctx, SortKey, Store};
+use crate::mock::store::{Ctx, InvoiceIndex, SortKey, Store};
 use crate::mock::versions::F;
 
 /// Parameters of `POST /v1/invoices` the mock models (the rest are refused by name).
@@ -477,7 +477,12 @@ fn revision_of(
     let mut inv = blank_draft(store, ctx, &orig.customer, orig.currency.clone());
     inv.collection_method = orig.collection_method.clone();
     inv.days_until_due = orig.days_until_due;
-    inv.due_date = orig.due_date;
+    // due_date = created + days_until_due × 86400 holds for the revision too (reference
+    // §timestamps invariant): counted from its own `created`, else the original's date is kept.
+    inv.due_date = match orig.days_until_due {
+        Some(d) => Some(inv.created + d * 86_400),
+        None => orig.due_date,
+    };
     inv.description = orig.description.clone();
     inv.footer = orig.footer.clone();
     inv.custom_fields = orig.custom_fields.clone();
@@ -561,7 +566,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
         }
     }
     let id = inv.id.clone();
-    store.invoices.insert(id.clone(), inv);
+    store.insert_invoice(inv);
     Ok(id)
 }
 
@@ -584,7 +589,7 @@ pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiEr
     }
     let mut next = inv.clone();
     apply_settings(store, &mut next, p, ctx, false)?;
-    store.invoices.insert(id.to_string(), next);
+    store.insert_invoice(next);
     Ok(())
 }
 
@@ -599,7 +604,7 @@ pub fn retrieve(store: &Store, id: &str, ctx: &Ctx, e: &Expand) -> Result<Value,
 }
 
 fn invoice_cursor(store: &Store, id: &str, param: &str) -> Result<SortKey, ApiError> {
-    match store.invoices.get(id) {
+    match store.invoices().get(id) {
         Some(i) if !i.deleted => Ok(i.sort_key()),
         _ => Err(list::bad_cursor("invoice", id, param)),
     }
@@ -623,24 +628,39 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiErr
     let before = before
         .map(|c| invoice_cursor(store, c, "ending_before"))
         .transpose()?;
-    let mut rows: Vec<(SortKey, &Invoice)> = store
-        .invoices
-        .values()
-        .filter(|i| !i.deleted)
-        .filter(|i| p.str("customer").is_none_or(|c| i.customer == c))
-        .filter(|i| p.str("status").is_none_or(|s| i.status.as_str() == s))
-        .filter(|i| {
-            p.str("collection_method")
-                .is_none_or(|m| i.collection_method == m)
-        })
-        // The mock has no subscriptions: a subscription filter matches nothing.
-        .filter(|_| !p.has("subscription"))
-        .filter(|i| list::in_range(p.get("created"), Some(i.created)))
-        .filter(|i| list::in_range(p.get("due_date"), i.due_date))
-        .map(|i| (i.sort_key(), i))
-        .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-    let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, before);
+    let customer = p.str("customer");
+    let status = p.str("status");
+    let index = match (customer, status.map(Status::parse)) {
+        (Some(c), _) => InvoiceIndex::Customer(c),
+        (None, Some(Some(s))) => InvoiceIndex::Status(s),
+        // A status no invoice can have matches nothing.
+        (None, Some(None)) => return Ok(list::list_body(vec![], false, "/v1/invoices")),
+        (None, None) => InvoiceIndex::All,
+    };
+    let limit = p.int("limit").unwrap_or(10) as usize;
+    let page = match list::key_range(after, before, p.get("created")) {
+        None => list::Page {
+            items: vec![],
+            has_more: false,
+        },
+        Some(range) => list::walk(
+            store.invoice_keys(&index, range),
+            before.is_some(),
+            limit,
+            |k| {
+                store.invoice_at(k).filter(|i| {
+                    status.is_none_or(|s| i.status.as_str() == s)
+                        && p
+                            .str("collection_method")
+                            .is_none_or(|m| i.collection_method == m)
+                        // The mock has no subscriptions: a subscription filter matches nothing.
+                        && !p.has("subscription")
+                        && list::in_range(p.get("created"), Some(i.created))
+                        && list::in_range(p.get("due_date"), i.due_date)
+                })
+            },
+        ),
+    };
     let data = page
         .items
         .into_iter()
@@ -688,27 +708,47 @@ pub fn search(store: &Store, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiE
     let query = p.str("query").unwrap_or_default();
     let q = search::parse(query).map_err(|m| ApiError::invalid(m).param("query"))?;
     let after = p.str("page").map(|t| decode_page(query, t)).transpose()?;
-    let mut rows: Vec<(SortKey, &Invoice)> = store
-        .invoices
-        .values()
-        .filter(|i| !i.deleted)
-        .filter(|i| {
-            let doc = Doc {
-                created: i.created,
-                total: money(store, i).total,
-                currency: &i.currency,
-                customer: &i.customer,
-                status: i.status.as_str(),
-                number: i.number.as_deref(),
-                metadata: &i.metadata,
-            };
-            q.matches(&doc)
+    let plan = q.plan();
+    let index = match (&plan.customer, plan.status.and_then(Status::parse)) {
+        (Some(c), _) => InvoiceIndex::Customer(c),
+        (None, Some(s)) => InvoiceIndex::Status(s),
+        (None, None) => InvoiceIndex::All,
+    };
+    let uses_total = q.uses_total();
+    let matches = |i: &Invoice| {
+        q.matches(&Doc {
+            created: i.created,
+            // The total is computed from the lines: only when the query asks for it.
+            total: if uses_total { money(store, i).total } else { 0 },
+            currency: &i.currency,
+            customer: &i.customer,
+            status: i.status.as_str(),
+            number: i.number.as_deref(),
+            metadata: &i.metadata,
         })
-        .map(|i| (i.sort_key(), i))
-        .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
-    let total_count = rows.len();
-    let page = paginate(rows, p.int("limit").unwrap_or(10) as usize, after, None);
+    };
+    let created = plan.created.map(|(lo, hi)| json!({"gte": lo, "lte": hi}));
+    let limit = p.int("limit").unwrap_or(10) as usize;
+    let page = match list::key_range(after, None, created.as_ref()) {
+        None => list::Page {
+            items: vec![],
+            has_more: false,
+        },
+        Some(range) => list::walk(store.invoice_keys(&index, range), false, limit, |k| {
+            store.invoice_at(k).filter(|i| matches(i))
+        }),
+    };
+    // Counting every match is a full walk of the index: only when asked for.
+    let total_count = if e.has("total_count") {
+        list::key_range(None, None, created.as_ref()).map_or(0, |range| {
+            store
+                .invoice_keys(&index, range)
+                .filter(|k| store.invoice_at(*k).is_some_and(&matches))
+                .count()
+        })
+    } else {
+        0
+    };
     let next_page = if page.has_more {
         page.items.last().map(|i| page_token(query, i.sort_key()))
     } else {

@@ -131,7 +131,7 @@ fn lines_param(p: &P) -> Result<Vec<Map<String, Value>>, ApiError> {
 
 fn invoice_metadata(store: &mut Store, id: &str, p: &P) -> Result<(), ApiError> {
     if let Some(v) = p.get("invoice_metadata") {
-        let Some(inv) = store.invoices.get_mut(id) else {
+        let Some(inv) = store.invoice_mut(id) else {
             return Ok(());
         };
         let mut m = inv.metadata.clone();
@@ -195,7 +195,7 @@ pub fn add(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError
         }
     }
     invoice_metadata(store, id, p)?;
-    if let Some(inv) = store.invoices.get_mut(id) {
+    if let Some(inv) = store.invoice_mut(id) {
         let mut items: Vec<String> = added.into_iter().map(|(i, _)| i).collect();
         items.append(&mut inv.items);
         inv.items = items;
@@ -225,7 +225,7 @@ pub fn remove(store: &mut Store, id: &str, p: &P, _ctx: &Ctx) -> Result<(), ApiE
                 it.line_id = None;
             }
         }
-        if let Some(inv) = store.invoices.get_mut(id) {
+        if let Some(inv) = store.invoice_mut(id) {
             inv.items.retain(|i| *i != item);
         }
     }

@@ -30,6 +30,18 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Draft,
+        Status::Open,
+        Status::Paid,
+        Status::Uncollectible,
+        Status::Void,
+    ];
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
@@ -353,14 +365,14 @@ pub fn wrong_state_isnt_open() -> ApiError {
 
 /// The live, non-deleted invoice, or E1 (404 with `param` per endpoint, E1a).
 pub fn get<'a>(store: &'a Store, id: &str, param: &str) -> Result<&'a Invoice, ApiError> {
-    match store.invoices.get(id) {
+    match store.invoices().get(id) {
         Some(i) if !i.deleted => Ok(i),
         _ => Err(ApiError::no_such("invoice", id, param)),
     }
 }
 
 pub(super) fn get_mut<'a>(store: &'a mut Store, id: &str) -> Result<&'a mut Invoice, ApiError> {
-    match store.invoices.get_mut(id) {
+    match store.invoice_mut(id) {
         Some(i) if !i.deleted => Ok(i),
         _ => Err(ApiError::no_such("invoice", id, "id")),
     }

@@ -47,7 +47,7 @@ pub fn record_attempt(
     now: i64,
 ) {
     let currency = store
-        .invoices
+        .invoices()
         .get(invoice)
         .map(|i| i.currency.clone())
         .unwrap_or_default();

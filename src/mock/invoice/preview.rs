@@ -97,7 +97,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
         .collect();
     pending.sort_by_key(|r| std::cmp::Reverse(r.0));
     inv.items = pending.into_iter().map(|(_, id)| id).collect();
-    scratch.invoices.insert(inv_id.clone(), inv);
+    scratch.insert_invoice(inv);
     if let Some(list) = p.get("invoice_items").and_then(Value::as_array) {
         for (k, v) in list.iter().enumerate() {
             let Some(v) = v.as_object() else { continue };
@@ -119,13 +119,13 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
             }
             let spec = Spec { v, at };
             let item = invoice_item::build(&mut scratch, &spec, ctx, cus, Some(&inv_id))?;
-            if let Some(inv) = scratch.invoices.get_mut(&inv_id) {
+            if let Some(inv) = scratch.invoice_mut(&inv_id) {
                 inv.items.push(item.id.clone());
             }
             scratch.insert_item(item);
         }
     }
-    let n = scratch.invoices[&inv_id].items.len();
+    let n = scratch.invoices()[&inv_id].items.len();
     if n == 0 {
         return Err(
             ApiError::invalid(format!("No upcoming invoices for customer: {cus}"))
@@ -134,7 +134,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
         );
     }
     // Stable per item, so paging `upcoming/lines` works across requests.
-    let line_ids = scratch.invoices[&inv_id]
+    let line_ids = scratch.invoices()[&inv_id]
         .items
         .iter()
         .map(|item| format!("il_tmp_{}", item.trim_start_matches("ii_")))
@@ -149,7 +149,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
 /// `POST /v1/invoices/create_preview`.
 pub fn create_preview(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     let pv = build(store, p, ctx)?;
-    let inv = &pv.store.invoices[&pv.invoice];
+    let inv = &pv.store.invoices()[&pv.invoice];
     let id = format!("upcoming_{}", pv.invoice);
     Ok(render::preview(
         &pv.store,
@@ -164,7 +164,7 @@ pub fn create_preview(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError
 /// `GET /v1/invoices/upcoming` (before basil): the same preview, without an id.
 pub fn upcoming(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     let pv = build(store, p, ctx)?;
-    let inv = &pv.store.invoices[&pv.invoice];
+    let inv = &pv.store.invoices()[&pv.invoice];
     Ok(render::preview(
         &pv.store,
         inv,
@@ -178,7 +178,7 @@ pub fn upcoming(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
 /// `GET /v1/invoices/upcoming/lines` (before basil).
 pub fn upcoming_lines(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     let pv = build(store, p, ctx)?;
-    let inv = &pv.store.invoices[&pv.invoice];
+    let inv = &pv.store.invoices()[&pv.invoice];
     lines::page(
         &pv.store,
         inv,

@@ -63,7 +63,7 @@ pub fn finalize(
     }
     // A finalized revision replaces its original, which becomes void.
     if let Some((_, original)) = inv.from_invoice.clone() {
-        if let Some(o) = store.invoices.get_mut(&original) {
+        if let Some(o) = store.invoice_mut(&original) {
             if matches!(o.status, Status::Open | Status::Uncollectible) {
                 o.status = Status::Void;
                 o.voided_at = Some(now);
@@ -259,7 +259,7 @@ pub fn delete(store: &mut Store, id: &str) -> Result<(), ApiError> {
             i.deleted = true;
         }
     }
-    if let Some(inv) = store.invoices.get_mut(id) {
+    if let Some(inv) = store.invoice_mut(id) {
         inv.deleted = true;
     }
     Ok(())

@@ -18,6 +18,7 @@ macro_rules! rules {
 rules! {
     // Strings: fixed placeholders settle a field; tokens, then numbers, then ids rewrite it.
     placeholders::Placeholders => "placeholders",
+    cursors::Cursors => "cursors",
     urls::Urls => "urls",
     numbers::InvoiceNumbers => "invoice_numbers",
     ids::Ids => "ids",

@@ -272,6 +272,16 @@ impl Cx {
 
     /// Checks a string that may hold `{{var}}` templates and records the variables it uses.
     fn templated(&mut self, s: &str, span: Span) {
+        // Live keys are refused wherever they appear (headers, query, form, path, auth), not
+        // only where a key is expected.
+        if crate::secret::contains_live_key(s) {
+            let d = self
+                .r
+                .diag(span, "this is a live-mode key: apiparity never sends one")
+                .label("live-mode key")
+                .help("use a test-mode key (`sk_test_…`) through `{{env.NAME}}`");
+            self.r.push(d);
+        }
         match template::parse(s) {
             Err(reason) => self
                 .r

@@ -178,7 +178,7 @@ async fn auth_and_headers() {
             &[("Authorization", "Bearer sk_nope")],
         )
         .await;
-    assert_eq!(bad.err(401)["message"], "Invalid API Key provided: ***nope");
+    assert_eq!(bad.err(401)["message"], "Invalid API Key provided: sk_***");
     let pk = api
         .raw(
             Method::GET,

@@ -164,3 +164,52 @@ async fn concurrent_use_of_one_key_is_409() {
         .await;
     assert_eq!(c.header("idempotent-replayed").unwrap(), "true");
 }
+
+/// Idempotent results are bounded: at most `idempotency_max_keys`, the oldest dropped first,
+/// and none kept beyond `idempotency_ttl` on the mock's clock.
+#[tokio::test]
+async fn stored_results_are_capped_and_expire() {
+    let api = Api::start_with(MockOptions {
+        idempotency_max_keys: 2,
+        ..MockOptions::default()
+    })
+    .await;
+    let post = |k: &'static str| {
+        let api = &api;
+        async move {
+            api.raw(
+                Method::POST,
+                "/v1/customers",
+                &[("name", "x")],
+                &[("Idempotency-Key", k)],
+            )
+            .await
+        }
+    };
+    let first = post("k1").await;
+    post("k2").await;
+    assert_eq!(
+        post("k1").await.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+    post("k3").await;
+    // k1 was the oldest of three: its result is gone and the POST runs again.
+    let again = post("k1").await;
+    assert!(again.header("idempotent-replayed").is_none());
+    assert_ne!(again.body, first.body);
+    assert_eq!(
+        post("k3").await.header("idempotent-replayed").as_deref(),
+        Some("true")
+    );
+
+    let api = Api::start_with(MockOptions {
+        idempotency_ttl: Duration::ZERO,
+        ..MockOptions::default()
+    })
+    .await;
+    let key = [("Idempotency-Key", "k")];
+    let a = api.raw(Method::POST, "/v1/customers", &[], &key).await;
+    let b = api.raw(Method::POST, "/v1/customers", &[], &key).await;
+    assert!(b.header("idempotent-replayed").is_none());
+    assert_ne!(a.body, b.body);
+}

@@ -285,3 +285,117 @@ async fn embedded_lines_and_line_paging() {
     let e = api.get(&path, &[("starting_after", "il_nope")]).await;
     assert_eq!(e.err(400)["param"], "starting_after");
 }
+
+/// Lists and searches read indexes kept by status and customer: an invoice that changes status
+/// moves between them, a deleted draft leaves them, and filtered pages still page exactly.
+#[tokio::test]
+async fn filtered_pages_follow_transitions() {
+    let api = Api::start().await;
+    let cus = api.customer(&[]).await;
+    let other = api.customer(&[]).await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        ids.push(id(&api.draft(&cus, &[]).await));
+        api.draft(&other, &[]).await;
+    }
+    // Zero-amount drafts: finalizing pays them.
+    for i in [1, 3, 4] {
+        let r = api
+            .post(&format!("/v1/invoices/{}/finalize", ids[i]), &[])
+            .await
+            .ok();
+        assert_eq!(r["status"], "paid");
+    }
+    let gone = api.delete(&format!("/v1/invoices/{}", ids[5])).await.ok();
+    assert_eq!(gone["deleted"], true);
+    let page =
+        |v: &Value| -> Vec<String> { v["data"].as_array().unwrap().iter().map(id).collect() };
+    let c = cus.as_str();
+    let paid = [("status", "paid"), ("limit", "2")];
+    let p1 = api.get("/v1/invoices", &paid).await.ok();
+    assert_eq!(page(&p1), [ids[4].clone(), ids[3].clone()]);
+    assert_eq!(p1["has_more"], true);
+    let p2 = list_page(&api, "/v1/invoices", &paid, after(&ids[3])).await;
+    assert_eq!(page(&p2), [ids[1].clone()]);
+    assert_eq!(p2["has_more"], false);
+    // A cursor outside the filter still positions the page.
+    let p3 = list_page(&api, "/v1/invoices", &paid, before(&ids[2])).await;
+    assert_eq!(page(&p3), [ids[4].clone(), ids[3].clone()]);
+    let drafts = api
+        .get("/v1/invoices", &[("customer", c), ("status", "draft")])
+        .await
+        .ok();
+    assert_eq!(page(&drafts), [ids[2].clone(), ids[0].clone()]);
+    let created = serde_json::json!(0).to_string();
+    let none = api
+        .get("/v1/invoices", &[("created[lt]", created.as_str())])
+        .await
+        .ok();
+    assert_eq!(page(&none), Vec::<String>::new());
+    let q = format!("customer:\"{c}\" AND status:\"PAID\"");
+    let s = api
+        .get(
+            "/v1/invoices/search",
+            &[
+                ("query", q.as_str()),
+                ("limit", "2"),
+                ("expand[]", "total_count"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(page(&s), [ids[4].clone(), ids[3].clone()]);
+    assert_eq!(s["total_count"], 3);
+    let next = s["next_page"].as_str().unwrap().to_string();
+    let s2 = api
+        .get(
+            "/v1/invoices/search",
+            &[
+                ("query", q.as_str()),
+                ("limit", "2"),
+                ("page", next.as_str()),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(page(&s2), [ids[1].clone()]);
+    assert_eq!(s2["has_more"], false);
+    let drafts = api
+        .get("/v1/invoices/search", &[("query", "status:\"draft\"")])
+        .await
+        .ok();
+    assert_eq!(drafts["data"].as_array().unwrap().len(), 8);
+}
+
+/// A deleted customer nothing refers to is freed, yet still answers as deleted.
+#[tokio::test]
+async fn deleted_customers_answer_their_stub() {
+    let api = Api::start().await;
+    let lone = api.customer(&[]).await;
+    let billed = api.customer(&[]).await;
+    let inv = id(&api.draft(&billed, &[]).await);
+    for c in [&lone, &billed] {
+        let d = api.delete(&format!("/v1/customers/{c}")).await.ok();
+        assert_eq!(d["deleted"], true);
+        let again = api.get(&format!("/v1/customers/{c}"), &[]).await.ok();
+        assert_eq!(
+            again,
+            serde_json::json!({"id": c, "object": "customer", "deleted": true})
+        );
+        // Deleted twice: 404, as before.
+        api.delete(&format!("/v1/customers/{c}")).await.err(404);
+        // List filters accept a deleted customer.
+        let l = api
+            .get("/v1/invoices", &[("customer", c.as_str())])
+            .await
+            .ok();
+        assert_eq!(l["object"], "list");
+    }
+    let expanded = api
+        .get(&format!("/v1/invoices/{inv}"), &[("expand[]", "customer")])
+        .await
+        .ok();
+    assert_eq!(expanded["customer"]["deleted"], true);
+    let live = api.get("/v1/customers", &[]).await.ok();
+    assert_eq!(live["data"].as_array().unwrap().len(), 0);
+}

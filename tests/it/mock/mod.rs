@@ -38,6 +38,8 @@ mod recordings;
 mod schema;
 /// Every recorded Stripe response in shared/seeds, and every seed-covered snapshot, reproduced.
 mod seeds;
+/// `apiparity mock` the process: banner after bind, real port, idle close, key echo.
+mod server;
 /// Money with discounts, taxes and shipping; line edits; previews; payments; expansions.
 mod surface;
 /// API versions: each renders its own shape; the seed-000 examples.

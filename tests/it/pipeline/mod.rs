@@ -6,3 +6,5 @@ mod differential;
 mod embedded_mock;
 /// `apiparity learn-noise` against live local targets.
 mod noise;
+/// `run --partition k/n` and `report merge`.
+mod partition;

@@ -4,7 +4,8 @@
 //! written, so the page does not need its script.
 //!
 //! Needs `/usr/bin/chromium` (`apt-get install -y chromium`; APIPARITY_CHROMIUM names another
-//! binary). Without it the test FAILS, unless APIPARITY_SKIP_BROWSER=1 says to skip.
+//! binary). Without it the test prints one skip line and passes, unless
+//! APIPARITY_REQUIRE_CHROMIUM=1 (set by `.ci/run`) makes it fail.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,8 +14,17 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::support::reports::{invoice, judge, mock_flows, Step};
+use crate::support::tools::{self, Tool};
 use apiparity::report;
 use apiparity::verdict::baseline;
+
+/// Where the first failing row is laid out, and the viewport, as attributes `--dump-dom` shows.
+const PROBE: &str = "(function () { var d = document.documentElement; \
+  var r = document.querySelector('#failures tr.failure'); \
+  d.setAttribute('data-viewport', window.innerWidth + 'x' + window.innerHeight); \
+  if (r) { var b = r.getBoundingClientRect(); \
+    d.setAttribute('data-failure-bottom', String(Math.round(b.bottom))); \
+    d.setAttribute('data-failure-text', r.textContent.replace(/\"/g, \"'\")); } })();";
 
 const HOSTILE: &str = "</pre></td><script>alert(1)</script><img src=x onerror=alert(2)>";
 
@@ -46,6 +56,8 @@ fn load(browser: &Path, page: &Path, profile: &Path) -> Loaded {
         "--disable-dev-shm-usage",
         "--enable-logging=stderr",
         "--v=0",
+        // The fold the report is designed for.
+        "--window-size=1400,900",
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
     cmd.arg("--dump-dom").arg(&url);
@@ -90,15 +102,12 @@ fn console(stderr: &str) -> String {
 #[test]
 fn report_html_loads_in_chromium_without_script_errors() {
     let Some(browser) = chromium() else {
-        if std::env::var("APIPARITY_SKIP_BROWSER").is_ok_and(|v| v == "1") {
-            println!("skipped: no chromium at /usr/bin/chromium (APIPARITY_SKIP_BROWSER=1)");
-            return;
-        }
-        panic!(
-            "headless Chromium is required for this test and was not found at /usr/bin/chromium \
-             (or $APIPARITY_CHROMIUM). Install it with `apt-get update && apt-get install -y \
-             chromium`, or set APIPARITY_SKIP_BROWSER=1 to skip this test."
+        tools::missing(
+            Tool::Chromium,
+            "report::chromium",
+            "no executable at /usr/bin/chromium or $APIPARITY_CHROMIUM",
         );
+        return;
     };
 
     // A failing step (finalize misses /number, and the target sends hostile text), a baselined
@@ -174,6 +183,40 @@ fn report_html_loads_in_chromium_without_script_errors() {
     );
     // Provenance of the compared snapshot.
     assert!(dom.contains("recorded from Stripe test mode on 2025-04-01"));
+
+    // The failure is above the fold at 1400×900: a probe script (added to a copy, the report
+    // itself is untouched) records where the first failing row is laid out.
+    let probe = dir.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        html.replace("</body>", &format!("<script>{PROBE}</script>\n</body>")),
+    )
+    .unwrap();
+    let laid_out = load(&browser, &probe, &dir.path().join("profile-probe"));
+    let attr = |name: &str| -> String {
+        let at = laid_out
+            .dom
+            .find(&format!("{name}=\""))
+            .unwrap_or_else(|| panic!("probe did not run ({name})\n{}", console(&laid_out.stderr)));
+        let rest = &laid_out.dom[at + name.len() + 2..];
+        rest[..rest.find('"').unwrap()].to_string()
+    };
+    // A 1400×900 window: its viewport is what is left under the browser's own bars.
+    let viewport = attr("data-viewport");
+    let (w, h) = viewport.split_once('x').expect("WxH");
+    assert_eq!(w, "1400", "{viewport}");
+    let fold: i64 = h.parse().unwrap();
+    assert!(fold <= 900, "{viewport}");
+    let bottom: i64 = attr("data-failure-bottom").parse().expect("a failing row");
+    assert!(
+        bottom <= fold,
+        "the first failure ends at {bottom}px: below the fold ({fold}px) of a 1400×900 window"
+    );
+    assert!(
+        attr("data-failure-text").contains("/number"),
+        "{}",
+        attr("data-failure-text")
+    );
 
     // Without scripts the content is all there: it is in the HTML as written (the script only
     // toggles classes), and the failing scenario is open. (Chromium's --dump-dom itself needs

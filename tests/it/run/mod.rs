@@ -4,6 +4,8 @@
 mod encode;
 /// Lost responses, 5xx, 429, hangs, broken bodies: outcomes and attempts on both sides.
 mod faults;
+/// Redirects, duplicate keys, oversized and enormous bodies: reported, never followed or held.
+mod hostile;
 /// The rate limiter, measured at the server.
 mod ratelimit;
 /// Start order, adaptive concurrency, polling budgets, progress events.

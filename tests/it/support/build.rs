@@ -102,6 +102,8 @@ pub fn options(base_url: &str, timeout: Duration, retries: u32) -> RunOptions {
         rate_limit: None,
         adaptive: false,
         polling: Default::default(),
+        redactor: Default::default(),
+        max_body: apiparity::run::DEFAULT_MAX_BODY,
         progress: None,
     }
 }

@@ -12,6 +12,8 @@ pub mod raw_server;
 pub mod reports;
 /// Proptest strategies used by more than one fuzz module.
 pub mod strategies;
+/// The skip policy for tests that need an outside program (Chromium, Python SDK, localstripe).
+pub mod tools;
 
 /// The obvious fake test key every local target is called with.
 pub const TEST_KEY: &str = "sk_test_apiparity";

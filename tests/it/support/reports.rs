@@ -104,6 +104,7 @@ fn response(status: u16, body: Value) -> Outcome {
         status,
         headers: vec![],
         body: Body::Json(body),
+        duplicate_keys: vec![],
     })
 }
 
@@ -159,6 +160,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences,
                         meta: meta(flow.key, id),
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,
@@ -175,6 +177,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,
@@ -199,6 +202,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
                         differences: vec![],
                         meta: None,
                         pending: None,
+                        error: None,
                         fields: None,
                         patch: None,
                         unified: None,

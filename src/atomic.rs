@@ -1,0 +1,167 @@
+//! The one way apiparity writes a file: a temp file in the same directory, written whole,
+//! fsynced, then renamed over the target. A reader (or a kill -9, or a full disk) never sees
+//! half a file: the old one stays until the new one is complete, and a failed write is an
+//! error naming the file, never a silent truncation.
+//!
+//! The temp file is created like any new file (mode 0666 minus the umask), so a rewritten
+//! snapshot keeps normal permissions. Temp files are named `.apiparity-tmp-<pid>-<random>`
+//! (git-ignored); one left behind by a killed process is removed the next time apiparity writes
+//! into that directory.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Every temp file's name starts with this (see .gitignore).
+pub const TMP_PREFIX: &str = ".apiparity-tmp-";
+
+/// Writes `bytes` to `path` atomically, creating its directory if needed.
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir)?;
+    clean_stale_once(dir);
+    let (tmp, mut file) = create_temp(dir)?;
+    let result = file
+        .write_all(bytes.as_ref())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&tmp, path)
+        });
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // The rename is durable once the directory is synced; where directories cannot be opened
+    // (not Unix), the rename itself is still atomic.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
+    use rand::RngExt;
+    for _ in 0..16 {
+        let n: u64 = rand::rng().random();
+        let tmp = dir.join(format!("{TMP_PREFIX}{}-{n:016x}", std::process::id()));
+        // Plain create_new: the mode is 0666 less the umask, as for any new file.
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "could not pick a free temp file name",
+    ))
+}
+
+/// Removes temp files a dead process left in `dir`, once per directory per process.
+fn clean_stale_once(dir: &Path) {
+    static CLEANED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    {
+        let mut seen = CLEANED.lock().unwrap_or_else(|e| e.into_inner());
+        if !seen
+            .get_or_insert_with(HashSet::new)
+            .insert(dir.to_path_buf())
+        {
+            return;
+        }
+    }
+    clean_stale(dir);
+}
+
+/// Removes every temp file in `dir` whose writer is gone. Returns how many were removed.
+pub fn clean_stale(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TMP_PREFIX)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(writer_alive) {
+            continue;
+        }
+        if fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether the process that created a temp file may still be writing it. Where there is no
+/// /proc to ask, only files older than an hour count as abandoned.
+fn writer_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if proc.is_dir() {
+        proc.join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_whole_files_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/c.json");
+        write(&p, "one").unwrap();
+        write(&p, "two").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "two");
+        let names: Vec<_> = fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["c.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn mode_follows_the_umask_not_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        write(&p, "x").unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        // Whatever the umask, a normal create gives the owner read/write and is not the
+        // private 0600 a temp-file library picks unless the umask itself is 077.
+        let plain = dir.path().join("plain");
+        fs::write(&plain, "x").unwrap();
+        let expected = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, expected);
+    }
+
+    #[test]
+    fn stale_temp_files_of_dead_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // pid 4194304 is above Linux's pid_max limit: never alive.
+        let dead = dir.path().join(format!("{TMP_PREFIX}4194304-00"));
+        let mine = dir
+            .path()
+            .join(format!("{TMP_PREFIX}{}-00", std::process::id()));
+        fs::write(&dead, "half").unwrap();
+        fs::write(&mine, "in flight").unwrap();
+        assert_eq!(
+            clean_stale(dir.path()),
+            usize::from(Path::new("/proc").is_dir())
+        );
+        assert!(mine.exists());
+    }
+}

@@ -1,0 +1,327 @@
+//! Response bodies parsed into bounded JSON, with duplicate keys found rather than collapsed.
+//!
+//! A body under the byte cap can still be a 15 MB array of zeros: 7.5 million JSON values,
+//! each a tree node of tens of bytes, copied again by every stage. So the parser keeps at most
+//! [`MAX_NODES`] values; past that, the rest of each open array or object is folded into one
+//! string that counts what was folded and carries a digest of it. Two bodies that differ in the
+//! folded part still differ (in that string), so nothing real is hidden, and memory no longer
+//! grows with the body.
+//!
+//! serde_json keeps the last of two equal keys; JSON parsers disagree on which one wins, so a
+//! target that sends duplicates is reported (by JSON Pointer) instead of silently collapsed.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// Values kept from one body. A Stripe list page of 100 expanded invoices is ~30 000.
+pub const MAX_NODES: usize = 100_000;
+
+/// A parsed body.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The body, folded past the node budget.
+    pub value: Value,
+    /// JSON Pointers of keys that occurred more than once in their object.
+    pub duplicate_keys: Vec<String>,
+}
+
+/// Parses `bytes` as JSON, keeping at most `max_nodes` values.
+pub fn parse(bytes: &[u8], max_nodes: usize) -> Result<Parsed, serde_json::Error> {
+    let state = RefCell::new(State {
+        nodes: 0,
+        max_nodes,
+        path: Vec::new(),
+        duplicate_keys: Vec::new(),
+    });
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // serde_json's own recursion limit (128) stays on: a hostile nesting cannot overflow.
+    let value = Node { st: &state }.deserialize(&mut de)?;
+    de.end()?;
+    let s = state.into_inner();
+    Ok(Parsed {
+        value,
+        duplicate_keys: s.duplicate_keys,
+    })
+}
+
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+struct State {
+    nodes: usize,
+    max_nodes: usize,
+    path: Vec<Seg>,
+    duplicate_keys: Vec<String>,
+}
+
+impl State {
+    fn pointer(&self, last: &str) -> String {
+        let mut p = String::new();
+        for seg in &self.path {
+            p.push('/');
+            match seg {
+                Seg::Key(k) => p.push_str(&escape(k)),
+                Seg::Index(i) => p.push_str(&i.to_string()),
+            }
+        }
+        p.push('/');
+        p.push_str(&escape(last));
+        p
+    }
+    fn full(&self) -> bool {
+        self.nodes >= self.max_nodes
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The string a folded tail becomes.
+fn folded_text(what: &str, count: usize, limit: usize, digest: u64) -> String {
+    format!("…{count} more {what} not kept (over apiparity's {limit}-value limit per body); fnv1a64 of them: {digest:016x}")
+}
+
+struct Node<'a> {
+    st: &'a RefCell<State>,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.st.borrow_mut().nodes += 1;
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            if self.st.borrow().full() {
+                let mut h = Fnv::new();
+                let mut count = 0;
+                while seq.next_element_seed(Hash(&mut h))?.is_some() {
+                    count += 1;
+                }
+                if count > 0 {
+                    items.push(Value::String(folded_text(
+                        "elements",
+                        count,
+                        self.st.borrow().max_nodes,
+                        h.0,
+                    )));
+                }
+                break;
+            }
+            self.st.borrow_mut().path.push(Seg::Index(items.len()));
+            let next = seq.next_element_seed(Node { st: self.st });
+            self.st.borrow_mut().path.pop();
+            match next? {
+                Some(v) => items.push(v),
+                None => break,
+            }
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        loop {
+            if self.st.borrow().full() {
+                let mut h = Fnv::new();
+                let mut count = 0;
+                while let Some(k) = access.next_key::<String>()? {
+                    h.bytes(k.as_bytes());
+                    access.next_value_seed(Hash(&mut h))?;
+                    count += 1;
+                }
+                if count > 0 {
+                    map.insert(
+                        "…".to_string(),
+                        Value::String(folded_text(
+                            "members",
+                            count,
+                            self.st.borrow().max_nodes,
+                            h.0,
+                        )),
+                    );
+                }
+                break;
+            }
+            let Some(key) = access.next_key::<String>()? else {
+                break;
+            };
+            if map.contains_key(&key) {
+                let p = self.st.borrow().pointer(&key);
+                self.st.borrow_mut().duplicate_keys.push(p);
+            }
+            self.st.borrow_mut().path.push(Seg::Key(key.clone()));
+            let v = access.next_value_seed(Node { st: self.st });
+            self.st.borrow_mut().path.pop();
+            map.insert(key, v?);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions, so a folded digest in a committed snapshot
+/// means the same thing tomorrow.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= u64::from(x);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Feeds a value into the digest without building it.
+struct Hash<'a>(&'a mut Fnv);
+
+impl<'de> DeserializeSeed<'de> for Hash<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Hash<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.0.bytes(if v { b"t" } else { b"f" });
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.bytes(b"n");
+        self.0.bytes(v.to_string().as_bytes());
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.bytes(b"n");
+        self.0.bytes(v.to_string().as_bytes());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.bytes(b"n");
+        self.0.bytes(v.to_string().as_bytes());
+        Ok(())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.bytes(b"s");
+        self.0.bytes(v.as_bytes());
+        self.0.bytes(b"\0");
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.bytes(b"z");
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.bytes(b"[");
+        while seq.next_element_seed(Hash(self.0))?.is_some() {}
+        self.0.bytes(b"]");
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        self.0.bytes(b"{");
+        while let Some(k) = access.next_key::<String>()? {
+            self.0.bytes(k.as_bytes());
+            self.0.bytes(b":");
+            access.next_value_seed(Hash(self.0))?;
+        }
+        self.0.bytes(b"}");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn small_bodies_parse_exactly() {
+        let text = r#"{"a":[1,2.5,"x",null,true,{"b":{}}],"c":-3}"#;
+        let p = parse(text.as_bytes(), MAX_NODES).unwrap();
+        assert_eq!(p.value, serde_json::from_str::<Value>(text).unwrap());
+        assert!(p.duplicate_keys.is_empty());
+        assert!(parse(b"{\"a\":", MAX_NODES).is_err());
+        assert!(parse(b"{} x", MAX_NODES).is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_are_named_by_pointer() {
+        let p = parse(
+            br#"{"a":1,"x":{"k/1":[{"id":1,"id":2}],"k/1":0},"a":3}"#,
+            100,
+        )
+        .unwrap();
+        assert_eq!(p.duplicate_keys, vec!["/x/k~11/0/id", "/x/k~11", "/a"]);
+        assert_eq!(p.value["a"], json!(3));
+    }
+
+    #[test]
+    fn big_bodies_are_folded_and_still_differ() {
+        let zeros = |n: usize, last: u8| {
+            let mut s = String::from("[");
+            for i in 0..n {
+                s.push_str(if i == n - 1 && last == 1 { "1," } else { "0," });
+            }
+            s.pop();
+            s.push(']');
+            s
+        };
+        let a = parse(zeros(1000, 0).as_bytes(), 10).unwrap();
+        let b = parse(zeros(1000, 1).as_bytes(), 10).unwrap();
+        let items = a.value.as_array().unwrap();
+        assert_eq!(items.len(), 10);
+        assert!(items[9].as_str().unwrap().starts_with("…991 more elements"));
+        assert_ne!(
+            a.value, b.value,
+            "a difference in the folded tail still shows"
+        );
+        let c = parse(zeros(1000, 0).as_bytes(), 10).unwrap();
+        assert_eq!(a.value, c.value, "folding is deterministic");
+    }
+}
