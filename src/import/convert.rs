@@ -249,14 +249,16 @@ fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
         return Some("no request path recorded".into());
     }
     // A list of the whole account answers with everything else in it (other tests, other
-    // runs, other scenarios running at the same time): nothing this flow decides.
+    // runs, other scenarios running at the same time): nothing this flow decides. Dropped in
+    // the invoice scope; `all` keeps every exchange, as recorded.
     let scoped = e.query.iter().any(|(k, _)| {
         matches!(
             k.as_str(),
             "customer" | "subscription" | "invoice" | "ids[]"
         )
     });
-    if e.method == "GET"
+    if opts.scope == Scope::InvoiceApi
+        && e.method == "GET"
         && matches!(
             e.path.as_str(),
             "/v1/invoices" | "/v1/customers" | "/v1/invoiceitems"

@@ -150,7 +150,8 @@ pub enum Scope {
     All,
     /// Invoices, invoice items, invoice line items, invoice payments and customers (and
     /// customer-side objects the mock models: coupons, tax rates); subscriptions, checkout,
-    /// payment methods, charges, prices, products and the rest are dropped with the reason.
+    /// payment methods, charges, prices, products and the rest are dropped with the reason, and
+    /// so are lists of the whole account (unfiltered by customer: their answer is the account's).
     InvoiceApi,
 }
 

@@ -500,14 +500,36 @@ fn the_invoice_scope_drops_what_the_mock_does_not_reach_with_the_reason() {
         200,
         serde_json::json!({"object": "list", "data": []}),
     );
+    let mut everything = exchange(
+        "GET",
+        "/v1/invoices",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    everything.query = vec![("limit".into(), "3".into())];
+    let mut of_one = everything.clone();
+    of_one
+        .query
+        .push(("customer".into(), "cus_Qx7pLmN2aB3cD4".into()));
+    let flow = vec![price, item, list, everything, of_one];
     let out = tempfile::tempdir().unwrap();
     let mut opts = ImportOptions::into_root(out.path());
+    // `all` keeps every exchange as recorded.
+    let report = import_cassettes(&[cassette("all", flow.clone())], &opts);
+    // Five as recorded, and a setup step for the customer the last one names.
+    assert_eq!(report.written[0].steps, 6);
     opts.scope = Scope::InvoiceApi;
-    let report = import_cassettes(&[cassette("scoped", vec![price, item, list])], &opts);
+    let report = import_cassettes(&[cassette("scoped", flow)], &opts);
     let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(text.contains("#   4. GET /v1/invoices: lists the whole account (its answer depends on everything else in it, not on this flow)\n"), "{text}");
     assert!(text.contains("#   1. POST /v1/prices: prices are not modelled by the mock (outside the invoice API)\n"), "{text}");
     assert!(text.contains("#   2. POST /v1/invoiceitems: uses price_1AbCdEfGhIjKlMnOpQrStUv, which dropped exchange 1 introduced\n"), "{text}");
-    assert_eq!(report.written[0].steps, 1);
+    // The list of one customer's invoices stays (with its customer's setup step).
+    assert_eq!(report.written[0].steps, 3);
+    assert!(
+        text.contains("# setup: the recorder's customer cus_Qx7pLmN2aB3cD4"),
+        "{text}"
+    );
 }
 
 #[test]
