@@ -129,7 +129,9 @@ fn main() {
         };
         for v in &versions {
             let dir = snapshot_tree(&shared.cfg.snapshot_dir, v).join(&p.scenario.key);
-            if dir.is_dir() {
+            // Committed references only: a version tree holding nothing but pending `.json.new`
+            // files (a local run's drift) is no trial.
+            if has_snapshots(&dir) {
                 let (s, p, v) = (Arc::clone(&shared), p.clone(), v.clone());
                 trials.push(Trial::test(format!("{name}@{v}"), move || {
                     run_trial(&s, p, Some(v))
@@ -146,6 +148,15 @@ fn main() {
         }
     }
     conclusion.exit();
+}
+
+/// Whether `dir` holds a snapshot (`NN-step.json`), not only pending `.json.new` files.
+fn has_snapshots(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "json"))
 }
 
 /// Versions with their own snapshot tree: `snapshots/@<version>/`.
