@@ -43,6 +43,13 @@ impl Shared {
 }
 
 fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Result<(), Failed> {
+    // Against the embedded mock, its baseline (mocks/embedded.yaml) applies as in `apiparity run`.
+    let baseline = match apiparity::config::default_baseline(&shared.cfg) {
+        Some(path) => Some(
+            apiparity::verdict::baseline::load(&path).map_err(|e| Failed::from(e.to_string()))?,
+        ),
+        None => None,
+    };
     let cfg = match &version {
         Some(v) => shared.cfg.at_version(v),
         None => shared.cfg.clone(),
@@ -56,7 +63,7 @@ fn run_trial(shared: &Shared, planned: Planned, version: Option<String>) -> Resu
                 std::slice::from_ref(&planned),
                 &target,
                 &apiparity::run::new_run_id(),
-                None,
+                baseline.as_ref(),
             )
             .await
             .map_err(|e| e.to_string())?
@@ -122,7 +129,9 @@ fn main() {
         };
         for v in &versions {
             let dir = snapshot_tree(&shared.cfg.snapshot_dir, v).join(&p.scenario.key);
-            if dir.is_dir() {
+            // Committed references only: a version tree holding nothing but pending `.json.new`
+            // files (a local run's drift) is no trial.
+            if has_snapshots(&dir) {
                 let (s, p, v) = (Arc::clone(&shared), p.clone(), v.clone());
                 trials.push(Trial::test(format!("{name}@{v}"), move || {
                     run_trial(&s, p, Some(v))
@@ -139,6 +148,15 @@ fn main() {
         }
     }
     conclusion.exit();
+}
+
+/// Whether `dir` holds a snapshot (`NN-step.json`), not only pending `.json.new` files.
+fn has_snapshots(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "json"))
 }
 
 /// Versions with their own snapshot tree: `snapshots/@<version>/`.

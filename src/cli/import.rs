@@ -37,16 +37,7 @@ pub struct ImportArgs {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    Format::from_name(s).ok_or_else(|| {
-        format!(
-            "unknown format `{s}`; one of: {}",
-            Format::ALL
-                .iter()
-                .map(|(n, _)| *n)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })
+    Format::from_name(s).ok_or_else(|| format!("unknown format `{s}`; one of: {}", Format::names()))
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {

@@ -465,6 +465,21 @@ impl RunConfig {
     }
 }
 
+/// The embedded mock's own baseline, `mocks/embedded.yaml` under the project root: a run
+/// against the embedded mock without `--baseline` applies it when it exists (the recorded
+/// suite's known gaps live there).
+pub const EMBEDDED_BASELINE: &str = "mocks/embedded.yaml";
+
+/// The baseline a run applies when none is given: the project's embedded-mock baseline, for a
+/// run against the embedded mock.
+pub fn default_baseline(cfg: &RunConfig) -> Option<PathBuf> {
+    if !matches!(cfg.target, TargetChoice::EmbeddedMock) {
+        return None;
+    }
+    let project = project::find(&cfg.paths, &Settings::default().paths).ok()?;
+    Some(project::under(&project.root, Path::new(EMBEDDED_BASELINE))).filter(|p| p.is_file())
+}
+
 /// The rules file: the one given, else the project's `apiparity.yaml` when there is one.
 fn project_config(project: &project::Project, explicit: Option<&Path>) -> Option<PathBuf> {
     explicit.map(Path::to_path_buf).or_else(|| {

@@ -248,6 +248,28 @@ fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
     if !e.path.starts_with('/') {
         return Some("no request path recorded".into());
     }
+    // A list of the whole account answers with everything else in it (other tests, other
+    // runs, other scenarios running at the same time): nothing this flow decides. Dropped in
+    // the invoice scope; `all` keeps every exchange, as recorded.
+    let scoped = e.query.iter().any(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "customer" | "subscription" | "invoice" | "ids[]"
+        )
+    });
+    if opts.scope == Scope::InvoiceApi
+        && e.method == "GET"
+        && matches!(
+            e.path.as_str(),
+            "/v1/invoices" | "/v1/customers" | "/v1/invoiceitems"
+        )
+        && !scoped
+    {
+        return Some(
+            "lists the whole account (its answer depends on everything else in it, not on this flow)"
+                .into(),
+        );
+    }
     // A path some recorder rewrote (zulip replaced ids with its fixture's file name).
     if e.path
         .split('/')
@@ -337,6 +359,10 @@ fn redacted_pointers(
             at.clone(),
             "value normalized by the recorder (NORMALIZED…)".into(),
         )),
+        Value::String(s) if s.contains("_REDACTED") => out.push((
+            at.clone(),
+            "holds a key the recording redacted (…_REDACTED)".into(),
+        )),
         Value::Number(n) if normalized_cassette && n.as_i64() == Some(1_000_000_000) => out.push((
             at.clone(),
             "timestamp normalized by the recorder (1000000000)".into(),
@@ -392,6 +418,109 @@ fn body_ids(v: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// `base`, or `base-2`, … when taken.
+fn step_id_from(base: &str, taken: &mut HashSet<String>) -> String {
+    let mut id = base.to_string();
+    let mut n = 2;
+    while !taken.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// What the recording shows of a customer it did not create: its own object if a response
+/// holds it, else what invoices say of it (`customer_email`, `customer_name`).
+fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
+    fn find<'a>(v: &'a Value, cus: &str, own: &mut Option<&'a Value>, inv: &mut Option<&'a Value>) {
+        match v {
+            Value::Object(m) => {
+                let object = m.get("object").and_then(Value::as_str);
+                if m.get("id").and_then(Value::as_str) == Some(cus)
+                    && object == Some("customer")
+                    && own.is_none()
+                {
+                    *own = Some(v);
+                }
+                // The first invoice that tells its customer's email.
+                if m.get("customer").and_then(Value::as_str) == Some(cus)
+                    && object == Some("invoice")
+                    && inv.is_none()
+                    && m.get("customer_email").is_some_and(Value::is_string)
+                {
+                    *inv = Some(v);
+                }
+                m.values().for_each(|x| find(x, cus, own, inv));
+            }
+            Value::Array(a) => a.iter().for_each(|x| find(x, cus, own, inv)),
+            _ => {}
+        }
+    }
+    let (mut own, mut invoice) = (None, None);
+    for k in kept {
+        find(&k.exchange.body, cus, &mut own, &mut invoice);
+    }
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let mut form = Vec::new();
+    if let Some(c) = own {
+        for f in ["email", "name", "description", "phone"] {
+            if let Some(t) = text(c.get(f)) {
+                form.push((f.to_string(), t));
+            }
+        }
+        if let Some(Value::Object(meta)) = c.get("metadata") {
+            for (k, v) in meta {
+                if let Some(t) = v.as_str() {
+                    form.push((format!("metadata[{k}]"), t.to_string()));
+                }
+            }
+        }
+    } else if let Some(i) = invoice {
+        for (from, to) in [("customer_email", "email"), ("customer_name", "name")] {
+            if let Some(t) = text(i.get(from)) {
+                form.push((to.to_string(), t));
+            }
+        }
+    }
+    form
+}
+
+/// The invoice prefix of a customer the recording did not create: its own `invoice_prefix`,
+/// else the prefix of an invoice number of one of its invoices.
+fn invoice_prefix_of(cus: &str, kept: &[Kept]) -> Option<String> {
+    fn walk(v: &Value, cus: &str) -> Option<String> {
+        match v {
+            Value::Object(m) => {
+                let object = m.get("object").and_then(Value::as_str);
+                if object == Some("customer") && m.get("id").and_then(Value::as_str) == Some(cus) {
+                    if let Some(p) = m.get("invoice_prefix").and_then(Value::as_str) {
+                        return Some(p.to_string());
+                    }
+                }
+                if object == Some("invoice")
+                    && m.get("customer").and_then(Value::as_str) == Some(cus)
+                {
+                    if let Some((p, _)) = m
+                        .get("number")
+                        .and_then(Value::as_str)
+                        .and_then(|n| n.rsplit_once('-'))
+                    {
+                        return Some(p.to_string());
+                    }
+                }
+                m.values().find_map(|x| walk(x, cus))
+            }
+            Value::Array(a) => a.iter().find_map(|x| walk(x, cus)),
+            _ => None,
+        }
+    }
+    kept.iter().find_map(|k| walk(&k.exchange.body, cus))
+}
+
+/// Sent where the recording got 401 for its key: a key no account has (the shape Stripe and
+/// the mock both refuse), never a real one.
+const REJECTED_KEY: &str = "sk_test_rejected_by_recording";
+
 /// Step id from the request: `post-invoices-pay`, `get-customers`, made unique.
 fn step_id(method: &str, path: &str, taken: &mut HashSet<String>) -> String {
     let mut words = vec![method.to_ascii_lowercase()];
@@ -430,7 +559,8 @@ struct Kept<'a> {
     exchange: &'a Exchange,
     version: String,
     version_supplied: bool,
-    as_of: String,
+    /// The day it was recorded, when anything tells.
+    as_of: Option<String>,
 }
 
 /// Renders the scenario and snapshots of one cassette.
@@ -527,7 +657,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             exchange: e,
             version,
             version_supplied: supplied,
-            as_of: day.unwrap_or_else(|| "1970-01-01".into()),
+            as_of: day,
         });
     }
     if kept.is_empty() {
@@ -559,6 +689,27 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             }
         }
     }
+    // Customers of the recorder's account: used by a request, introduced by no response, and
+    // not a probe (the first request naming one did not get a 404). A replay rebuilds each in
+    // a setup step from what the recording shows of it, so the flow can run on a fresh account.
+    let mut account_customers: Vec<String> = Vec::new();
+    {
+        let mut introduced_so_far: HashSet<String> = HashSet::new();
+        for k in &kept {
+            for id in request_ids(k.exchange) {
+                let fresh = id.starts_with("cus_")
+                    && !introduced_so_far.contains(id)
+                    && !account_customers.iter().any(|c| c == id);
+                if fresh && k.exchange.status != 404 {
+                    account_customers.push(id.to_string());
+                }
+                introduced_so_far.insert(id.to_string());
+            }
+            let mut ids = Vec::new();
+            body_ids(&k.exchange.body, &mut String::new(), &mut ids);
+            introduced_so_far.extend(ids.into_iter().map(|(id, _)| id));
+        }
+    }
     // Created customers and invoices: tagged, captured and torn down.
     let mut created: Vec<(usize, String, &'static str)> = Vec::new();
     for (pos, k) in kept.iter().enumerate() {
@@ -578,7 +729,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             }
         }
     }
-    let tagged: HashSet<String> = created
+    let mut tagged: HashSet<String> = created
         .iter()
         .filter(|(pos, _, _)| {
             !kept[*pos]
@@ -589,11 +740,22 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         })
         .map(|(_, id, _)| id.clone())
         .collect();
+    tagged.extend(account_customers.iter().cloned());
 
     // Variable names, in order of first capture.
     let mut vars: HashMap<String, String> = HashMap::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut captures: HashMap<usize, Vec<(String, String)>> = HashMap::new();
+    for id in &account_customers {
+        let n = counts.entry("customer").or_insert(0);
+        *n += 1;
+        let var = if *n == 1 {
+            "customer_id".to_string()
+        } else {
+            format!("customer_{n}_id")
+        };
+        vars.insert(id.clone(), var);
+    }
     let mut order: Vec<&(usize, String)> = used.iter().collect();
     order.sort_by(|a, b| {
         a.0.cmp(&b.0)
@@ -655,6 +817,35 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
     let mut snapshots: Vec<(PathBuf, Snapshot)> = Vec::new();
     let mut normalizer = Normalizer::new(opts.rules.clone());
     normalizer.mask("{{run_id}}", RUN_ID_PLACEHOLDER);
+    for cus in &account_customers {
+        let id = step_id_from("setup-customer", &mut taken);
+        let mut form = customer_fields(cus, &kept);
+        form.push(("metadata[apiparity_run]".into(), "{{run_id}}".into()));
+        // The replay numbers this customer (and its invoice prefix) first, from the setup
+        // response: the recorded ones must get the same placeholders.
+        let prefix =
+            invoice_prefix_of(cus, &kept).unwrap_or_else(|| format!("SETUP{}", steps.len() + 1));
+        let _ = normalizer.value(&json!({ "id": cus, "invoice_prefix": prefix }));
+        steps.push(StepDoc {
+            id,
+            recorded: 0,
+            note: Some(format!(
+                "the recorder's customer {cus}, which the cassette uses but did not create"
+            )),
+            method: "POST".into(),
+            path: "/v1/customers".into(),
+            query: vec![],
+            form,
+            headers: vec![],
+            auth: None,
+            as_of: None,
+            status: 200,
+            snapshot: false,
+            ignore: vec![],
+            capture: vec![(vars[cus].clone(), "/id".into())],
+        });
+    }
+    let setup = steps.len();
     for (pos, k) in kept.iter().enumerate() {
         let e = k.exchange;
         let id = step_id(&e.method, &e.path, &mut taken);
@@ -753,7 +944,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             tag_metadata(&mut body, &tagged);
         }
         let body = normalizer.value(&body);
-        let index = pos + 1;
+        let index = setup + pos + 1;
         let file = crate::snapshot::path_for(&opts.snapshots_root, &key, index, &id);
         let source_text = provenance(c, k);
         snapshots.push((
@@ -764,7 +955,10 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
                     step: id.clone(),
                     source: source_text,
                     stripe_version: k.version.clone(),
-                    recorded_at: format!("{}T00:00:00Z", k.as_of),
+                    recorded_at: k
+                        .as_of
+                        .as_ref()
+                        .map_or_else(|| "unknown".into(), |d| format!("{d}T00:00:00Z")),
                 },
                 request,
                 response: SnapResponse {
@@ -776,18 +970,33 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         steps.push(StepDoc {
             id,
             recorded: k.index,
+            note: None,
+            auth: (e.status == 401).then(|| REJECTED_KEY.to_string()),
+            snapshot: true,
             method: e.method.clone(),
             path,
             query,
             form,
             headers,
-            as_of: (k.as_of != scenario_as_of).then(|| k.as_of.clone()),
+            as_of: k
+                .as_of
+                .clone()
+                .filter(|d| Some(d) != scenario_as_of.as_ref()),
             status: e.status,
             ignore,
             capture,
         });
     }
     let mut teardown = Vec::new();
+    let account_deletes: Vec<(String, String)> = account_customers
+        .iter()
+        .map(|c| {
+            (
+                "delete-customer".to_string(),
+                format!("/v1/customers/{{{{{}}}}}", vars[c]),
+            )
+        })
+        .collect();
     // Invoices first (a draft is deleted; a finalized one stays, as on Stripe), then customers.
     for what in ["invoices", "customers"] {
         for (_, id, w) in &created {
@@ -799,6 +1008,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             }
         }
     }
+    teardown.extend(account_deletes);
     let teardown = teardown
         .into_iter()
         .map(|(base, path)| {
@@ -820,7 +1030,11 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             "Recorded by {} in {} ({}): {} of {} exchanges replayed as recorded.",
             c.source.recorder,
             c.source.file,
-            c.source.recorded_on.as_deref().unwrap_or(&scenario_as_of),
+            c.source
+                .recorded_on
+                .as_deref()
+                .or(scenario_as_of.as_deref())
+                .unwrap_or("date unknown"),
             kept.len(),
             exchanges.len()
         ),
@@ -872,7 +1086,9 @@ fn masked_note(exchanges: &[Exchange]) -> String {
 fn provenance(c: &Cassette, k: &Kept) -> String {
     let mut s = format!(
         "recorded from Stripe test mode by {} ({}, {})",
-        c.source.recorder, c.source.file, k.as_of
+        c.source.recorder,
+        c.source.file,
+        k.as_of.as_deref().unwrap_or("date unknown")
     );
     if k.version_supplied {
         s.push_str(&format!(

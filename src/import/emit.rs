@@ -9,8 +9,14 @@ use super::{Dropped, Source};
 /// A step as imported.
 pub(super) struct StepDoc {
     pub id: String,
-    /// 1-based position in the cassette.
+    /// 1-based position in the cassette (0: a setup step the import added).
     pub recorded: usize,
+    /// Why a setup step is there.
+    pub note: Option<String>,
+    /// A literal bearer key (a recorded 401), else the target's.
+    pub auth: Option<String>,
+    /// Compared with its snapshot (setup steps are not).
+    pub snapshot: bool,
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
@@ -33,7 +39,7 @@ pub(super) struct ScenarioDoc<'a> {
     pub tags: Vec<String>,
     pub stripe_version: String,
     pub version_note: Option<String>,
-    pub as_of: String,
+    pub as_of: Option<String>,
     pub dropped: &'a [Dropped],
     pub steps: &'a [StepDoc],
     /// (step id, DELETE path).
@@ -287,7 +293,9 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
         let _ = writeln!(out, "# {}", comment(note));
     }
     let _ = writeln!(out, "stripe_version: {}", scalar(&doc.stripe_version));
-    let _ = writeln!(out, "as_of: {}", scalar(&doc.as_of));
+    if let Some(day) = &doc.as_of {
+        let _ = writeln!(out, "as_of: {}", scalar(day));
+    }
     // A recorded flow is evidence step by step: one mismatch must not hide the rest.
     let _ = writeln!(out, "continue_on_failure: true");
     let _ = writeln!(out, "steps:");
@@ -295,7 +303,14 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "  - id: {}  # exchange {}", s.id, s.recorded);
+        match &s.note {
+            Some(note) => {
+                let _ = writeln!(out, "  - id: {}  # setup: {}", s.id, comment(note));
+            }
+            None => {
+                let _ = writeln!(out, "  - id: {}  # exchange {}", s.id, s.recorded);
+            }
+        }
         if let Some(a) = &s.as_of {
             let _ = writeln!(out, "    as_of: {}", scalar(a));
         }
@@ -310,8 +325,14 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
                 let _ = writeln!(out, "        {}: {}", scalar(k), scalar(v));
             }
         }
+        if let Some(key) = &s.auth {
+            let _ = writeln!(out, "      auth: {{bearer: {}}}", scalar(key));
+        }
         let _ = writeln!(out, "    expect:");
         let _ = writeln!(out, "      status: {}", s.status);
+        if !s.snapshot {
+            let _ = writeln!(out, "      snapshot: false");
+        }
         if !s.ignore.is_empty() {
             let _ = writeln!(out, "      ignore:");
             for (ptr, reason) in &s.ignore {

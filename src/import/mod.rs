@@ -150,7 +150,8 @@ pub enum Scope {
     All,
     /// Invoices, invoice items, invoice line items, invoice payments and customers (and
     /// customer-side objects the mock models: coupons, tax rates); subscriptions, checkout,
-    /// payment methods, charges, prices, products and the rest are dropped with the reason.
+    /// payment methods, charges, prices, products and the rest are dropped with the reason, and
+    /// so are lists of the whole account (unfiltered by customer: their answer is the account's).
     InvoiceApi,
 }
 
@@ -262,6 +263,15 @@ pub enum ImportError {
         /// The cassette (`source/name`).
         cassette: String,
     },
+    /// Two cassettes of one import would write the same scenario: the later one is refused.
+    Duplicate {
+        /// The later cassette's file.
+        file: String,
+        /// The scenario both would write.
+        scenario: PathBuf,
+        /// The earlier cassette's file.
+        first: String,
+    },
     /// Writing failed (nothing of the cassette was left behind).
     Write {
         /// The file.
@@ -299,6 +309,15 @@ impl fmt::Display for ImportError {
             ImportError::Empty { cassette } => write!(
                 f,
                 "{cassette}: no exchange within reach (every one dropped), nothing written"
+            ),
+            ImportError::Duplicate {
+                file,
+                scenario,
+                first,
+            } => write!(
+                f,
+                "{file}: refused, it would write {} as {first} does; rename one of them",
+                scenario.display()
             ),
             ImportError::Write { file, message } => {
                 write!(f, "{}: cannot write: {message}", file.display())
@@ -350,8 +369,23 @@ pub fn render(cassette: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
 /// cassette); a refused cassette never stops the others.
 pub fn import_cassettes(cassettes: &[Cassette], opts: &ImportOptions) -> ImportReport {
     let mut report = ImportReport::default();
+    let mut claimed: std::collections::HashMap<PathBuf, String> = Default::default();
     for c in cassettes {
-        match render(c, opts).and_then(write::all_or_nothing) {
+        let rendered = render(c, opts).and_then(|r| {
+            let scenario = r.files[0].0.clone();
+            match claimed.get(&scenario) {
+                Some(first) => Err(ImportError::Duplicate {
+                    file: c.source.file.clone(),
+                    scenario,
+                    first: first.clone(),
+                }),
+                None => {
+                    claimed.insert(scenario, c.source.file.clone());
+                    Ok(r)
+                }
+            }
+        });
+        match rendered.and_then(write::all_or_nothing) {
             Ok(w) => report.written.push(w),
             Err(e @ ImportError::Empty { .. }) => report.skipped.push(e),
             Err(e) => report.refused.push(e),

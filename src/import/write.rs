@@ -24,6 +24,20 @@ fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Puts back what the renames replaced, newest first; files that were new are removed.
+fn roll_back(done: &[(PathBuf, Option<Vec<u8>>)]) {
+    for (path, before) in done.iter().rev() {
+        match before {
+            Some(bytes) => {
+                let _ = std::fs::write(path, bytes);
+            }
+            None => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
 pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     let mut temps: Vec<(crate::atomic::Staged, PathBuf)> = Vec::new();
@@ -41,8 +55,10 @@ pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
                 }
             }
             std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
-            // The one atomic-write helper: temp beside the target, synced, umask mode.
-            let tmp = crate::atomic::stage(path, text).map_err(|e| err(path, e))?;
+            // The one atomic-write helper (temp beside the target, umask mode), unsynced: the
+            // rename is what makes each file appear whole, and an import is re-run from its
+            // cassettes; 370 fsyncs would be most of its wall time.
+            let tmp = crate::atomic::stage_unsynced(path, text).map_err(|e| err(path, e))?;
             temps.push((tmp, path.clone()));
         }
         Ok(())
@@ -54,12 +70,20 @@ pub(super) fn all_or_nothing(r: Rendered) -> Result<Written, ImportError> {
         }
         return Err(e);
     }
-    let mut done: Vec<PathBuf> = Vec::new();
-    for (tmp, path) in temps {
+    // Snapshots first, the scenario last: a scenario on disk means its snapshots are there.
+    // What a rename replaces is kept in memory, so a failure midway puts every file back.
+    temps.rotate_left(1);
+    let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
+    for (tmp, path) in temps.drain(..) {
+        let before = std::fs::read(&path).ok();
         if let Err(e) = tmp.commit() {
+            roll_back(&done);
+            for d in created_dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
             return Err(err(&path, e));
         }
-        done.push(path);
+        done.push((path, before));
     }
     let mut files = r.files.into_iter().map(|(p, _)| p);
     let scenario = files.next().expect("a scenario file first");

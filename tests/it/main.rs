@@ -8,6 +8,8 @@
 mod cli;
 /// The differ: every kind, pointers, array modes, options, patch and unified renderings.
 mod diff;
+/// `apiparity import`: formats, id flow, safety, bad input, the committed recorded suite.
+mod import;
 /// The embedded mock over real HTTP, split by endpoint, plus its parsers, seeds and the SDK.
 mod mock;
 /// A newcomer's first hour through the binary: unreachable targets, the project root, defaults.

@@ -41,6 +41,8 @@ fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&root.join("scenarios"), &dir.path().join("scenarios"));
     copy_dir(&root.join("snapshots"), &dir.path().join("snapshots"));
+    // The embedded mock's baseline (the recorded suite's known gaps), applied by default.
+    copy_dir(&root.join("mocks"), &dir.path().join("mocks"));
     std::fs::copy(
         root.join("apiparity.yaml"),
         dir.path().join("apiparity.yaml"),

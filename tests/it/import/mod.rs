@@ -1,0 +1,555 @@
+//! `apiparity import`: every format's fixture gives the same scenario; the id flow becomes
+//! captures; a replay against the embedded mock maps ids; keys never reach the output; live
+//! mode is refused; a corrupt cassette is reported with its file and line while the others
+//! import; the committed recorded suite is reproduced byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use apiparity::import::{
+    import_cassettes, import_paths, Cassette, Exchange, ImportError, ImportOptions, Scope, Source,
+};
+use serde_json::Value;
+
+/// The committed suite reproduced from ../shared/recordings.
+mod committed;
+/// A flow recorded from the embedded mock, ids rewritten, replayed against a fresh mock.
+mod replay;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import")
+}
+
+/// Every file under `dir`, relative, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The scenario without the lines that name its file and recorder.
+fn comparable_scenario(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("description:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A snapshot without its provenance text and scenario key.
+fn comparable_snapshot(bytes: &[u8]) -> Value {
+    let mut v: Value = serde_json::from_slice(bytes).unwrap();
+    v["meta"]["source"] = Value::Null;
+    v["meta"]["scenario"] = Value::Null;
+    if let Some(h) = v["request"]["headers"].as_object_mut() {
+        h.remove("Idempotency-Key");
+    }
+    v
+}
+
+const FORMATS: &[&str] = &[
+    "ruby-vcr.yml",
+    "ruby-vcr-json.json",
+    "vcrpy.yaml",
+    "vcrpy-json.json",
+    "exvcr.json",
+    "flow.har",
+    "nock.json",
+    "shared.json",
+];
+
+#[test]
+fn every_format_imports_to_the_same_scenario() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = ImportOptions::into_root(out.path());
+    let paths: Vec<PathBuf> = FORMATS.iter().map(|f| fixtures().join(f)).collect();
+    let report = import_paths(&paths, None, &opts);
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    assert_eq!(report.written.len(), FORMATS.len());
+    let first = &report.written[0];
+    let reference = comparable_scenario(&std::fs::read_to_string(&first.scenario).unwrap());
+    assert!(reference.contains("steps:"), "{reference}");
+    for w in &report.written {
+        assert_eq!(w.steps, 5, "{}", w.key);
+        let text = std::fs::read_to_string(&w.scenario).unwrap();
+        assert_eq!(comparable_scenario(&text), reference, "{} differs", w.key);
+        // The exchange with another host is listed with its reason (the shared shape has none).
+        if !w.key.ends_with("/shared") {
+            assert!(
+                text.contains("GET /v1/ping: host hooks.example.com, not api.stripe.com"),
+                "{text}"
+            );
+        }
+        // Each file names its recorder in the provenance of every snapshot.
+        let snap: Value = serde_json::from_slice(&std::fs::read(&w.snapshots[0]).unwrap()).unwrap();
+        let source = snap["meta"]["source"].as_str().unwrap();
+        assert!(
+            source.starts_with("recorded from Stripe test mode by "),
+            "{source}"
+        );
+        assert!(source.contains("2025-06-01"), "{source}");
+        assert_eq!(snap["meta"]["stripe_version"], "2025-03-31.basil");
+        for (a, b) in w.snapshots.iter().zip(&first.snapshots) {
+            assert_eq!(
+                comparable_snapshot(&std::fs::read(a).unwrap()),
+                comparable_snapshot(&std::fs::read(b).unwrap()),
+                "{} vs {}",
+                a.display(),
+                b.display()
+            );
+        }
+    }
+    let recorders: Vec<String> = report
+        .written
+        .iter()
+        .map(|w| {
+            let s: Value =
+                serde_json::from_slice(&std::fs::read(&w.snapshots[0]).unwrap()).unwrap();
+            s["meta"]["source"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for (name, want) in [
+        ("ruby-vcr", "by Ruby VCR (VCR 6.3.1)"),
+        ("vcrpy", "by vcrpy"),
+        ("exvcr", "by ExVCR"),
+        ("flow", "by HAR 1.2 (Firefox 128.0)"),
+        ("nock", "by nock"),
+    ] {
+        assert!(
+            recorders
+                .iter()
+                .any(|r| r.contains(want) && r.contains(name)),
+            "{want}: {recorders:?}"
+        );
+    }
+}
+
+#[test]
+fn the_id_flow_becomes_captures_and_probes_stay_literal() {
+    let out = tempfile::tempdir().unwrap();
+    let report = import_paths(
+        &[fixtures().join("ruby-vcr.yml")],
+        None,
+        &ImportOptions::into_root(out.path()),
+    );
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    // Introduced by the customer response, used by the item and the invoice.
+    assert!(
+        text.contains("    capture:\n      customer_id: /id"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("customer: \"{{customer_id}}\"").count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("path: \"/v1/invoices/{{invoice_id}}/finalize\""),
+        "{text}"
+    );
+    // No recorded id survives where a variable stands for it.
+    assert!(!text.contains("cus_Qx7pLmN2aB3cD4"), "{text}");
+    assert!(!text.contains("in_1RfA2cC3dE4fG5hI6jK7lM8n"), "{text}");
+    // Nobody introduced in_nope: it is replayed as recorded, with the recorded 404.
+    assert!(text.contains("path: /v1/invoices/in_nope\n"), "{text}");
+    assert!(text.contains("status: 404"), "{text}");
+    // Created objects are tagged for `sweep` and torn down.
+    assert_eq!(
+        text.matches("apiparity_run: \"{{run_id}}\"").count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("path: \"/v1/customers/{{customer_id}}\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("path: \"/v1/invoices/{{invoice_id}}\""),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("# yaml-language-server: $schema=../../schema.json\n"),
+        "{text}"
+    );
+    // The snapshot carries the tag the replay's response will carry.
+    let snap: Value =
+        serde_json::from_slice(&std::fs::read(&report.written[0].snapshots[0]).unwrap()).unwrap();
+    assert_eq!(
+        snap["response"]["body"]["metadata"]["apiparity_run"],
+        "<run_id>"
+    );
+    assert_eq!(snap["response"]["body"]["id"], "cus_1");
+    // And `check` accepts it.
+    let planned = apiparity::config::RunConfig::for_check(vec![out.path().join("scenarios")], None)
+        .and_then(|cfg| apiparity::pipeline::plan(&cfg));
+    assert!(planned.is_ok(), "{:?}", planned.err());
+}
+
+#[test]
+fn importing_twice_gives_the_same_bytes() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    import_paths(&[fixtures()], None, &ImportOptions::into_root(a.path()));
+    import_paths(&[fixtures()], None, &ImportOptions::into_root(b.path()));
+    let (ta, tb) = (tree(a.path()), tree(b.path()));
+    assert!(ta.len() > 40, "{:?}", ta.keys());
+    assert_eq!(ta, tb);
+}
+
+fn key(rest: &str) -> String {
+    format!("{}_{}_{rest}", "sk", "test")
+}
+
+fn exchange(method: &str, path: &str, status: u16, body: Value) -> Exchange {
+    Exchange {
+        method: method.into(),
+        path: path.into(),
+        request_headers: vec![("Stripe-Version".into(), "2025-03-31.basil".into())],
+        status,
+        body,
+        ..Exchange::default()
+    }
+}
+
+fn cassette(name: &str, exchanges: Vec<Exchange>) -> Cassette {
+    Cassette {
+        name: name.into(),
+        source: Source {
+            name: "tests".into(),
+            recorder: "a test".into(),
+            file: format!("{name}.json"),
+            recorded_on: Some("2025-06-01".into()),
+        },
+        exchanges,
+    }
+}
+
+#[test]
+fn a_key_in_a_cassette_never_reaches_the_output() {
+    let secret = key("4eC39HqLyjWDarjtT1zdp7dcXyZ");
+    let restricted = format!("{}_{}_{}", "rk", "test", "51HxYz0123456789abcdefGHIJ");
+    let mut e1 = exchange(
+        "POST",
+        "/v1/customers",
+        200,
+        serde_json::json!({"id": "cus_Qx7pLmN2aB3cD4", "object": "customer",
+            "description": format!("made with {secret}"), "livemode": false}),
+    );
+    e1.request_headers
+        .push(("Authorization".into(), format!("Bearer {secret}")));
+    e1.request_headers
+        .push(("Cookie".into(), format!("session={restricted}")));
+    e1.form = vec![("description".into(), format!("made with {secret}"))];
+    e1.response_headers = vec![("Set-Cookie".into(), format!("k={restricted}"))];
+    let mut e2 = exchange(
+        "GET",
+        "/v1/invoices/in_nope",
+        401,
+        serde_json::json!({"error": {"message": format!("Invalid API Key provided: {restricted}"),
+            "type": "invalid_request_error"}}),
+    );
+    e2.query = vec![("api_key".into(), secret.clone())];
+    let out = tempfile::tempdir().unwrap();
+    let report = import_cassettes(
+        &[cassette("keys", vec![e1, e2])],
+        &ImportOptions::into_root(out.path()),
+    );
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    let files = tree(out.path());
+    assert_eq!(files.len(), 3, "{:?}", files.keys());
+    for (name, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for k in [&secret, &restricted] {
+            assert!(!text.contains(k.as_str()), "{name} holds a key:\n{text}");
+            assert!(
+                !text.contains(&k[8..]),
+                "{name} holds part of a key:\n{text}"
+            );
+        }
+        assert!(!text.contains("Authorization"), "{name}:\n{text}");
+        assert!(!text.contains("session="), "{name}:\n{text}");
+    }
+    let scenario =
+        String::from_utf8_lossy(&files["scenarios/recorded/tests/keys.yaml"]).into_owned();
+    assert!(scenario.contains("sk_test_REDACTED"), "{scenario}");
+}
+
+#[test]
+fn a_live_mode_cassette_is_refused_and_nothing_is_written() {
+    let live_body = exchange(
+        "GET",
+        "/v1/invoices/in_nope",
+        200,
+        serde_json::json!({"object": "list", "data": [{"id": "in_1AbCdEfGhIjKlMnOpQrStUv", "livemode": true}]}),
+    );
+    let mut live_key = exchange(
+        "GET",
+        "/v1/customers",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    live_key.request_headers.push((
+        "Authorization".into(),
+        format!("Bearer {}_{}_{}", "sk", "live", "0123456789abcdefghijklmn"),
+    ));
+    let fine = exchange(
+        "GET",
+        "/v1/invoices/in_nope",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let report = import_cassettes(
+        &[
+            cassette("live-body", vec![fine.clone(), live_body]),
+            cassette("live-key", vec![live_key]),
+            cassette("fine", vec![fine]),
+        ],
+        &ImportOptions::into_root(out.path()),
+    );
+    assert_eq!(report.written.len(), 1);
+    assert_eq!(report.refused.len(), 2);
+    let messages: Vec<String> = report.refused.iter().map(|e| e.to_string()).collect();
+    assert!(
+        matches!(&report.refused[0], ImportError::Live { .. }),
+        "{messages:?}"
+    );
+    assert_eq!(
+        messages[0],
+        "tests/live-body: refused, recorded in live mode (exchange 2: livemode: true in the response)"
+    );
+    assert!(messages[1].contains("live-mode key"), "{messages:?}");
+    assert!(
+        !messages[1].contains("0123456789"),
+        "the message shows the key: {messages:?}"
+    );
+    let files = tree(out.path());
+    assert!(
+        files.keys().all(|f| f.contains("/fine")),
+        "{:?}",
+        files.keys()
+    );
+}
+
+#[test]
+fn a_corrupt_cassette_is_named_with_its_line_and_the_others_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(fixtures().join("vcrpy.yaml")).unwrap();
+    std::fs::write(dir.path().join("a-good.yaml"), &good).unwrap();
+    // Truncated mid-file.
+    let har = std::fs::read_to_string(fixtures().join("flow.har")).unwrap();
+    std::fs::write(dir.path().join("b-truncated.har"), &har[..har.len() / 2]).unwrap();
+    // A YAML syntax error on line 3.
+    std::fs::write(
+        dir.path().join("c-broken.yml"),
+        "http_interactions:\n- request:\n    method: [post\n",
+    )
+    .unwrap();
+    // Well-formed, but an exchange lacks its URI (line 6 of the file).
+    std::fs::write(
+        dir.path().join("d-no-uri.yml"),
+        "http_interactions:\n- request: {method: get, uri: 'https://api.stripe.com/v1/invoices'}\n  response: {status: {code: 200}, body: {string: '{}'}}\n\
+         \n# the second one has no uri\n- request: {method: get}\n  response: {status: {code: 200}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("e-unknown.json"),
+        "{\"hello\": \"world\"}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("f-empty.json"), "").unwrap();
+    std::fs::write(dir.path().join("g-binary.json"), [0x5b, 0xff, 0xfe, 0x5d]).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = import_paths(
+        &[dir.path().to_path_buf()],
+        None,
+        &ImportOptions::into_root(out.path()),
+    );
+    assert_eq!(report.written.len(), 1, "{:?}", report.refused);
+    let messages: Vec<String> = report.refused.iter().map(|e| e.to_string()).collect();
+    let find = |file: &str| {
+        messages
+            .iter()
+            .find(|m| m.contains(file))
+            .unwrap_or_else(|| panic!("no error for {file}: {messages:?}"))
+            .clone()
+    };
+    let truncated = find("b-truncated.har");
+    assert!(truncated.contains("truncated JSON"), "{truncated}");
+    let line = har[..har.len() / 2].lines().count();
+    assert!(
+        truncated.contains(&format!("b-truncated.har:{line}:")),
+        "{truncated} (line {line})"
+    );
+    let broken = find("c-broken.yml");
+    assert!(broken.contains("c-broken.yml:"), "{broken}");
+    assert!(broken.contains("invalid YAML"), "{broken}");
+    assert_eq!(
+        find("d-no-uri.yml"),
+        format!(
+            "{}:6:1: ruby-vcr exchange 2: `uri` is missing",
+            dir.path().join("d-no-uri.yml").display()
+        )
+    );
+    assert!(find("e-unknown.json").contains("not a cassette in any known format"));
+    assert!(find("f-empty.json").contains("empty file"));
+    assert!(find("g-binary.json").contains(":1:2: not UTF-8 text"));
+    assert_eq!(messages.len(), 6, "{messages:?}");
+    // Only the good cassette's files, and no temporary file anywhere.
+    let files = tree(out.path());
+    assert!(
+        files.keys().all(|f| f.contains("a-good")),
+        "{:?}",
+        files.keys()
+    );
+    assert!(
+        files.keys().all(|f| !f.contains(".apiparity-import-")),
+        "{:?}",
+        files.keys()
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_of_its_cassette() {
+    let out = tempfile::tempdir().unwrap();
+    let opts = ImportOptions::into_root(out.path());
+    // The third snapshot's path is taken by a directory: its rename must fail.
+    let blocker = out
+        .path()
+        .join("snapshots/recorded/import/nock/03-post-invoices.json");
+    std::fs::create_dir_all(blocker.join("in-the-way")).unwrap();
+    let report = import_paths(
+        &[fixtures().join("nock.json"), fixtures().join("exvcr.json")],
+        None,
+        &opts,
+    );
+    assert_eq!(report.written.len(), 1, "{:?}", report.refused);
+    assert!(
+        matches!(&report.refused[0], ImportError::Write { .. }),
+        "{:?}",
+        report.refused
+    );
+    let files = tree(out.path());
+    assert!(
+        files.keys().all(|f| f.contains("exvcr")),
+        "{:?}",
+        files.keys()
+    );
+}
+
+#[test]
+fn masked_versions_need_one_supplied_and_say_so() {
+    let mut e = exchange(
+        "GET",
+        "/v1/invoices/in_nope",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    e.request_headers = vec![("Stripe-Version".into(), "<STRIPE_VERSION>".into())];
+    let c = cassette("masked", vec![e]);
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = ImportOptions::into_root(out.path());
+    let report = import_cassettes(std::slice::from_ref(&c), &opts);
+    assert_eq!(
+        report.refused[0].to_string(),
+        "tests/masked: no Stripe-Version recorded (exchange 1 has it masked as <STRIPE_VERSION>); give one with --stripe-version VERSION or --stripe-version SOURCE=VERSION"
+    );
+    opts.source_versions = vec![("tests".into(), "2025-11-17.clover".into())];
+    let report = import_cassettes(&[c], &opts);
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(text.contains("# Stripe-Version not recorded (masked by the recorder as <STRIPE_VERSION>): supplied at import\nstripe_version: \"2025-11-17.clover\""), "{text}");
+    let snap: Value =
+        serde_json::from_slice(&std::fs::read(&report.written[0].snapshots[0]).unwrap()).unwrap();
+    assert!(snap["meta"]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("Stripe-Version 2025-11-17.clover supplied at import"));
+}
+
+#[test]
+fn the_invoice_scope_drops_what_the_mock_does_not_reach_with_the_reason() {
+    let price = exchange(
+        "POST",
+        "/v1/prices",
+        200,
+        serde_json::json!({"id": "price_1AbCdEfGhIjKlMnOpQrStUv", "object": "price"}),
+    );
+    let mut item = exchange(
+        "POST",
+        "/v1/invoiceitems",
+        200,
+        serde_json::json!({"id": "ii_1AbCdEfGhIjKlMnOpQrStUw", "object": "invoiceitem"}),
+    );
+    item.form = vec![("price".into(), "price_1AbCdEfGhIjKlMnOpQrStUv".into())];
+    let list = exchange(
+        "GET",
+        "/v1/invoices/in_nope",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    let mut everything = exchange(
+        "GET",
+        "/v1/invoices",
+        200,
+        serde_json::json!({"object": "list", "data": []}),
+    );
+    everything.query = vec![("limit".into(), "3".into())];
+    let mut of_one = everything.clone();
+    of_one
+        .query
+        .push(("customer".into(), "cus_Qx7pLmN2aB3cD4".into()));
+    let flow = vec![price, item, list, everything, of_one];
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = ImportOptions::into_root(out.path());
+    // `all` keeps every exchange as recorded.
+    let report = import_cassettes(&[cassette("all", flow.clone())], &opts);
+    // Five as recorded, and a setup step for the customer the last one names.
+    assert_eq!(report.written[0].steps, 6);
+    opts.scope = Scope::InvoiceApi;
+    let report = import_cassettes(&[cassette("scoped", flow)], &opts);
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(text.contains("#   4. GET /v1/invoices: lists the whole account (its answer depends on everything else in it, not on this flow)\n"), "{text}");
+    assert!(text.contains("#   1. POST /v1/prices: prices are not modelled by the mock (outside the invoice API)\n"), "{text}");
+    assert!(text.contains("#   2. POST /v1/invoiceitems: uses price_1AbCdEfGhIjKlMnOpQrStUv, which dropped exchange 1 introduced\n"), "{text}");
+    // The list of one customer's invoices stays (with its customer's setup step).
+    assert_eq!(report.written[0].steps, 3);
+    assert!(
+        text.contains("# setup: the recorder's customer cus_Qx7pLmN2aB3cD4"),
+        "{text}"
+    );
+}
+
+#[test]
+fn redactions_of_the_recorder_are_ignored_field_by_field() {
+    let body = serde_json::json!({"id": "in_NORMALIZED00000000000001", "object": "invoice",
+        "created": 1000000000, "customer": "cus_NORMALIZED0001", "total": 6400});
+    let out = tempfile::tempdir().unwrap();
+    let report = import_cassettes(
+        &[cassette(
+            "normalized",
+            vec![exchange("GET", "/v1/invoices/in_nope", 200, body)],
+        )],
+        &ImportOptions::into_root(out.path()),
+    );
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(text.contains("      ignore:\n        /id: \"value normalized by the recorder (NORMALIZED…)\"\n        /created: \"timestamp normalized by the recorder (1000000000)\"\n        /customer: \"value normalized by the recorder (NORMALIZED…)\"\n"), "{text}");
+    assert!(
+        text.contains(
+            "# 3 field(s) the recorder redacted are excluded from comparison (expect.ignore)."
+        ),
+        "{text}"
+    );
+}
