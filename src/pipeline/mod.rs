@@ -57,10 +57,11 @@ pub enum PipelineError {
     },
 }
 
-/// One TCP connection to the target's host before anything else (no request, no key sent): a
-/// target that cannot be connected to at all (refused, no such host) stops the command at once
-/// with one message, instead of every step retrying into its own "connection refused". A slow
-/// or broken answer is the run's to report, step by step.
+/// One TCP connection to the target's host before anything else, then one keyless `HEAD`
+/// through the run's client ([`run::probe`]; for https, the TLS handshake): a target that cannot
+/// be talked to at all (refused, no such host, TLS refused, closed unanswered) stops the command
+/// at once with one message, instead of every step retrying into its own error. A slow or
+/// broken answer (timeout, 5xx, non-JSON) is the run's to report, step by step.
 pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<(), PipelineError> {
     let fail = |cause: String| PipelineError::Unreachable {
         url: target.base_url.clone(),
@@ -72,11 +73,22 @@ pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(fail(e.to_string())),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(fail(e.to_string())),
         // No answer to a connect within the timeout: the steps will time out the same way.
-        Err(_) => Ok(()),
+        Err(_) => return Ok(()),
     }
+    // Connected: now one request through the run's own client, so an https target's TLS
+    // handshake (roots, certificate, host name) is checked as every step will check it.
+    run::probe(&target.base_url, timeout)
+        .await
+        .map_err(|cause| {
+            fail(if url.scheme() == "https" {
+                format!("the TLS handshake failed: {cause}")
+            } else {
+                format!("the connection closed before any answer: {cause}")
+            })
+        })
 }
 
 /// The suite, validated: the scenarios selected by tags and filters, and every scenario key

@@ -26,6 +26,41 @@ pub(crate) struct Client {
     max_body: usize,
 }
 
+/// The reqwest client every request of a run goes through, and the reachability probe too
+/// ([`probe`]), so both check the same roots with the same settings.
+fn reqwest_client(base_url: &str, timeout: Duration) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")))
+        // Stripe never redirects an API call: a 3xx is the step's answer, and following it
+        // would resend the body, key and Idempotency-Key to wherever the target points.
+        .redirect(reqwest::redirect::Policy::none());
+    if !base_url.starts_with("https:") {
+        // Plain http: no certificate is ever checked, so the system roots are not loaded.
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    builder
+        .build()
+        // Building only fails when the TLS backend cannot initialise: nothing a user can fix
+        // per request, so fall back to the default client, which reports it on first use.
+        .unwrap_or_default()
+}
+
+/// Whether the target can be talked to at all: one `HEAD` of the base URL, without a key,
+/// through the run's client (TCP connect, then the TLS handshake for `https`). Any HTTP answer,
+/// whatever its status, passes; so does a timeout (the steps will report it, step by step).
+/// `Err` carries the innermost cause (a TLS handshake refused, the connection closed unanswered).
+pub async fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+    let client = reqwest_client(base_url, timeout);
+    let url = format!("{}/", base_url.trim_end_matches('/'));
+    match client.head(&url).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_timeout() => Ok(()),
+        Err(e) => Err(root_cause(&e)),
+    }
+}
+
 /// Who a request is for, so its progress events name the scenario and step.
 pub(crate) struct Notify<'a> {
     pub progress: Option<&'a Progress>,
@@ -65,22 +100,7 @@ pub(crate) struct Prepared {
 
 impl Client {
     pub(crate) fn new(opts: &RunOptions) -> Client {
-        let mut builder = reqwest::Client::builder()
-            .timeout(opts.timeout)
-            .connect_timeout(opts.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")))
-            // Stripe never redirects an API call: a 3xx is the step's answer, and following it
-            // would resend the body, key and Idempotency-Key to wherever the target points.
-            .redirect(reqwest::redirect::Policy::none());
-        if !opts.target.base_url.starts_with("https:") {
-            // Plain http: no certificate is ever checked, so the system roots are not loaded.
-            builder = builder.tls_certs_only(std::iter::empty());
-        }
-        let inner = builder
-            .build()
-            // Building only fails when the TLS backend cannot initialise: nothing a user can fix
-            // per request, so fall back to the default client, which reports it on first use.
-            .unwrap_or_default();
+        let inner = reqwest_client(&opts.target.base_url, opts.timeout);
         Client {
             inner,
             base_url: opts.target.base_url.trim_end_matches('/').to_string(),

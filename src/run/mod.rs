@@ -33,6 +33,7 @@ use crate::secret::Secret;
 
 pub use encode::encode_params;
 pub use expect::{ExpectFailure, Expectation};
+pub use http::probe;
 pub use progress::{Event, Progress, Wait};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;

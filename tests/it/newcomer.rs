@@ -194,3 +194,65 @@ async fn learn_noise_that_compared_nothing_says_so_and_exits_2() {
     );
     assert_eq!(report.exit_code(), 2);
 }
+
+/// A loopback listener that is no TLS server: each connection gets `reply` (nothing: closed at
+/// once) and is closed. Returns its `https://` URL and the number of connections it took.
+async fn not_tls(reply: &'static [u8]) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncWriteExt;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let conns = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&conns);
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = s.write_all(reply).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    (format!("https://127.0.0.1:{port}"), conns)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_target_whose_tls_handshake_fails_stops_the_run_with_one_message_and_exit_2() {
+    let dir = layout();
+    let proj = dir.path().join("proj");
+    for reply in [&b"garbage, not TLS\r\n\r\n"[..], &b""[..]] {
+        let (url, conns) = not_tls(reply).await;
+        for args in [
+            vec!["run", "--base-url", &url],
+            vec!["diff", "--left", "embedded", "--right", &url],
+        ] {
+            let out = apiparity(&proj, &args, &[]).await;
+            assert_eq!(
+                out.code,
+                Some(2),
+                "{args:?}\n{}\n{}",
+                out.stdout,
+                out.stderr
+            );
+            let errors: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter(|l| l.starts_with("error:"))
+                .collect();
+            assert_eq!(errors.len(), 1, "{args:?}: {}", out.stderr);
+            assert!(
+                errors[0].contains(&format!(
+                    "cannot reach the target at {url}: the TLS handshake failed"
+                )),
+                "{args:?}: {}",
+                out.stderr
+            );
+            assert!(!out.stdout.contains("could not connect"), "{}", out.stdout);
+        }
+        // The TCP check and the handshake (no retries): a few connections, not one per step.
+        let n = conns.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=6).contains(&n), "{n} connections");
+    }
+    assert!(
+        !proj.join("reports").exists(),
+        "nothing ran, nothing is reported"
+    );
+}
