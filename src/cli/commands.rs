@@ -78,6 +78,11 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if let Some(cut) = &report.summary.cut_short {
+        // The one message for a target that went away mid-run (the reports say it too).
+        let _ = out.flush();
+        eprintln!("error: {cut}");
+    }
     if cfg.snapshot_mode == snapshot::Mode::Update {
         // Only files whose content changed are rewritten; each one is named.
         let steps = || report.scenarios.iter().flat_map(|s| &s.steps);

@@ -57,9 +57,9 @@ pub enum PipelineError {
     },
 }
 
-/// One TCP connection to the target's host before anything else, then one keyless `HEAD`
-/// through the run's client ([`run::probe`]; for https, the TLS handshake): a target that cannot
-/// be talked to at all (refused, no such host, TLS refused, closed unanswered) stops the command
+/// One TCP connection to the target's host before anything else, then for https one keyless
+/// `HEAD` through the run's client ([`run::probe`]: the TLS handshake): a target that cannot
+/// be talked to at all (refused, no such host, TLS refused) stops the command
 /// at once with one message, instead of every step retrying into its own error. A slow or
 /// broken answer (timeout, 5xx, non-JSON) is the run's to report, step by step.
 pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<(), PipelineError> {
@@ -78,17 +78,15 @@ pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<
         // No answer to a connect within the timeout: the steps will time out the same way.
         Err(_) => return Ok(()),
     }
-    // Connected: now one request through the run's own client, so an https target's TLS
-    // handshake (roots, certificate, host name) is checked as every step will check it.
+    if url.scheme() != "https" {
+        // Plain http: connected is reachable; nothing is sent before the first step.
+        return Ok(());
+    }
+    // Connected: now one request through the run's own client, so the TLS handshake (roots,
+    // certificate, host name) is checked as every step will check it.
     run::probe(&target.base_url, timeout)
         .await
-        .map_err(|cause| {
-            fail(if url.scheme() == "https" {
-                format!("the TLS handshake failed: {cause}")
-            } else {
-                format!("the connection closed before any answer: {cause}")
-            })
-        })
+        .map_err(|cause| fail(format!("the TLS handshake failed: {cause}")))
 }
 
 /// The suite, validated: the scenarios selected by tags and filters, and every scenario key
@@ -289,12 +287,12 @@ async fn run_and_compare(
     let scenarios = scenarios(planned);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(usize, ScenarioRun)>();
     let http = async {
-        run::run_each(&scenarios, &session.run, move |i, r| {
+        let cut_short = run::run_each(&scenarios, &session.run, move |i, r| {
             // The receiver lives until every run is in.
             let _ = tx.send((i, r));
         })
         .await;
-        started.elapsed()
+        (started.elapsed(), cut_short)
     };
     let compare = async {
         let mut jobs = Vec::with_capacity(planned.len());
@@ -310,7 +308,7 @@ async fn run_and_compare(
         }
         jobs
     };
-    let (duration, jobs) = tokio::join!(http, compare);
+    let ((duration, cut_short), jobs) = tokio::join!(http, compare);
     let mut slots: Vec<Option<Compared>> = (0..planned.len()).map(|_| None).collect();
     for (i, job) in jobs {
         match job.await {
@@ -329,6 +327,7 @@ async fn run_and_compare(
         SuiteRun {
             scenarios: runs,
             duration,
+            cut_short,
         },
         comparisons,
     ))

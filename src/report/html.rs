@@ -152,6 +152,13 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
         s.exit_code
     );
     header(&mut o, r, verdict_class, verdict);
+    if let Some(cut) = &s.cut_short {
+        let _ = writeln!(
+            o,
+            "<p class=\"verdict err\" id=\"cut-short\">{}</p>",
+            esc(cut)
+        );
+    }
     failures(&mut o, r);
     let _ = writeln!(
         o,
@@ -260,6 +267,7 @@ fn summary(o: &mut String, r: &Report) {
         ("scenarios", s.scenarios),
         ("passed", s.scenarios_passed),
         ("failed", s.scenarios_failed),
+        ("not run", s.scenarios_not_run),
         ("steps", s.steps),
         ("differences", s.differences),
         ("breaking", s.breaking),

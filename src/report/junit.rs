@@ -56,6 +56,15 @@ pub fn render(report: &Report, _: &Style) -> Result<String, String> {
             suite.add_test_case(case);
         }
     }
+    // A run cut short is a failure of the run itself: one testcase says so, and why.
+    if let Some(cut) = &report.summary.cut_short {
+        let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+        st.set_message(cut.clone());
+        st.set_type("cut_short");
+        let mut case = TestCase::new("cut-short", st);
+        case.set_classname("apiparity.run");
+        suite.add_test_case(case);
+    }
     let mut r = JReport::new("apiparity");
     r.add_test_suite(suite);
     // Whatever a target sent may be quoted in messages: make the whole document XML 1.0.

@@ -18,6 +18,15 @@ pub fn render(r: &Report, _: &Style) -> Result<String, String> {
         Headline::TargetErrors => "⛔",
     };
     let _ = writeln!(o, "# apiparity: {mark} {}\n", headline.text());
+    if let Some(cut) = &s.cut_short {
+        let _ = writeln!(
+            o,
+            "> ⛔ {} ({} of {} scenarios not run)\n",
+            cut.replace(['\n', '\r'], " "),
+            s.scenarios_not_run,
+            s.scenarios
+        );
+    }
     let _ = writeln!(
         o,
         "Target **{}** ({:?}), Stripe-Version `{}`, snapshots `{}`, additive differences: {}.\n",

@@ -130,6 +130,7 @@ pub fn merge(parts: Vec<Report>) -> Result<Report, MergeError> {
         a.scenarios += b.scenarios;
         a.scenarios_passed += b.scenarios_passed;
         a.scenarios_failed += b.scenarios_failed;
+        a.scenarios_not_run += b.scenarios_not_run;
         a.steps += b.steps;
         a.differences += b.differences;
         a.breaking += b.breaking;
@@ -138,6 +139,9 @@ pub fn merge(parts: Vec<Report>) -> Result<Report, MergeError> {
         a.target_errors += b.target_errors;
         a.pending_snapshots += b.pending_snapshots;
         a.baselined += b.baselined;
+        if a.cut_short.is_none() {
+            a.cut_short.clone_from(&b.cut_short);
+        }
         let (a, b) = (&mut out.scorecard, &r.scorecard);
         a.steps_compared += b.steps_compared;
         a.steps_matching += b.steps_matching;

@@ -31,6 +31,10 @@ pub fn terminal(r: &Report, color: bool) -> String {
     let dim = Style::new().dimmed();
     let mut o = String::new();
     for sc in &r.scenarios {
+        // A run cut short: the scenarios it never started are counted once, not listed.
+        if r.summary.cut_short.is_some() && sc.status == Status::Skipped {
+            continue;
+        }
         let (style, label) = match sc.status {
             Status::Pass => (green, "PASS"),
             Status::Warn => (yellow, "WARN"),
@@ -216,8 +220,10 @@ pub fn terminal(r: &Report, color: bool) -> String {
     let c = &r.scorecard;
     let _ = writeln!(
         o,
-        "\n{} scenarios: {} passed, {} failed; {} differences ({} breaking, {} additive), {} expectation failures, {} target errors{}",
-        s.scenarios, s.scenarios_passed, s.scenarios_failed, s.differences, s.breaking, s.additive, s.expectation_failures, s.target_errors,
+        "\n{} scenarios: {} passed, {} failed{}; {} differences ({} breaking, {} additive), {} expectation failures, {} target errors{}",
+        s.scenarios, s.scenarios_passed, s.scenarios_failed,
+        if s.scenarios_not_run > 0 { format!(", {} not run", s.scenarios_not_run) } else { String::new() },
+        s.differences, s.breaking, s.additive, s.expectation_failures, s.target_errors,
         if r.baseline.is_some() {
             format!("; {} baselined, {} stale baseline entries", s.baselined, s.stale_baseline_entries)
         } else {

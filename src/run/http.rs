@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::progress::{self, Event, Progress, Wait};
 use super::ratelimit::Window;
 use super::retry::{Attempt, RetryPolicy};
-use super::sched::LatencyObserver;
+use super::sched::{LatencyObserver, StopSignal};
 use super::{Body, Response, RunOptions, TransportError};
 
 /// Non-JSON bodies are kept up to this many bytes for the report (cut after redaction).
@@ -22,6 +22,7 @@ pub(crate) struct Client {
     all: Option<Window>,
     search: Option<Window>,
     latency: LatencyObserver,
+    stop: StopSignal,
     redactor: crate::secret::Redactor,
     max_body: usize,
 }
@@ -109,6 +110,7 @@ impl Client {
             all: opts.rate_limit.map(|r| Window::new(r.per_second)),
             search: opts.rate_limit.map(|r| Window::new(r.search_per_second)),
             latency: LatencyObserver::none(),
+            stop: StopSignal::default(),
             redactor: opts.redactor.clone(),
             max_body: opts.max_body,
         }
@@ -118,6 +120,17 @@ impl Client {
     pub(crate) fn with_latency_observer(mut self, observer: LatencyObserver) -> Client {
         self.latency = observer;
         self
+    }
+
+    /// The same client, cutting the run short through `stop` when the target goes away.
+    pub(crate) fn with_stop(mut self, stop: StopSignal) -> Client {
+        self.stop = stop;
+        self
+    }
+
+    /// Why the run was cut short, once it was.
+    pub(crate) fn stopped(&self) -> Option<super::CutShort> {
+        self.stop.get().cloned()
     }
 
     /// Sends with transport retries. Returns the final outcome and the number of attempts.
@@ -159,12 +172,27 @@ impl Client {
                 }
                 Err(_) => Attempt::Transport,
             };
-            match self.retry.delay(attempts, decision) {
+            // Once the run is cut short nothing is retried: teardown gets one quick try.
+            let delay = match self.stop.get() {
+                Some(_) => None,
+                None => self.retry.delay(attempts, decision),
+            };
+            match delay {
                 Some(wait) => {
                     notify.waiting(Wait::Backoff, wait);
                     tokio::time::sleep(wait).await
                 }
-                None => return (result, attempts),
+                None => {
+                    if let Err(e) = &result {
+                        if e.is_connection_level() {
+                            self.stop.stop(super::CutShort {
+                                url: self.base_url.clone(),
+                                cause: e.to_string(),
+                            });
+                        }
+                    }
+                    return (result, attempts);
+                }
             }
         }
     }
@@ -180,7 +208,14 @@ impl Client {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form.clone());
         }
-        let resp = builder.send().await.map_err(|e| self.classify(e))?;
+        let resp = builder.send().await.map_err(|e| {
+            let reset = is_reset(&e);
+            match self.classify(e) {
+                // Before any byte of an answer: a reset means the target is going or gone.
+                TransportError::Connection(cause) if reset => TransportError::Reset(cause),
+                other => other,
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -265,6 +300,21 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
         .rev()
         .find(|&i| s.is_char_boundary(i))
         .unwrap_or(0)
+}
+
+/// Whether the error is a reset (the connection torn down, not merely closed unanswered).
+fn is_reset(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// The innermost error message ("connection reset by peer"), which is what a user can act on.

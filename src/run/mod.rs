@@ -140,6 +140,29 @@ pub struct SuiteRun {
     pub scenarios: Vec<ScenarioRun>,
     /// How long the run took.
     pub duration: Duration,
+    /// Set when the target stopped being reachable mid-run and no further scenario started.
+    pub cut_short: Option<CutShort>,
+}
+
+/// Why a run stopped scheduling scenarios: a step's final outcome was a connection-level
+/// failure ([`TransportError::is_connection_level`]), so every later request would fail the
+/// same way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CutShort {
+    /// The base URL that stopped answering.
+    pub url: String,
+    /// The failure, as the step that met it reported it.
+    pub cause: String,
+}
+
+impl std::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the run was cut short: the target at {} stopped answering ({}); no further scenario was started",
+            self.url, self.cause
+        )
+    }
 }
 
 /// One scenario's run.
@@ -313,7 +336,10 @@ pub enum TransportError {
     /// The connection could not be made.
     #[error("could not connect: {0}")]
     Connect(String),
-    /// The connection broke (reset, truncated, a redirect refused, a body too large).
+    /// The connection was reset before any byte of a response arrived.
+    #[error("connection reset before any response: {0}")]
+    Reset(String),
+    /// The connection broke (closed unanswered, a body cut off, an answer that is not HTTP).
     #[error("connection failed: {0}")]
     Connection(String),
     /// The request could not be built.
@@ -322,6 +348,15 @@ pub enum TransportError {
     /// The body was longer than the limit (`--max-body`); not retried.
     #[error("response body larger than the {0}-byte limit (raise it with --max-body or APIPARITY_MAX_BODY)")]
     BodyTooLarge(usize),
+}
+
+impl TransportError {
+    /// Whether the target itself cannot be talked to (refused, no such host, TLS refused, reset
+    /// before answering): the one rule that cuts a run short. A timeout, a 5xx or a body cut
+    /// off is the step's own result.
+    pub fn is_connection_level(&self) -> bool {
+        matches!(self, TransportError::Connect(_) | TransportError::Reset(_))
+    }
 }
 
 /// A short id, unique per run, safe in metadata values and idempotency keys.
@@ -343,29 +378,34 @@ pub fn new_run_id() -> String {
 pub async fn run(scenarios: &[Arc<Scenario>], opts: &RunOptions) -> SuiteRun {
     let started = Instant::now();
     let mut out: Vec<Option<ScenarioRun>> = vec![None; scenarios.len()];
-    run_each(scenarios, opts, |i, r| out[i] = Some(r)).await;
+    let cut_short = run_each(scenarios, opts, |i, r| out[i] = Some(r)).await;
     SuiteRun {
         // run_each hands over every scenario exactly once.
         scenarios: out.into_iter().flatten().collect(),
         duration: started.elapsed(),
+        cut_short,
     }
 }
 
 /// Runs every scenario and hands each one's run to `done`, with its position in `scenarios`,
 /// as soon as it finishes (teardown included). Every position is handed over exactly once,
-/// also when a scenario's task panicked (its run then carries the error).
+/// also when a scenario's task panicked (its run then carries the error), and when the run was
+/// cut short (a scenario that never started then has every step skipped, saying why).
+/// Returns why the run was cut short, if it was.
 pub async fn run_each(
     scenarios: &[Arc<Scenario>],
     opts: &RunOptions,
     mut done: impl FnMut(usize, ScenarioRun),
-) {
+) -> Option<CutShort> {
     let client = http::Client::new(opts);
     let sched = sched::Scheduler::new(opts, scenarios.len());
     progress::emit(opts.progress.as_ref(), || Event::SuiteStarted {
         scenarios: scenarios.len(),
         jobs: sched.jobs(),
     });
-    let client = client.with_latency_observer(sched.observer());
+    let client = client
+        .with_latency_observer(sched.observer())
+        .with_stop(sched.stop_signal());
     let mut tasks = tokio::task::JoinSet::new();
     let mut ids = HashMap::new();
     for i in sched::longest_first(scenarios) {
@@ -375,6 +415,9 @@ pub async fn run_each(
         let sched = sched.clone();
         let handle = tasks.spawn(async move {
             let _permit = sched.acquire().await;
+            if let Some(cut) = sched.stopped() {
+                return (i, not_started(scenario, &opts, &cut));
+            }
             (i, run_scenario(&client, i, scenario, &opts).await)
         });
         ids.insert(handle.id(), i);
@@ -398,6 +441,29 @@ pub async fn run_each(
                 )
             }
         }
+    }
+    sched.stopped()
+}
+
+/// A scenario the run was cut short before: every step skipped, saying why.
+fn not_started(scenario: Arc<Scenario>, opts: &RunOptions, cut: &CutShort) -> ScenarioRun {
+    let why = format!("not run: {cut}");
+    let main = scenario.steps.iter().map(|s| (s, false));
+    let steps = main
+        .chain(scenario.teardown.iter().map(|s| (s, true)))
+        .enumerate()
+        .map(|(i, (s, teardown))| step::skipped(s, i + 1, teardown, &why))
+        .collect();
+    ScenarioRun {
+        stripe_version: scenario
+            .stripe_version
+            .clone()
+            .unwrap_or_else(|| opts.stripe_version.clone()),
+        masks: vec![(opts.run_id.clone(), "<run_id>".to_string())],
+        scenario,
+        steps,
+        duration: Duration::ZERO,
+        error: None,
     }
 }
 
@@ -436,7 +502,12 @@ async fn run_scenario(
     let mut index = 0;
     for s in &scenario.steps {
         index += 1;
-        let r = if failed && !scenario.continue_on_failure {
+        let cut = client.stopped();
+        let r = if let Some(cut) = cut {
+            // The target is gone: sending would only fail the same way. Teardown still runs
+            // (once, without retries) in case it is back.
+            step::skipped(s, index, false, &format!("not run: {cut}"))
+        } else if failed && !scenario.continue_on_failure {
             step::skipped(s, index, false, "an earlier step failed")
         } else {
             step::execute(&mut ctx, s, index, false).await

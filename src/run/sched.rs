@@ -11,14 +11,14 @@
 //! rises above the number of scenarios or [`MAX_JOBS`]. It only ever rises: a slow target stays
 //! slow for the length of a run.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::scenario::Scenario;
 
-use super::RunOptions;
+use super::{CutShort, RunOptions};
 
 /// The most scenarios in flight, whatever the latency.
 pub const MAX_JOBS: usize = 64;
@@ -48,6 +48,22 @@ struct Inner {
     adaptive: bool,
     rate: Option<f64>,
     state: Mutex<State>,
+    stop: StopSignal,
+}
+
+/// Set once, by the first step whose final outcome is a connection-level failure: from then
+/// on no scenario starts, no main step is sent and nothing is retried.
+#[derive(Clone, Default)]
+pub(crate) struct StopSignal(Arc<OnceLock<CutShort>>);
+
+impl StopSignal {
+    pub(crate) fn stop(&self, cut: CutShort) {
+        // The first cause wins: it is the one that explains the rest.
+        let _ = self.0.set(cut);
+    }
+    pub(crate) fn get(&self) -> Option<&CutShort> {
+        self.0.get()
+    }
 }
 
 struct State {
@@ -85,6 +101,7 @@ impl Scheduler {
                     limit: jobs,
                     latency: None,
                 }),
+                stop: StopSignal::default(),
             }),
         }
     }
@@ -96,6 +113,16 @@ impl Scheduler {
 
     pub(super) fn observer(&self) -> LatencyObserver {
         LatencyObserver(self.inner.adaptive.then(|| self.clone()))
+    }
+
+    /// What the HTTP client sets when the target stops answering.
+    pub(super) fn stop_signal(&self) -> StopSignal {
+        self.inner.stop.clone()
+    }
+
+    /// Why no further scenario may start, once the run is cut short.
+    pub(super) fn stopped(&self) -> Option<CutShort> {
+        self.inner.stop.get().cloned()
     }
 
     /// Waits for a slot; the slot is held until the permit drops.

@@ -90,6 +90,10 @@ pub struct Summary {
     pub scenarios_passed: usize,
     /// Scenarios that failed.
     pub scenarios_failed: usize,
+    /// Scenarios none of whose steps ran (the run was cut short before them): neither passed
+    /// nor failed.
+    #[serde(default)]
+    pub scenarios_not_run: usize,
     /// Steps run (main and teardown).
     pub steps: usize,
     /// Differences that count (not accepted by a baseline).
@@ -110,8 +114,12 @@ pub struct Summary {
     pub baselined: usize,
     /// Baseline entries that matched nothing (each fails the run).
     pub stale_baseline_entries: usize,
+    /// Why the run stopped early ([`crate::run::CutShort`], as a sentence naming the URL and
+    /// the cause), when the target went away mid-run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_short: Option<String>,
     /// 0 all match, 1 differences, failed expectations or stale baseline entries,
-    /// 2 target errors.
+    /// 2 target errors or a run cut short.
     pub exit_code: i32,
 }
 
@@ -412,7 +420,14 @@ fn scenario_status(steps: &[StepVerdict], internal_error: bool) -> Status {
     ]
     .into_iter()
     .find(|st| steps.iter().any(|s| s.status == *st))
-    .unwrap_or(Status::Pass)
+    .unwrap_or(
+        // No step ran at all (a run cut short before it): it did not pass.
+        if !steps.is_empty() && steps.iter().all(|s| s.status == Status::Skipped) {
+            Status::Skipped
+        } else {
+            Status::Pass
+        },
+    )
 }
 
 /// The counts and the exit code. Accepted (baselined) items are counted apart and never fail
@@ -444,19 +459,23 @@ fn summarize(
         summary.scenarios += 1;
         if sv.status.is_failure() {
             summary.scenarios_failed += 1;
+        } else if sv.status == Status::Skipped {
+            summary.scenarios_not_run += 1;
         } else {
             summary.scenarios_passed += 1;
         }
     }
     summary.stale_baseline_entries = baseline.map_or(0, |b| b.stale.len());
+    summary.cut_short = run.cut_short.as_ref().map(ToString::to_string);
     summary.exit_code = exit_code(&summary, run.scenarios.iter().any(|s| s.error.is_some()));
     summary
 }
 
-/// The exit code the counts call for: 2 target errors (or a scenario that could not run), 1
-/// failed scenarios or stale baseline entries, else 0. Also decides merged partition reports.
+/// The exit code the counts call for: 2 target errors (or a scenario that could not run, or a
+/// run cut short because the target went away), 1 failed scenarios or stale baseline entries,
+/// else 0. Also decides merged partition reports.
 pub fn exit_code(summary: &Summary, scenario_errors: bool) -> i32 {
-    if summary.target_errors > 0 || scenario_errors {
+    if summary.target_errors > 0 || scenario_errors || summary.cut_short.is_some() {
         2
     } else if summary.scenarios_failed > 0 || summary.stale_baseline_entries > 0 {
         1

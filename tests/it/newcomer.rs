@@ -256,3 +256,126 @@ async fn an_https_target_whose_tls_handshake_fails_stops_the_run_with_one_messag
         "nothing ran, nothing is reported"
     );
 }
+
+/// An http target that answers `n` requests (`200 {"object": "list", "data": []}`, one
+/// connection each) and then stops listening, as a mock that crashes mid-run would.
+async fn serves_then_stops(n: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        for _ in 0..n {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                }
+            }
+            let body = br#"{"object": "list", "data": []}"#;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(body).await;
+            let _ = s.shutdown().await;
+        }
+        // The listener drops here: every later connect is refused.
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_goes_away_mid_run_cuts_the_run_short_with_one_message_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let proj = dir.path().join("proj");
+    let s = proj.join("scenarios/gone");
+    std::fs::create_dir_all(&s).unwrap();
+    let scenario = "\
+steps:
+  - id: one
+    request: {method: GET, path: /v1/invoices, query: {limit: 1}}
+    expect: {status: 200}
+  - id: two
+    request: {method: GET, path: /v1/invoices, query: {limit: 2}}
+    expect: {status: 200}
+  - id: three
+    request: {method: GET, path: /v1/invoices, query: {limit: 3}}
+    expect: {status: 200}
+teardown:
+  - id: cleanup
+    request: {method: GET, path: /v1/invoices, query: {limit: 4}}
+";
+    let scenarios = 20;
+    for i in 0..scenarios {
+        std::fs::write(s.join(format!("s{i:02}.yaml")), scenario).unwrap();
+    }
+    // Four steps, then nothing listens.
+    let url = serves_then_stops(4).await;
+    let out = apiparity(&proj, &["run", "--base-url", &url, "--jobs", "2"], &[]).await;
+    assert_eq!(out.code, Some(2), "{}\n{}", out.stdout, out.stderr);
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", out.stderr);
+    assert!(
+        errors[0].contains(&format!(
+            "the run was cut short: the target at {url} stopped answering"
+        )) && errors[0].contains("refused"),
+        "{}",
+        out.stderr
+    );
+
+    // Reports are written and say so; far fewer requests were tried than the suite has steps.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(proj.join("reports/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["summary"]["exit_code"], 2);
+    assert!(
+        json["summary"]["cut_short"]
+            .as_str()
+            .is_some_and(|c| c.contains(&url)),
+        "{}",
+        json["summary"]
+    );
+    let steps: Vec<&serde_json::Value> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap())
+        .collect();
+    assert_eq!(steps.len(), scenarios * 4);
+    let attempts: u64 = steps.iter().map(|s| s["attempts"].as_u64().unwrap()).sum();
+    assert!(
+        attempts <= 20,
+        "{attempts} attempts for {} steps",
+        steps.len()
+    );
+    // The scenarios never started are not run, not passed.
+    let not_run = json["summary"]["scenarios_not_run"].as_u64().unwrap();
+    assert!(not_run >= 10, "{}", json["summary"]);
+    assert_eq!(
+        json["summary"]["scenarios_passed"], 0,
+        "{}",
+        json["summary"]
+    );
+    assert!(
+        out.stdout.contains(&format!(", {not_run} not run;")),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("PASS"), "{}", out.stdout);
+    let md = std::fs::read_to_string(proj.join("reports/summary.md")).unwrap();
+    assert!(md.contains("the run was cut short"), "{md}");
+    let junit = std::fs::read_to_string(proj.join("reports/junit.xml")).unwrap();
+    assert!(junit.contains("cut_short"), "{junit}");
+    let html = std::fs::read_to_string(proj.join("reports/report.html")).unwrap();
+    assert!(html.contains("id=\"cut-short\""));
+}

@@ -454,3 +454,75 @@ async fn faults_stay_inside_their_scenario() {
         .all(|s| s.attempts == 1 && s.response().is_some_and(|r| r.status == 200)));
     assert_eq!(server.count(), 5);
 }
+
+/// Only a connection-level failure cuts a run short: a target answering 500 every time, or
+/// not answering within the timeout, leaves every scenario to run and report its own steps.
+#[tokio::test]
+async fn timeouts_and_5xx_never_cut_a_run_short() {
+    let server = TestServer::start(|req| {
+        if req.path().ends_with("/slow") {
+            Reply::Hang
+        } else {
+            Resp::json(500, &json!({"error": {"type": "api_error"}}))
+                .header("Stripe-Should-Retry", "false")
+                .reply()
+        }
+    })
+    .await;
+    let scenarios: Vec<_> = (0..4)
+        .map(|i| {
+            let path = if i == 0 { "/v1/x/slow" } else { "/v1/x/err" };
+            scenario(&format!("fault/n{i}"), vec![step("s", "GET", path)])
+        })
+        .collect();
+    let run = run::run(
+        &scenarios,
+        &options(&server.base_url(), Duration::from_millis(300), 0),
+    )
+    .await;
+    assert_eq!(run.cut_short, None);
+    assert!(matches!(
+        run.scenarios[0].steps[0].transport_error(),
+        Some(TransportError::Timeout(_))
+    ));
+    for s in &run.scenarios[1..] {
+        assert_eq!(s.steps[0].response().map(|r| r.status), Some(500));
+    }
+}
+
+/// A refused connection does: no further scenario starts, each is handed over with its steps
+/// skipped saying why, and nothing is retried once the run is cut short.
+#[tokio::test]
+async fn a_refused_connection_cuts_the_run_short_and_later_scenarios_do_not_start() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let scenarios: Vec<_> = (0..6)
+        .map(|i| scenario(&format!("fault/r{i}"), vec![step("s", "GET", "/v1/x")]))
+        .collect();
+    let run = run::run(&scenarios, &options(&url, Duration::from_secs(2), 1)).await;
+    let cut = run.cut_short.as_ref().expect("cut short");
+    assert_eq!(cut.url, url);
+    assert!(cut.cause.contains("refused"), "{cut:?}");
+    assert_eq!(run.scenarios.len(), 6, "every scenario is handed over");
+    let attempts: u32 = run
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .map(|s| s.attempts)
+        .sum();
+    // jobs = 1: the first scenario's two attempts, then nothing.
+    assert_eq!(attempts, 2);
+    let not_run = run
+        .scenarios
+        .iter()
+        .filter(|s| {
+            s.steps
+                .iter()
+                .all(|st| matches!(&st.outcome, Outcome::Skipped(w) if w.contains("cut short")))
+        })
+        .count();
+    assert_eq!(not_run, 5);
+}

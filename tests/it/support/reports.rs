@@ -235,6 +235,7 @@ pub fn judge(flows: &[Flow], additive_fails: bool, baseline: Option<&Baseline>) 
     let suite = SuiteRun {
         scenarios: runs,
         duration: Duration::from_millis(20),
+        cut_short: None,
     };
     let policy = Policy { additive_fails };
     let verdicts = verdict::decide(&suite, &comparisons, &policy, baseline);
