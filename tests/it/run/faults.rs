@@ -526,3 +526,37 @@ async fn a_refused_connection_cuts_the_run_short_and_later_scenarios_do_not_star
         .count();
     assert_eq!(not_run, 5);
 }
+
+/// A connection reset before any answer (the target crashing with the request in hand) is
+/// connection-level too; a connection closed unanswered is not (a lost response is retried).
+#[tokio::test]
+async fn a_reset_before_any_answer_cuts_the_run_short() {
+    use tokio::io::AsyncReadExt;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            // Linger 0: closing sends RST, not FIN.
+            let _ = s.set_linger(Some(Duration::ZERO));
+            drop(s);
+        }
+    });
+    let scenarios: Vec<_> = (0..3)
+        .map(|i| scenario(&format!("fault/rst{i}"), vec![step("s", "GET", "/v1/x")]))
+        .collect();
+    let run = run::run(&scenarios, &options(&url, Duration::from_secs(2), 1)).await;
+    let first = &run
+        .scenarios
+        .iter()
+        .find(|s| s.steps[0].attempts > 0)
+        .unwrap()
+        .steps[0];
+    assert!(
+        matches!(first.transport_error(), Some(TransportError::Reset(_))),
+        "{:?}",
+        first.outcome
+    );
+    assert!(run.cut_short.is_some());
+}
