@@ -539,7 +539,7 @@ async fn a_reset_before_any_answer_cuts_the_run_short() {
             let mut buf = [0u8; 4096];
             let _ = s.read(&mut buf).await;
             // Linger 0: closing sends RST, not FIN.
-            let _ = s.set_linger(Some(Duration::ZERO));
+            let _ = s.set_zero_linger();
             drop(s);
         }
     });
