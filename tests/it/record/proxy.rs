@@ -394,10 +394,12 @@ async fn the_run_s_rate_limiter_paces_what_is_forwarded() {
     }
     let at: Vec<std::time::Instant> = upstream.requests().iter().map(|r| r.at).collect();
     assert_eq!(at.len(), 10);
+    // Counted where they arrive, so scheduling jitter on a loaded machine can bunch two sends
+    // spaced a full window apart: 100 ms of the second is left for it.
     for i in 0..at.len() {
         let in_one_second = at[i..]
             .iter()
-            .take_while(|t| t.duration_since(at[i]) < std::time::Duration::from_secs(1))
+            .take_while(|t| t.duration_since(at[i]) < std::time::Duration::from_millis(900))
             .count();
         assert!(
             in_one_second <= 4,
