@@ -28,8 +28,28 @@ pub(crate) struct Client {
 }
 
 /// The reqwest client every request of a run goes through, and the reachability probe too
-/// ([`probe`]), so both check the same roots with the same settings.
+/// ([`probe`]), so both check the same roots with the same settings. For `https` it is built
+/// once per process and timeout and shared (a reqwest client is a handle), so the system roots
+/// are parsed once even though the probe runs before the run.
 fn reqwest_client(base_url: &str, timeout: Duration) -> reqwest::Client {
+    type Key = (bool, Duration);
+    static CLIENTS: std::sync::Mutex<Vec<(Key, reqwest::Client)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = (base_url.starts_with("https:"), timeout);
+    if !key.0 {
+        // No roots to parse: a fresh client (and connection pool) per run, as before.
+        return build_client(false, timeout);
+    }
+    let mut clients = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = clients.iter().find(|(k, _)| *k == key) {
+        return c.clone();
+    }
+    let client = build_client(key.0, timeout);
+    clients.push((key, client.clone()));
+    client
+}
+
+fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -37,7 +57,7 @@ fn reqwest_client(base_url: &str, timeout: Duration) -> reqwest::Client {
         // Stripe never redirects an API call: a 3xx is the step's answer, and following it
         // would resend the body, key and Idempotency-Key to wherever the target points.
         .redirect(reqwest::redirect::Policy::none());
-    if !base_url.starts_with("https:") {
+    if !https {
         // Plain http: no certificate is ever checked, so the system roots are not loaded.
         builder = builder.tls_certs_only(std::iter::empty());
     }
