@@ -1047,6 +1047,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             )
         }),
         as_of: scenario_as_of,
+        account: super::account::account_of(&exchanges),
         dropped: &dropped,
         steps: &steps,
         teardown,
