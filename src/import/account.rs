@@ -9,8 +9,15 @@ use crate::scenario::Account;
 /// What the recording shows of its account: the country invoices name, whether drafts keep
 /// `webhooks_delivered_at` null (the account has webhook endpoints), and the currency of an
 /// invoice created without one (the account's default when nothing else decided it).
+///
+/// Webhooks: a cassette recorded over several sessions can show both (endpoints added between
+/// them); the drafts the cassette created decide by majority (ties: endpoints), listed drafts
+/// only when it created none. The other sessions' steps then differ, and are baselined.
 pub(super) fn account_of(exchanges: &[Exchange]) -> Account {
     let mut out = Account::default();
+    // (null, stamped) among created drafts, then among listed ones.
+    let mut created = (0usize, 0usize);
+    let mut listed = (0usize, 0usize);
     for e in exchanges.iter().filter(|e| (200..300).contains(&e.status)) {
         let created_bare = e.method == "POST"
             && e.path == "/v1/invoices"
@@ -25,11 +32,14 @@ pub(super) fn account_of(exchanges: &[Exchange]) -> Account {
             }
             // Only a draft tells: once finalized, Stripe sets the stamp on delivery either way.
             if inv.get("status").and_then(Value::as_str) == Some("draft") {
+                let tally = if top && e.method == "POST" && e.path == "/v1/invoices" {
+                    &mut created
+                } else {
+                    &mut listed
+                };
                 match inv.get("webhooks_delivered_at") {
-                    Some(Value::Null) => out.webhook_endpoints = Some(true),
-                    Some(Value::Number(_)) if out.webhook_endpoints.is_none() => {
-                        out.webhook_endpoints = Some(false)
-                    }
+                    Some(Value::Null) => tally.0 += 1,
+                    Some(Value::Number(_)) => tally.1 += 1,
                     _ => {}
                 }
             }
@@ -41,6 +51,10 @@ pub(super) fn account_of(exchanges: &[Exchange]) -> Account {
                     .map(str::to_string);
             }
         }
+    }
+    let (null, stamped) = if created != (0, 0) { created } else { listed };
+    if null + stamped > 0 {
+        out.webhook_endpoints = Some(null >= stamped);
     }
     out
 }
