@@ -962,7 +962,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         let body = normalizer.value(&body);
         let index = setup + pos + 1;
         let file = crate::snapshot::path_for(&opts.snapshots_root, &key, index, &id);
-        let source_text = provenance(c, k);
+        let source_text = provenance(c, k, opts);
         snapshots.push((
             file,
             Snapshot {
@@ -1100,9 +1100,15 @@ fn masked_note(exchanges: &[Exchange]) -> String {
 }
 
 /// `meta.source`: who recorded it, where it is, when.
-fn provenance(c: &Cassette, k: &Kept) -> String {
+fn provenance(c: &Cassette, k: &Kept, opts: &ImportOptions) -> String {
+    // Say what answered: Stripe test mode only when it was Stripe's API.
+    let origin = match (&c.source.origin, opts.host.as_str()) {
+        (Some(o), _) => o.clone(),
+        (None, "api.stripe.com") => "Stripe test mode".to_string(),
+        (None, host) => host.to_string(),
+    };
     let mut s = format!(
-        "recorded from Stripe test mode by {} ({}, {})",
+        "recorded from {origin} by {} ({}, {})",
         c.source.recorder,
         c.source.file,
         k.as_of.as_deref().unwrap_or("date unknown")

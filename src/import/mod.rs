@@ -41,6 +41,7 @@
 //!         recorder: "apiparity record".into(),
 //!         file: "session-1".into(),
 //!         recorded_on: Some("2025-06-01".into()),
+//!         origin: None,
 //!     },
 //!     exchanges: vec![
 //!         exchange("POST", "/v1/customers", &[("email", "a@example.com")],
@@ -130,6 +131,10 @@ pub struct Source {
     pub file: String,
     /// The day it was recorded (`YYYY-MM-DD`), when known.
     pub recorded_on: Option<String>,
+    /// What answered, when it was not Stripe (a mock behind `apiparity record`): provenance then
+    /// names it instead of claiming Stripe test mode. `None`: the import's `--host`, which is
+    /// Stripe's API unless told otherwise.
+    pub origin: Option<String>,
 }
 
 /// One recording session.

@@ -485,6 +485,7 @@ pub fn finalize(dir: &Path, out: &Path) -> Result<Vec<Written>, RecordError> {
                 recorder: format!("{RECORDER} (upstream {})", meta.upstream),
                 file: relative.to_string_lossy().into_owned(),
                 recorded_on: day.clone(),
+                origin: origin(&meta.upstream),
             },
             exchanges: r
                 .exchanges
@@ -559,4 +560,13 @@ fn session_id(started_at: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst)
     )
+}
+
+/// What answered a session, for provenance: `None` (Stripe test mode) when the upstream is
+/// Stripe's API, else the upstream itself, so a session against a mock never claims Stripe.
+fn origin(upstream: &str) -> Option<String> {
+    let host = url::Url::parse(upstream)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string));
+    (host.as_deref() != Some("api.stripe.com")).then(|| upstream.to_string())
 }

@@ -309,6 +309,7 @@ fn cassette(path: &Path, recorder: String, exchanges: Vec<Exchange>) -> Cassette
             recorder,
             file: path.display().to_string(),
             recorded_on,
+            origin: None,
         },
         exchanges,
     }

@@ -132,6 +132,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Vec<Cassette>, ImportError
                     .get("first_date")
                     .and_then(Value::as_str)
                     .and_then(day_of_date),
+                origin: None,
             }
         }
         None => Source {
@@ -139,6 +140,7 @@ pub(super) fn read(path: &Path, text: &str) -> Result<Vec<Cassette>, ImportError
             recorder: "a recorder (shared recordings shape)".into(),
             file: converted,
             recorded_on: None,
+            origin: None,
         },
     };
     let exchanges = recorded

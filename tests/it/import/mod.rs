@@ -232,6 +232,7 @@ fn cassette(name: &str, exchanges: Vec<Exchange>) -> Cassette {
             recorder: "a test".into(),
             file: format!("{name}.json"),
             recorded_on: Some("2025-06-01".into()),
+            origin: None,
         },
         exchanges,
     }

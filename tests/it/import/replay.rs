@@ -201,6 +201,7 @@ async fn a_replay_against_the_embedded_mock_maps_every_id() {
             recorder: "the replay test".into(),
             file: "memory".into(),
             recorded_on: None,
+            origin: None,
         },
         exchanges: recorded,
     };

@@ -132,6 +132,12 @@ async fn the_python_sdk_flow_recorded_replays_green_against_a_fresh_mock() {
             && source.contains("cassettes/record/sdk-invoice-flow.json"),
         "{source}"
     );
+    // The upstream was the embedded mock: provenance must not claim Stripe test mode.
+    assert!(
+        source.starts_with("recorded from http://127.0.0.1:")
+            && !source.contains("Stripe test mode"),
+        "{source}"
+    );
     assert_eq!(snap["meta"]["stripe_version"], pinned.unwrap().as_str());
 
     // Replayed like a hand-written scenario, against a fresh embedded mock (other ids, other
