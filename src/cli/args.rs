@@ -302,7 +302,7 @@ fn parse_positive_duration(s: &str) -> Result<Dur, String> {
 }
 
 fn parse_country(s: &str) -> Result<String, String> {
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+    if apiparity::mock::account_country(s).is_some() {
         Ok(s.to_string())
     } else {
         Err("expected a two-letter ISO country code in capitals, e.g. US".to_string())

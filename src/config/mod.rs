@@ -456,6 +456,7 @@ impl RunConfig {
                 mode: self.snapshot_mode.clone(),
                 source,
                 diff: self.diff.clone(),
+                known: None,
             },
             target: TargetInfo {
                 kind: target.kind,

@@ -584,6 +584,8 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
     let mut kept: Vec<Kept> = Vec::new();
     let mut introduced_by_dropped: HashMap<String, usize> = HashMap::new();
     let mut seen: HashSet<String> = HashSet::new();
+    // Invoices of the recorder's account that the cassette uses but never created.
+    let mut foreign: HashSet<String> = HashSet::new();
     let mut last_day = c.source.recorded_on.clone();
     let mut masked = None;
     for (i, e) in exchanges.iter().enumerate() {
@@ -596,6 +598,20 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         last_day = day.clone().or(last_day);
         let uses = request_ids(e);
         let mut reason = drop_reason(e, opts);
+        // An invoice of the recorder's account that the cassette never created (no earlier
+        // response showed it): a fresh account, mock or Stripe, has no such object, so the
+        // recorded answer cannot be replayed. A recorded error (`in_invalid` → 404) replays.
+        if reason.is_none() && opts.scope == Scope::InvoiceApi && (200..300).contains(&e.status) {
+            if let Some(id) = uses.iter().find(|id| {
+                id.starts_with("in_") && (!seen.contains(**id) || foreign.contains(**id))
+            }) {
+                foreign.insert(id.to_string());
+                reason = Some(format!(
+                    "names {id}, an invoice of the recorder's account that the cassette did not \
+                     create: a fresh account has no such object"
+                ));
+            }
+        }
         if reason.is_none() {
             if let Some((id, n)) = uses
                 .iter()
@@ -1047,6 +1063,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             )
         }),
         as_of: scenario_as_of,
+        account: super::account::account_of(&exchanges),
         dropped: &dropped,
         steps: &steps,
         teardown,

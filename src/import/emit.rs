@@ -40,6 +40,8 @@ pub(super) struct ScenarioDoc<'a> {
     pub stripe_version: String,
     pub version_note: Option<String>,
     pub as_of: Option<String>,
+    /// The recorder's account settings the recording shows.
+    pub account: crate::scenario::Account,
     pub dropped: &'a [Dropped],
     pub steps: &'a [StepDoc],
     /// (step id, DELETE path).
@@ -295,6 +297,23 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
     let _ = writeln!(out, "stripe_version: {}", scalar(&doc.stripe_version));
     if let Some(day) = &doc.as_of {
         let _ = writeln!(out, "as_of: {}", scalar(day));
+    }
+    let a = &doc.account;
+    if *a != crate::scenario::Account::default() {
+        let _ = writeln!(
+            out,
+            "# The recorder's account, as the recorded bodies show it (the embedded mock only)."
+        );
+        let _ = writeln!(out, "account:");
+        if let Some(c) = &a.country {
+            let _ = writeln!(out, "  country: {}", scalar(c));
+        }
+        if let Some(c) = &a.currency {
+            let _ = writeln!(out, "  currency: {}", scalar(c));
+        }
+        if let Some(w) = a.webhook_endpoints {
+            let _ = writeln!(out, "  webhook_endpoints: {w}");
+        }
     }
     // A recorded flow is evidence step by step: one mismatch must not hide the rest.
     let _ = writeln!(out, "continue_on_failure: true");

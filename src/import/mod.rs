@@ -62,6 +62,7 @@
 //! assert_eq!(report.written[0].snapshots.len(), 3);
 //! ```
 
+mod account;
 mod convert;
 mod emit;
 mod formats;

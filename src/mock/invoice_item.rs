@@ -413,7 +413,7 @@ pub fn build(
         .and_then(|i| store.invoices().get(i))
         .map(|i| i.currency.clone())
         .or_else(|| cust.currency.clone())
-        .unwrap_or_else(|| "usd".to_string());
+        .unwrap_or_else(|| ctx.default_currency.to_string());
     let tax_rates = match spec.get("tax_rates") {
         Some(v) => catalog::check_tax_rates(store, v, &spec.name("tax_rates"))?,
         None => Vec::new(),

@@ -50,6 +50,18 @@ pub fn version_facts() -> Vec<(String, &'static str, String, &'static str)> {
     versions::table()
 }
 
+/// An account country as `--account-country` and `Apiparity-Account-Country` take it: an ISO
+/// 3166-1 alpha-2 code in capitals.
+pub fn account_country(s: &str) -> Option<&str> {
+    (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())).then_some(s)
+}
+
+/// An account default currency as `Apiparity-Account-Currency` takes it: a lowercase ISO 4217
+/// code.
+pub fn account_currency(s: &str) -> Option<&str> {
+    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_lowercase())).then_some(s)
+}
+
 /// The modelled versions, oldest first.
 pub fn modelled_versions() -> Vec<&'static str> {
     versions::VERSIONS.iter().map(|v| v.name).collect()

@@ -110,6 +110,46 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     resp
 }
 
+/// The mock-only account headers (a scenario's `account:`), over the process's options for
+/// this one request: `Apiparity-Account-Country`, `Apiparity-Account-Currency`,
+/// `Apiparity-Webhook-Endpoints`. A bad value is refused, naming the header.
+fn account_headers(
+    ctx: &mut Ctx,
+    header: &impl Fn(&str) -> Option<String>,
+) -> Result<(), ApiError> {
+    let bad = |name: &str, v: &str, expected: &str| {
+        ApiError::invalid(format!("Invalid {name} header: {v:?}. Send {expected}.")).param(name)
+    };
+    if let Some(v) = header("apiparity-account-country") {
+        if super::account_country(&v).is_none() {
+            return Err(bad(
+                "Apiparity-Account-Country",
+                &v,
+                "a two-letter ISO country code in capitals, e.g. CA",
+            ));
+        }
+        ctx.account_country = v.into();
+    }
+    if let Some(v) = header("apiparity-account-currency") {
+        if super::account_currency(&v).is_none() {
+            return Err(bad(
+                "Apiparity-Account-Currency",
+                &v,
+                "a lowercase three-letter ISO currency code, e.g. cad",
+            ));
+        }
+        ctx.default_currency = v.into();
+    }
+    if let Some(v) = header("apiparity-webhook-endpoints") {
+        ctx.webhook_endpoints = match v.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(bad("Apiparity-Webhook-Endpoints", &v, "true or false")),
+        };
+    }
+    Ok(())
+}
+
 async fn process(
     app: Arc<App>,
     rid: &str,
@@ -141,6 +181,9 @@ async fn process(
     ctx.webhook_endpoints = app.settings.webhook_endpoints;
     ctx.account_country = Arc::clone(&app.settings.account_country);
     let version = version.name;
+    if let Err(e) = account_headers(&mut ctx, &header) {
+        return fail(e, version);
+    }
     let path = uri.path().to_string();
     let Some(route) = route(&method, &path).filter(|r| served(*r, &ctx)) else {
         let e = ApiError::invalid(format!(

@@ -251,7 +251,14 @@ pub async fn run_against(
     baseline: Option<&Baseline>,
 ) -> Result<Finished, PipelineError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let session = Arc::new(cfg.session(target, run_id));
+    let mut session = cfg.session(target, run_id);
+    session.snapshots.known = baseline.map(|b| {
+        let b = b.clone();
+        snapshot::Known(Arc::new(move |scenario: &str, step: &str, diffs: &[_]| {
+            b.accepts_all(scenario, step, diffs)
+        }))
+    });
+    let session = Arc::new(session);
     let (suite, comparisons) = run_and_compare(planned, &session).await?;
     let verdicts = verdict::decide(&suite, &comparisons, &cfg.policy, baseline);
     let report = report::build(

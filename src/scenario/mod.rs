@@ -10,8 +10,8 @@ pub mod schema;
 mod template;
 
 pub use model::{
-    seed_applies, AssertOp, Assertion, Auth, Capture, CaptureSource, Expect, HeaderAssertion,
-    Param, RequestSpec, Retry, Scenario, Step, BUILTIN_VARS, ENV_VAR_PREFIX,
+    seed_applies, Account, AssertOp, Assertion, Auth, Capture, CaptureSource, Expect,
+    HeaderAssertion, Param, RequestSpec, Retry, Scenario, Step, BUILTIN_VARS, ENV_VAR_PREFIX,
 };
 pub use parse::keywords;
 

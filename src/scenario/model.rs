@@ -7,6 +7,34 @@ use serde_json::Value;
 
 use crate::input::yaml::Span;
 
+/// Account settings a flow depends on (`account:`): each unset one is the target's own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Account {
+    /// ISO 3166-1 alpha-2 country, as invoices show it in `account_country` (`CA`).
+    pub country: Option<String>,
+    /// The account's default currency, lowercase ISO 4217 (`cad`).
+    pub currency: Option<String>,
+    /// Whether the account has webhook endpoints (`webhooks_delivered_at` stays null).
+    pub webhook_endpoints: Option<bool>,
+}
+
+impl Account {
+    /// The mock-only request headers that ask the embedded mock for these settings.
+    pub fn mock_headers(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(c) = &self.country {
+            out.push(("Apiparity-Account-Country".to_string(), c.clone()));
+        }
+        if let Some(c) = &self.currency {
+            out.push(("Apiparity-Account-Currency".to_string(), c.clone()));
+        }
+        if let Some(w) = self.webhook_endpoints {
+            out.push(("Apiparity-Webhook-Endpoints".to_string(), w.to_string()));
+        }
+        out
+    }
+}
+
 /// One flow, loaded from one YAML file.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -33,6 +61,9 @@ pub struct Scenario {
     /// The day the flow describes (`YYYY-MM-DD`; imported scenarios: the recording date). Sent
     /// to the embedded mock only, as `Apiparity-As-Of`, so additive fields match that day.
     pub as_of: Option<String>,
+    /// The account the flow was recorded on (imported scenarios: what the recording shows of
+    /// it). Sent to the embedded mock only, as `Apiparity-Account-*` headers.
+    pub account: Account,
     /// Keep running the steps after one fails (recorded flows: each step is its own evidence).
     pub continue_on_failure: bool,
     /// The file's text as loaded, so a failure at run time can show its scenario line.

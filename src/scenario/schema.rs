@@ -41,6 +41,12 @@ fn property(table: &str, key: &str) -> Value {
         ("top" | "step", "as_of") => {
             json!({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "the day the embedded mock's answers describe (YYYY-MM-DD)"})
         }
+        ("top", "account") => json!({"type": "object", "additionalProperties": false,
+            "description": "the account the flow depends on, sent to the embedded mock only",
+            "properties": {
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "currency": {"type": "string", "pattern": "^[a-z]{3}$"},
+                "webhook_endpoints": {"type": "boolean"}}}),
         ("top", "continue_on_failure") => json!({"type": "boolean"}),
         ("step", "id") => json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}),
         ("step", "request") => json!({"$ref": "#/$defs/request"}),

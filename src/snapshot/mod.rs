@@ -10,6 +10,7 @@ pub use file::{read, Meta, SnapResponse, Snapshot};
 pub use review::{accept, corrupt_pending, pending, reject, Pending};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -40,6 +41,24 @@ pub struct Options {
     pub source: Source,
     /// How responses are compared.
     pub diff: DiffOptions,
+    /// The known deviations (a baseline): a step whose differences are all known proposes no
+    /// new reference.
+    pub known: Option<Known>,
+}
+
+/// Whether every difference of a step (scenario key, step id) is a known deviation, so the
+/// step's response is not a candidate reference (no `.json.new`). Built from a baseline by the
+/// pipeline; the snapshot layer only asks.
+#[derive(Clone)]
+pub struct Known(pub Arc<KnownFn>);
+
+/// The question [`Known`] answers: scenario key, step id, the step's differences.
+pub type KnownFn = dyn Fn(&str, &str, &[Difference]) -> bool + Send + Sync;
+
+impl std::fmt::Debug for Known {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Known(..)")
+    }
 }
 
 /// Provenance of snapshots written by this run.
@@ -308,7 +327,15 @@ pub fn compare_step(
                 }
             } else {
                 cmp.verdict = Verdict::Differs;
-                if *mode == Mode::Compare {
+                // A known deviation is not a new reference: propose one only for a step with
+                // a difference the baseline does not accept (and drop an older proposal).
+                let known = opts
+                    .known
+                    .as_ref()
+                    .is_some_and(|k| (k.0)(&run.scenario.key, &step.id, &cmp.differences));
+                if *mode == Mode::Compare && known {
+                    file::remove_if_exists(&pending_path)?;
+                } else if *mode == Mode::Compare {
                     file::write_atomic(&pending_path, &fresh(meta, ns))?;
                     cmp.pending = Some(pending_path);
                 }

@@ -355,8 +355,13 @@ fn apply_settings(
 
 /// The currency of a new invoice: the parameter, else the currency of the customer's newest
 /// pending item (recorded: a cad item makes a cad invoice even when it is not swept), else the
-/// customer's, else `usd`.
-pub(super) fn currency_for(store: &Store, p: &P, customer: &str) -> Result<String, ApiError> {
+/// customer's, else the account's default (`usd` unless `Apiparity-Account-Currency`).
+pub(super) fn currency_for(
+    store: &Store,
+    ctx: &Ctx,
+    p: &P,
+    customer: &str,
+) -> Result<String, ApiError> {
     if let Some(c) = p.str("currency") {
         return check_currency(c, "currency");
     }
@@ -372,7 +377,7 @@ pub(super) fn currency_for(store: &Store, p: &P, customer: &str) -> Result<Strin
                 .get(customer)
                 .and_then(|c| c.currency.clone())
         })
-        .unwrap_or_else(|| "usd".into()))
+        .unwrap_or_else(|| ctx.default_currency.to_string()))
 }
 
 /// A blank draft for `customer`.
@@ -528,7 +533,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
                 return Err(ApiError::missing_param("customer"));
             };
             customer::live(store, customer_id, "customer").map_err(|e| e.status(400))?;
-            let currency = currency_for(store, p, customer_id)?;
+            let currency = currency_for(store, ctx, p, customer_id)?;
             (blank_draft(store, ctx, customer_id, currency), Vec::new())
         }
     };

@@ -48,7 +48,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
     };
     customer::live(store, cus, "customer").map_err(|e| e.status(400))?;
     let mut scratch = store.clone_for_preview();
-    let currency = currency_for(&scratch, p, cus)?;
+    let currency = currency_for(&scratch, ctx, p, cus)?;
     let mut inv = blank_draft(&mut scratch, ctx, cus, currency);
     let inv_id = inv.id.clone();
     if let Some(v) = p.get("automatic_tax") {

@@ -32,6 +32,7 @@ pub mod keywords {
         "vars",
         "normalize",
         "as_of",
+        "account",
         "continue_on_failure",
         "steps",
         "teardown",
@@ -44,6 +45,8 @@ pub mod keywords {
     pub const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
     /// Keys of `expect`.
     pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot", "ignore"];
+    /// Keys of `account`.
+    pub const ACCOUNT_KEYS: &[&str] = &["country", "currency", "webhook_endpoints"];
     /// Keys of `retry`.
     pub const RETRY_KEYS: &[&str] = &["interval", "timeout"];
     /// Keys of an `auth` mapping.
@@ -83,6 +86,7 @@ pub mod keywords {
             STEP_KEYS,
             REQUEST_KEYS,
             EXPECT_KEYS,
+            ACCOUNT_KEYS,
             RETRY_KEYS,
             AUTH_KEYS,
             AUTH_WORDS,
@@ -348,6 +352,7 @@ impl Cx {
         let mut vars = Vec::new();
         let mut normalize = None;
         let mut as_of = None;
+        let mut account = crate::scenario::model::Account::default();
         let mut continue_on_failure = false;
         let mut steps_node = None;
         let mut teardown_node = None;
@@ -390,6 +395,7 @@ impl Cx {
                 // Validated by the normalizer, which owns its syntax.
                 "normalize" => normalize = Some(v.clone()),
                 "as_of" => as_of = self.as_of(v),
+                "account" => account = self.account(v),
                 "continue_on_failure" => {
                     if let Some(b) = self.r.boolean(v, "continue_on_failure") {
                         continue_on_failure = b;
@@ -433,11 +439,58 @@ impl Cx {
             vars,
             normalize,
             as_of,
+            account,
             continue_on_failure,
             source: "".into(),
             steps,
             teardown,
         })
+    }
+
+    /// `account: {country: CA, currency: cad, webhook_endpoints: true}`.
+    fn account(&mut self, node: &Node) -> crate::scenario::model::Account {
+        let mut out = crate::scenario::model::Account::default();
+        let Some(entries) = self.r.map(node, "account") else {
+            return out;
+        };
+        self.check_keys(entries, ACCOUNT_KEYS, "account");
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "country" => {
+                    let Some(s) = self.r.text(v, "account country") else {
+                        continue;
+                    };
+                    if crate::mock::account_country(&s).is_none() {
+                        let d = self
+                            .r
+                            .diag(v.span, format!("invalid account country `{s}`"))
+                            .help("expected an ISO 3166-1 alpha-2 code in capitals, e.g. `CA`");
+                        self.r.push(d);
+                    } else {
+                        out.country = Some(s);
+                    }
+                }
+                "currency" => {
+                    let Some(s) = self.r.text(v, "account currency") else {
+                        continue;
+                    };
+                    if crate::mock::account_currency(&s).is_none() {
+                        let d = self
+                            .r
+                            .diag(v.span, format!("invalid account currency `{s}`"))
+                            .help("expected a lowercase ISO 4217 code, e.g. `cad`");
+                        self.r.push(d);
+                    } else {
+                        out.currency = Some(s);
+                    }
+                }
+                "webhook_endpoints" => {
+                    out.webhook_endpoints = self.r.boolean(v, "webhook_endpoints");
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     /// `as_of: YYYY-MM-DD`: a real calendar day.

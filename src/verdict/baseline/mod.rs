@@ -72,6 +72,23 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// Whether the baseline accepts every one of a step's snapshot differences: an entry for
+    /// the whole step (which accepts a differing step), or one difference entry per difference.
+    /// Decides only whether the step proposes a new reference (`.json.new`); the verdict applies
+    /// the baseline itself ([`apply`](super::baseline)).
+    pub fn accepts_all(&self, scenario: &str, step: &str, differences: &[Difference]) -> bool {
+        let here: Vec<&Deviation> = self
+            .deviations
+            .iter()
+            .filter(|d| d.applies_to(scenario) && d.applies_to_step(step))
+            .collect();
+        here.iter().any(|d| d.accepts_step(Status::Differ))
+            || differences.iter().all(|x| {
+                here.iter()
+                    .any(|d| !d.is_whole_step() && d.accepts_difference(x))
+            })
+    }
+
     fn empty(file: &Path) -> Baseline {
         Baseline {
             file: file.to_path_buf(),

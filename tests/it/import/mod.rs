@@ -554,3 +554,66 @@ fn redactions_of_the_recorder_are_ignored_field_by_field() {
         "{text}"
     );
 }
+
+/// An invoice of the recorder's account that the cassette never created cannot be replayed on
+/// a fresh account: dropped with the reason (a recorded error for such an id stays); the
+/// account the recorded bodies show becomes the scenario's `account:`.
+#[test]
+fn foreign_invoices_are_dropped_and_the_account_is_what_the_bodies_show() {
+    let ours = "in_1OurOwnInvoiceAbCdEfGh";
+    let theirs = "in_1NotCreatedHereAbCdEf";
+    let invoice = |id: &str, stamp: Value| {
+        serde_json::json!({"id": id, "object": "invoice", "status": "draft",
+            "account_country": "CA", "currency": "cad", "webhooks_delivered_at": stamp})
+    };
+    let create = exchange("POST", "/v1/invoices", 200, invoice(ours, Value::Null));
+    let again = exchange(
+        "GET",
+        &format!("/v1/invoices/{ours}"),
+        200,
+        invoice(ours, Value::Null),
+    );
+    let foreign = exchange(
+        "GET",
+        &format!("/v1/invoices/{theirs}"),
+        200,
+        invoice(theirs, serde_json::json!(1_700_000_000)),
+    );
+    let finalize = exchange(
+        "POST",
+        &format!("/v1/invoices/{theirs}/finalize"),
+        200,
+        invoice(theirs, serde_json::json!(1_700_000_000)),
+    );
+    let missing = exchange(
+        "GET",
+        "/v1/invoices/in_1NeverExistedAbCdEfGhIj",
+        404,
+        serde_json::json!({"error": {"type": "invalid_request_error", "code": "resource_missing"}}),
+    );
+    let flow = vec![create, again, foreign, finalize, missing];
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = ImportOptions::into_root(out.path());
+    opts.scope = Scope::InvoiceApi;
+    let report = import_cassettes(&[cassette("foreign", flow)], &opts);
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert_eq!(report.written[0].steps, 3, "{text}");
+    let reason = format!(
+        "names {theirs}, an invoice of the recorder's account that the cassette did not create"
+    );
+    for line in [
+        format!("#   3. GET /v1/invoices/{theirs}: {reason}"),
+        format!("#   4. POST /v1/invoices/{theirs}/finalize: {reason}"),
+    ] {
+        assert!(text.contains(&line), "{line}\n{text}");
+    }
+    assert!(!text.contains("#   5."), "a recorded 404 replays: {text}");
+    assert!(
+        text.contains("\naccount:\n  country: CA\n  currency: cad\n  webhook_endpoints: true\n"),
+        "{text}"
+    );
+    // It loads, and the runner will send it.
+    let loaded = apiparity::scenario::load(&[out.path()], out.path())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert_eq!(loaded[0].account.country.as_deref(), Some("CA"));
+}

@@ -597,3 +597,63 @@ async fn mock_command_validates_its_flags() {
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
     }
 }
+
+/// The account headers a scenario's `account:` sends (the embedded mock only): honoured for
+/// that one request over the server's options, refused with the header named when malformed.
+#[tokio::test]
+async fn account_headers_set_the_account_per_request() {
+    use reqwest::Method;
+    let api = Api::start().await;
+    let cus = api.customer(&[]).await;
+    let canadian = [
+        ("Apiparity-Account-Country", "CA"),
+        ("Apiparity-Account-Currency", "cad"),
+        ("Apiparity-Webhook-Endpoints", "true"),
+    ];
+    let inv = api
+        .raw(
+            Method::POST,
+            "/v1/invoices",
+            &[("customer", &cus)],
+            &canadian,
+        )
+        .await
+        .ok();
+    assert_eq!(inv["account_country"], "CA");
+    assert_eq!(inv["currency"], "cad");
+    assert_eq!(inv["webhooks_delivered_at"], Value::Null);
+    // The next request without them: the server's own account (US, usd, no endpoints).
+    let plain = api.draft(&cus, &[]).await;
+    assert_eq!(plain["account_country"], "US");
+    assert_eq!(plain["currency"], "usd");
+    assert!(plain["webhooks_delivered_at"].is_i64(), "{plain}");
+    // An explicit currency still wins over the account's default.
+    let eur = api
+        .raw(
+            Method::POST,
+            "/v1/invoices",
+            &[("customer", &cus), ("currency", "eur")],
+            &canadian,
+        )
+        .await
+        .ok();
+    assert_eq!(eur["currency"], "eur");
+    for (name, bad) in [
+        ("Apiparity-Account-Country", "ca"),
+        ("Apiparity-Account-Currency", "CAD"),
+        ("Apiparity-Webhook-Endpoints", "yes"),
+    ] {
+        let r = api
+            .raw(Method::GET, "/v1/invoices", &[], &[(name, bad)])
+            .await;
+        let e = r.err(400);
+        assert_eq!(e["param"], name, "{e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("Invalid {name} header")),
+            "{e}"
+        );
+    }
+}

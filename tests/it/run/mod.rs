@@ -1,5 +1,8 @@
 //! The runner (`run::run`) against local servers, and what it puts on the wire.
 
+/// A scenario's `account:`: mock-only headers, to the embedded mock and nowhere else.
+mod account;
+
 /// Stripe form encoding and templates (proptest).
 mod encode;
 /// Lost responses, 5xx, 429, hangs, broken bodies: outcomes and attempts on both sides.

@@ -74,6 +74,7 @@ pub fn scenario(key: &str, steps: Vec<Step>) -> Arc<Scenario> {
         vars: vec![],
         normalize: None,
         as_of: None,
+        account: Default::default(),
         continue_on_failure: false,
         source: "".into(),
         steps,

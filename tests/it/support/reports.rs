@@ -32,6 +32,7 @@ pub fn scenario(key: &str) -> Arc<Scenario> {
         vars: vec![],
         normalize: None,
         as_of: None,
+        account: Default::default(),
         continue_on_failure: false,
         source: "".into(),
         steps: vec![],

@@ -132,3 +132,37 @@ fn committed_baselines_are_valid_for_the_suite() {
     }
     assert!(seen >= 1, "no baseline under mocks/");
 }
+
+/// Issue 11 wants no embedded-mock entry at a modelled version (2023-10-16 on). Not there yet:
+/// what is left is about the recorder's account state (customer details changed outside the
+/// cassette, whole-account lists, a cassette recorded over sessions with different webhook
+/// settings). This ratchet fails when an entry at a modelled version is added, so the count
+/// can only go down; lower it when entries go.
+#[test]
+fn embedded_entries_at_modelled_versions_only_go_down() {
+    const AT_MOST: usize = 70;
+    let root = Path::new("scenarios");
+    let suite = apiparity::scenario::load(&[root], root).unwrap_or_else(|e| panic!("{e}"));
+    let b = baseline::load(Path::new("mocks/embedded.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let modelled = apiparity::mock::modelled_versions()[0];
+    let mut at_modelled = Vec::new();
+    for d in &b.deviations {
+        let s = suite
+            .iter()
+            .find(|s| s.key == d.scenario)
+            .unwrap_or_else(|| panic!("{} is not in the suite", d.scenario));
+        let v = s
+            .stripe_version
+            .as_deref()
+            .expect("recorded scenarios pin a version");
+        if v[..10] >= modelled[..10] {
+            at_modelled.push(format!("{} {} {}", d.scenario, d.step, d.reason));
+        }
+    }
+    assert!(
+        at_modelled.len() <= AT_MOST,
+        "{} entries at modelled versions (at most {AT_MOST}):\n{}",
+        at_modelled.len(),
+        at_modelled.join("\n")
+    );
+}

@@ -123,3 +123,73 @@ async fn record_deviate_write_baseline_apply() {
     assert_eq!(fixed.summary.stale_baseline_entries, 2);
     assert_eq!(fixed.summary.exit_code, 1);
 }
+
+/// Every `.json.new` under `dir`.
+fn pending_files(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.to_string_lossy().ends_with(".json.new") {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baselined_deviation_proposes_no_new_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = write_scenarios(dir.path());
+    let snaps_dir = dir.path().join("snapshots");
+    let snaps = snaps_dir.display().to_string();
+    let reference = serve(Variant::default()).await;
+    run(&scenarios, &snaps, &reference, Mode::Update, None).await;
+    let mock = serve(Variant {
+        finalized_status: Some("draft"),
+        no_number: true,
+        ..Variant::default()
+    })
+    .await;
+
+    // Without a baseline the differing step proposes its response for review.
+    let first = run(&scenarios, &snaps, &mock, Mode::Compare, None).await;
+    let proposed = pending_files(&snaps_dir);
+    assert_eq!(proposed.len(), 1, "{proposed:?}");
+    assert_eq!(first.report.summary.pending_snapshots, 1);
+    let file = dir.path().join("mocks/test-mock.yaml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, first.baseline_text("test mock")).unwrap();
+    let b = baseline::load(&file).unwrap_or_else(|e| panic!("{e}"));
+
+    // With every difference known: none, and the earlier proposal is withdrawn.
+    let known = run(&scenarios, &snaps, &mock, Mode::Compare, Some(&b)).await;
+    assert_eq!(known.report.summary.exit_code, 0);
+    assert_eq!(known.report.summary.pending_snapshots, 0);
+    assert_eq!(pending_files(&snaps_dir), Vec::<String>::new());
+
+    // A difference the baseline does not know: that step proposes again, and only it.
+    let worse = serve(Variant {
+        finalized_status: Some("draft"),
+        no_number: true,
+        random_nonce: true,
+        ..Variant::default()
+    })
+    .await;
+    let r = run(&scenarios, &snaps, &worse, Mode::Compare, Some(&b)).await;
+    assert_eq!(r.report.summary.exit_code, 1);
+    let steps_with_differences = r
+        .report
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .filter(|s| !s.differences.is_empty())
+        .count();
+    assert_eq!(pending_files(&snaps_dir).len(), steps_with_differences);
+    assert_eq!(r.report.summary.pending_snapshots, steps_with_differences);
+}
