@@ -34,24 +34,17 @@ pub struct Staged {
 
 /// Writes `bytes` to a temp file beside `path` (creating the directory if needed) and syncs it.
 pub fn stage(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<Staged> {
-    let dir = dir_of(path);
-    fs::create_dir_all(dir)?;
-    clean_stale_once(dir);
-    let (tmp, mut file) = create_temp(dir)?;
-    let staged = Staged {
-        tmp,
-        target: path.to_path_buf(),
-        committed: false,
-    };
-    file.write_all(bytes.as_ref())?;
-    file.sync_all()?;
-    Ok(staged)
+    stage_with(path, bytes.as_ref(), true)
 }
 
 /// [`stage`] without the fsync, for output that is re-made from its inputs (an import writes
 /// hundreds of files; their fsyncs were most of its wall time). The rename still makes each
 /// file appear whole.
 pub fn stage_unsynced(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<Staged> {
+    stage_with(path, bytes.as_ref(), false)
+}
+
+fn stage_with(path: &Path, bytes: &[u8], sync: bool) -> io::Result<Staged> {
     let dir = dir_of(path);
     fs::create_dir_all(dir)?;
     clean_stale_once(dir);
@@ -61,7 +54,10 @@ pub fn stage_unsynced(path: &Path, bytes: impl AsRef<[u8]>) -> io::Result<Staged
         target: path.to_path_buf(),
         committed: false,
     };
-    file.write_all(bytes.as_ref())?;
+    file.write_all(bytes)?;
+    if sync {
+        file.sync_all()?;
+    }
     Ok(staged)
 }
 

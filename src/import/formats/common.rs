@@ -211,3 +211,36 @@ pub(super) fn kind(v: &Value) -> &'static str {
         Value::Object(_) => "a mapping",
     }
 }
+
+/// Each element of a cassette's interaction list through `one`, or (its index, what is wrong).
+pub(super) fn each(
+    list: &[Value],
+    one: impl Fn(&Value) -> Result<Exchange, String>,
+) -> Result<Vec<Exchange>, (Option<usize>, String)> {
+    list.iter()
+        .enumerate()
+        .map(|(i, it)| one(it).map_err(|e| (Some(i), e)))
+        .collect()
+}
+
+/// One VCR-style interaction (Ruby VCR, vcrpy): `request {method, uri, body, headers}` and
+/// `response {status {code}, headers, body}`; the recorders differ in how a body is held
+/// (`body_text`) and whether they date it.
+pub(super) fn vcr_interaction(
+    it: &Value,
+    body_text: fn(Option<&Value>) -> Option<String>,
+    recorded_at: Option<String>,
+) -> Result<Exchange, String> {
+    let req = field(it, "request")?;
+    let res = field(it, "response")?;
+    finish(Raw {
+        method: text(req, "method")?,
+        url: text(req, "uri")?,
+        request_body: body_text(req.get("body")),
+        request_headers: header_map(req.get("headers")),
+        status: status(res, "status.code")?,
+        response_headers: header_map(res.get("headers")),
+        response_body: body_text(res.get("body")).map_or(Body::None, Body::Text),
+        recorded_at,
+    })
+}

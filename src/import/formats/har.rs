@@ -13,10 +13,7 @@ pub(super) fn read(doc: &Value) -> Result<Vec<Exchange>, (Option<usize>, String)
         .and_then(|l| l.get("entries"))
         .and_then(Value::as_array)
         .ok_or((None, "`log.entries` is not a list".to_string()))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, it)| one(it).map_err(|e| (Some(i), e)))
-        .collect()
+    common::each(list, one)
 }
 
 /// `HAR 1.2 (Firefox 128)`, from `log.creator`.

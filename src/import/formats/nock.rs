@@ -10,10 +10,7 @@ pub(super) fn read(doc: &Value) -> Result<Vec<Exchange>, (Option<usize>, String)
     let list = doc
         .as_array()
         .ok_or((None, "a nock recording is a list".to_string()))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, it)| one(it).map_err(|e| (Some(i), e)))
-        .collect()
+    common::each(list, one)
 }
 
 fn one(it: &Value) -> Result<Exchange, String> {

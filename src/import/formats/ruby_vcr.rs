@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::common::{self, Body, Raw};
+use super::common;
 use crate::import::Exchange;
 
 fn body_text(b: Option<&Value>) -> Option<String> {
@@ -27,26 +27,8 @@ pub(super) fn read(doc: &Value) -> Result<Vec<Exchange>, (Option<usize>, String)
         .get("http_interactions")
         .and_then(Value::as_array)
         .ok_or((None, "`http_interactions` is not a list".to_string()))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, it)| one(it).map_err(|e| (Some(i), e)))
-        .collect()
-}
-
-fn one(it: &Value) -> Result<Exchange, String> {
-    let req = common::field(it, "request")?;
-    let res = common::field(it, "response")?;
-    common::finish(Raw {
-        method: common::text(req, "method")?,
-        url: common::text(req, "uri")?,
-        request_body: body_text(req.get("body")),
-        request_headers: common::header_map(req.get("headers")),
-        status: common::status(res, "status.code")?,
-        response_headers: common::header_map(res.get("headers")),
-        response_body: body_text(res.get("body")).map_or(Body::None, Body::Text),
-        recorded_at: it
-            .get("recorded_at")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+    common::each(list, |it| {
+        let at = it.get("recorded_at").and_then(Value::as_str);
+        common::vcr_interaction(it, body_text, at.map(str::to_string))
     })
 }

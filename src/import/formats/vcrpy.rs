@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::common::{self, Body, Raw};
+use super::common;
 use crate::import::Exchange;
 
 fn text_of(v: Option<&Value>) -> Option<String> {
@@ -19,23 +19,5 @@ pub(super) fn read(doc: &Value) -> Result<Vec<Exchange>, (Option<usize>, String)
         .get("interactions")
         .and_then(Value::as_array)
         .ok_or((None, "`interactions` is not a list".to_string()))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, it)| one(it).map_err(|e| (Some(i), e)))
-        .collect()
-}
-
-fn one(it: &Value) -> Result<Exchange, String> {
-    let req = common::field(it, "request")?;
-    let res = common::field(it, "response")?;
-    common::finish(Raw {
-        method: common::text(req, "method")?,
-        url: common::text(req, "uri")?,
-        request_body: text_of(req.get("body")),
-        request_headers: common::header_map(req.get("headers")),
-        status: common::status(res, "status.code")?,
-        response_headers: common::header_map(res.get("headers")),
-        response_body: text_of(res.get("body")).map_or(Body::None, Body::Text),
-        recorded_at: None,
-    })
+    common::each(list, |it| common::vcr_interaction(it, text_of, None))
 }
