@@ -1,26 +1,26 @@
 //! The official Python SDK's invoice flow through the proxy, upstream the embedded mock. Without
 //! python3 or the `stripe` package the test says so in one line and passes, unless
-//! `APIPARITY_REQUIRE_SDK=1` makes a missing SDK a failure (CI installs it).
+//! `APIPARITY_REQUIRE_PYTHON_SDK=1` makes a missing SDK a failure (`.ci/run` sets it).
 
 use std::process::Command;
 
 use apiparity::record::{self, RecordOptions};
 
 use super::cassette;
+use crate::support::tools::{self, Tool};
 
+/// The one skip policy (support/tools.rs): one visible line when the SDK is missing, a failure
+/// when `APIPARITY_REQUIRE_PYTHON_SDK=1`.
 fn sdk_available() -> bool {
-    let require = std::env::var("APIPARITY_REQUIRE_SDK").is_ok_and(|v| v == "1");
     let ok = Command::new("python3")
         .args(["-c", "import stripe"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        assert!(
-            !require,
-            "APIPARITY_REQUIRE_SDK=1 but `python3 -c 'import stripe'` fails"
-        );
-        eprintln!(
-            "skipping: python3 with the `stripe` package is not available (pip install stripe)"
+        tools::missing(
+            Tool::PythonSdk,
+            "record::python_sdk",
+            "`python3 -c 'import stripe'` fails",
         );
     }
     ok
