@@ -58,25 +58,12 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
         eprintln!("baseline written: {}", path.display());
     }
     let report = finished.report;
-    let written = report::write_all(&report, &cfg.report_dir)?;
-    let text = report::to_terminal(
-        &report,
-        &report::Style {
-            color: color_stdout(),
-        },
-    );
+    let written = write_and_show(&report, &cfg.report_dir)?;
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{text}");
     let _ = writeln!(
         out,
-        "target: {} ({:?}); reports: {}",
-        report.target.base_url,
-        report.target.kind,
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        "target: {} ({:?}); reports: {written}",
+        report.target.base_url, report.target.kind,
     );
     if let Some(cut) = &report.summary.cut_short {
         // The one message for a target that went away mid-run (the reports say it too).
@@ -218,24 +205,12 @@ pub fn report_merge(args: &MergeArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::Other(e.to_string()))?;
     let n = parts.len();
     let report = report::merge::merge(parts).map_err(|e| Error::Other(e.to_string()))?;
-    let written = report::write_all(&report, &args.report_dir)?;
-    let text = report::to_terminal(
-        &report,
-        &report::Style {
-            color: color_stdout(),
-        },
-    );
+    let written = write_and_show(&report, &args.report_dir)?;
     let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{text}");
     let _ = writeln!(
         out,
-        "merged {n} report(s), {} scenarios; reports: {}",
+        "merged {n} report(s), {} scenarios; reports: {written}",
         report.scenarios.len(),
-        written
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
     );
     Ok(ExitCode::from(
         u8::try_from(report.summary.exit_code).unwrap_or(2),
@@ -507,4 +482,22 @@ async fn shutdown_signal() -> &'static str {
     }
     let _ = tokio::signal::ctrl_c().await;
     "SIGINT"
+}
+
+/// Writes every report format into `dir`, prints the terminal one, and returns the written
+/// paths for the closing line (`run` and `report merge` end the same way).
+fn write_and_show(report: &report::Report, dir: &std::path::Path) -> Result<String, Error> {
+    let written = report::write_all(report, dir)?;
+    let text = report::to_terminal(
+        report,
+        &report::Style {
+            color: color_stdout(),
+        },
+    );
+    let _ = write!(std::io::stdout().lock(), "{text}");
+    Ok(written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", "))
 }

@@ -308,18 +308,13 @@ fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
     None
 }
 
-/// The day of a Unix timestamp (UTC), `YYYY-MM-DD`.
+/// The day of a Unix timestamp (UTC), `YYYY-MM-DD` (humantime's RFC 3339, cut to the date).
+/// Only stamps after 2004 reach here ([`newest_stamp`] skips recorder placeholders).
 pub(super) fn day_of(t: i64) -> String {
-    let z = t.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0).unsigned_abs());
+    let mut text = humantime::format_rfc3339_seconds(at).to_string();
+    text.truncate(10);
+    text
 }
 
 /// The newest `created` (or `date`) stamp in a body: when the exchange happened, at the latest.
