@@ -142,7 +142,7 @@ impl<'de> Visitor<'de> for Node<'_> {
                         "elements",
                         count,
                         self.st.borrow().max_nodes,
-                        h.0,
+                        h.value(),
                     )));
                 }
                 break;
@@ -175,7 +175,7 @@ impl<'de> Visitor<'de> for Node<'_> {
                             "members",
                             count,
                             self.st.borrow().max_nodes,
-                            h.0,
+                            h.value(),
                         )),
                     );
                 }
@@ -199,17 +199,17 @@ impl<'de> Visitor<'de> for Node<'_> {
 
 /// FNV-1a, 64 bit: stable across Rust versions, so a folded digest in a committed snapshot
 /// means the same thing tomorrow.
-struct Fnv(u64);
+struct Fnv(fnv::FnvHasher);
 
 impl Fnv {
     fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fnv(fnv::FnvHasher::default())
     }
     fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        std::hash::Hasher::write(&mut self.0, b);
+    }
+    fn value(&self) -> u64 {
+        std::hash::Hasher::finish(&self.0)
     }
 }
 

@@ -675,9 +675,9 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx, e: &Expand) -> Result<Value, ApiErr
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
+    let mut h = fnv::FnvHasher::default();
+    std::hash::Hasher::write(&mut h, s.as_bytes());
+    std::hash::Hasher::finish(&h)
 }
 
 fn page_token(query: &str, key: SortKey) -> String {
