@@ -425,7 +425,10 @@ fn step_id_from(base: &str, taken: &mut HashSet<String>) -> String {
 }
 
 /// What the recording shows of a customer it did not create: its own object if a response
-/// holds it, else what invoices say of it (`customer_email`, `customer_name`).
+/// holds it (a deletion's `{id, object, deleted}` stub tells nothing and is passed over), else
+/// what the first invoice made for it says of it (`customer_email`, `customer_name`,
+/// `customer_phone`, `customer_address`, `customer_shipping`, `customer_tax_exempt`): the
+/// customer's details when that invoice was made, which is what the replay's invoices copy.
 fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
     fn find<'a>(v: &'a Value, cus: &str, own: &mut Option<&'a Value>, inv: &mut Option<&'a Value>) {
         match v {
@@ -433,15 +436,16 @@ fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
                 let object = m.get("object").and_then(Value::as_str);
                 if m.get("id").and_then(Value::as_str) == Some(cus)
                     && object == Some("customer")
+                    && m.get("deleted") != Some(&Value::Bool(true))
                     && own.is_none()
                 {
                     *own = Some(v);
                 }
-                // The first invoice that tells its customer's email.
+                // The first invoice that tells its customer's details.
                 if m.get("customer").and_then(Value::as_str) == Some(cus)
                     && object == Some("invoice")
                     && inv.is_none()
-                    && m.get("customer_email").is_some_and(Value::is_string)
+                    && m.contains_key("customer_email")
                 {
                     *inv = Some(v);
                 }
@@ -457,12 +461,36 @@ fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
     }
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let mut form = Vec::new();
+    // `address[line1]=…`, `shipping[address][city]=…`: the non-null strings of an object.
+    fn flatten(prefix: &str, v: &Value, form: &mut Vec<(String, String)>) {
+        match v {
+            Value::String(s) => form.push((prefix.to_string(), s.clone())),
+            Value::Object(m) => {
+                for (k, x) in m {
+                    flatten(&format!("{prefix}[{k}]"), x, form);
+                }
+            }
+            _ => {}
+        }
+    }
+    // `tax_exempt` only when it is not the default, as a client would send it.
+    let exempt = |v: Option<&Value>, form: &mut Vec<(String, String)>| {
+        if let Some(t) = text(v).filter(|t| t != "none") {
+            form.push(("tax_exempt".into(), t));
+        }
+    };
     if let Some(c) = own {
         for f in ["email", "name", "description", "phone"] {
             if let Some(t) = text(c.get(f)) {
                 form.push((f.to_string(), t));
             }
         }
+        for f in ["address", "shipping"] {
+            if let Some(v) = c.get(f) {
+                flatten(f, v, &mut form);
+            }
+        }
+        exempt(c.get("tax_exempt"), &mut form);
         if let Some(Value::Object(meta)) = c.get("metadata") {
             for (k, v) in meta {
                 if let Some(t) = v.as_str() {
@@ -471,11 +499,21 @@ fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
             }
         }
     } else if let Some(i) = invoice {
-        for (from, to) in [("customer_email", "email"), ("customer_name", "name")] {
+        for (from, to) in [
+            ("customer_email", "email"),
+            ("customer_name", "name"),
+            ("customer_phone", "phone"),
+        ] {
             if let Some(t) = text(i.get(from)) {
                 form.push((to.to_string(), t));
             }
         }
+        for (from, to) in [("customer_address", "address"), ("customer_shipping", "shipping")] {
+            if let Some(v) = i.get(from) {
+                flatten(to, v, &mut form);
+            }
+        }
+        exempt(i.get("customer_tax_exempt"), &mut form);
     }
     form
 }

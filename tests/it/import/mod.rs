@@ -617,3 +617,45 @@ fn foreign_invoices_are_dropped_and_the_account_is_what_the_bodies_show() {
         .unwrap_or_else(|e| panic!("{}", e.render(false)));
     assert_eq!(loaded[0].account.country.as_deref(), Some("CA"));
 }
+
+/// A customer of the recorder's account that the cassette uses and deletes: the deletion's stub
+/// says nothing of it, so the setup step rebuilds it from what the first invoice made for it
+/// shows (email, name, phone, address, tax exemption), which the replay's invoices then copy.
+#[test]
+fn a_deleted_account_customer_is_rebuilt_from_its_invoice() {
+    let cus = "cus_TfaMZWOqGeuVbn";
+    let invoice = serde_json::json!({"id": "in_1SiFCEH54PcLeqtY5XAQQShJ", "object": "invoice",
+        "customer": cus, "status": "draft", "customer_email": "invoice-test@example.com",
+        "customer_name": null, "customer_phone": "+15555550100",
+        "customer_address": {"city": "Montréal", "country": "CA", "line1": null},
+        "customer_shipping": null, "customer_tax_exempt": "exempt"});
+    let mut create = exchange("POST", "/v1/invoices", 200, invoice);
+    create.form = vec![("customer".into(), cus.into())];
+    let delete = exchange(
+        "DELETE",
+        &format!("/v1/customers/{cus}"),
+        200,
+        serde_json::json!({"id": cus, "object": "customer", "deleted": true}),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let report = import_cassettes(
+        &[cassette("deleted", vec![create, delete])],
+        &ImportOptions::into_root(out.path()),
+    );
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    let setup = &text[text.find("- id: setup-customer").expect("a setup step")..];
+    let setup = &setup[..setup.find("- id: post-invoices").expect("then the flow")];
+    for line in [
+        "email: invoice-test@example.com",
+        "phone: \"+15555550100\"",
+        "city: \"Montréal\"",
+        "country: CA",
+        "tax_exempt: exempt",
+    ] {
+        assert!(setup.contains(line), "{line}\n{setup}");
+    }
+    assert!(
+        !setup.contains("name:") && !setup.contains("line1"),
+        "nulls are not sent: {setup}"
+    );
+}
