@@ -13,12 +13,15 @@ use crate::scenario::Account;
 /// Webhooks: a cassette recorded over several sessions can show both (endpoints added between
 /// them); the drafts the cassette created decide by majority (ties: endpoints), listed drafts
 /// only when it created none. The other sessions' steps then differ, and are baselined.
-pub(super) fn account_of(exchanges: &[Exchange]) -> Account {
+pub(super) fn account_of<'a>(exchanges: impl IntoIterator<Item = &'a Exchange>) -> Account {
     let mut out = Account::default();
     // (null, stamped) among created drafts, then among listed ones.
     let mut created = (0usize, 0usize);
     let mut listed = (0usize, 0usize);
-    for e in exchanges.iter().filter(|e| (200..300).contains(&e.status)) {
+    for e in exchanges
+        .into_iter()
+        .filter(|e| (200..300).contains(&e.status))
+    {
         let created_bare = e.method == "POST"
             && e.path == "/v1/invoices"
             && !e.form.iter().any(|(k, _)| k == "currency");
@@ -56,6 +59,71 @@ pub(super) fn account_of(exchanges: &[Exchange]) -> Account {
     if null + stamped > 0 {
         out.webhook_endpoints = Some(null >= stamped);
     }
+    out
+}
+
+/// Per session, where a cassette spans several (recorded on different days, as onetimesecret's
+/// do, sometimes on another account): the settings that session's own bodies show and that
+/// differ from the scenario's `account:` (`scenario`), for its steps' `account:`. `days` is
+/// each exchange's recording day. Account ids: only where the cassette shows more than one
+/// (`ids`; the first is the scenario's), so the replay's invoice URLs name as many accounts.
+pub(super) fn per_session(
+    exchanges: &[Exchange],
+    days: &[Option<String>],
+    scenario: &Account,
+) -> Vec<(Option<String>, Account)> {
+    let mut order: Vec<Option<String>> = Vec::new();
+    for d in days {
+        if !order.contains(d) {
+            order.push(d.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for day in order {
+        let session: Vec<&Exchange> = exchanges
+            .iter()
+            .zip(days)
+            .filter(|(_, d)| **d == day)
+            .map(|(e, _)| e)
+            .collect();
+        let mut own = account_of(session.iter().copied());
+        own.id = session.iter().find_map(|e| account_ids(&e.body).into_iter().next());
+        let differs = |a: &Option<String>, b: &Option<String>| a.is_some() && a != b;
+        let over = Account {
+            id: own.id.clone().filter(|_| scenario.id.is_some() && differs(&own.id, &scenario.id)),
+            country: own.country.clone().filter(|_| differs(&own.country, &scenario.country)),
+            currency: own.currency.clone().filter(|_| differs(&own.currency, &scenario.currency)),
+            webhook_endpoints: own
+                .webhook_endpoints
+                .filter(|w| scenario.webhook_endpoints != Some(*w)),
+        };
+        out.push((day, over));
+    }
+    out
+}
+
+/// The account ids a body's invoice URLs name (`https://invoice.stripe.com/i/acct_…/…`), in
+/// document order.
+pub(super) fn account_ids(body: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => {
+                for prefix in ["https://invoice.stripe.com/i/", "https://pay.stripe.com/invoice/"] {
+                    if let Some(rest) = s.strip_prefix(prefix) {
+                        let id = rest.split('/').next().unwrap_or("");
+                        if crate::mock::account_id(id).is_some() && !out.iter().any(|x| x == id) {
+                            out.push(id.to_string());
+                        }
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut out);
     out
 }
 

@@ -620,6 +620,8 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
     // Invoices of the recorder's account that the cassette uses but never created.
     let mut foreign: HashSet<String> = HashSet::new();
     let mut last_day = c.source.recorded_on.clone();
+    // Each exchange's recording day: a cassette's sessions, for their account settings.
+    let mut days: Vec<Option<String>> = Vec::with_capacity(exchanges.len());
     let mut masked = None;
     for (i, e) in exchanges.iter().enumerate() {
         let request = format!("{} {}", e.method, e.path);
@@ -629,6 +631,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             .or_else(|| newest_stamp(&e.body).map(day_of))
             .or_else(|| last_day.clone());
         last_day = day.clone().or(last_day);
+        days.push(day.clone());
         let uses = request_ids(e);
         let mut reason = drop_reason(e, opts);
         // An invoice of the recorder's account that the cassette never created (no earlier
@@ -846,6 +849,27 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
     // The scenario's version and as-of: the first kept step's; steps that differ say theirs.
     let scenario_version = kept[0].version.clone();
     let scenario_as_of = kept[0].as_of.clone();
+    // The account: what the whole recording shows, and per session what differs from it.
+    let mut account = super::account::account_of(&exchanges);
+    let ids: Vec<String> = exchanges.iter().fold(Vec::new(), |mut all, e| {
+        for id in super::account::account_ids(&e.body) {
+            if !all.contains(&id) {
+                all.push(id);
+            }
+        }
+        all
+    });
+    if ids.len() > 1 {
+        account.id = Some(ids[0].clone());
+    }
+    let sessions = super::account::per_session(&exchanges, &days, &account);
+    let session_account = |day: &Option<String>| {
+        sessions
+            .iter()
+            .find(|(d, _)| d == day)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default()
+    };
     let substitute = |s: &str| -> String {
         let mut out = String::with_capacity(s.len());
         let mut rest = s;
@@ -888,6 +912,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             headers: vec![],
             auth: None,
             as_of: None,
+            account: Default::default(),
             status: 200,
             snapshot: false,
             ignore: vec![],
@@ -1031,6 +1056,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
                 .as_of
                 .clone()
                 .filter(|d| Some(d) != scenario_as_of.as_ref()),
+            account: session_account(&k.as_of),
             status: e.status,
             ignore,
             capture,
@@ -1096,7 +1122,7 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             )
         }),
         as_of: scenario_as_of,
-        account: super::account::account_of(&exchanges),
+        account,
         dropped: &dropped,
         steps: &steps,
         teardown,

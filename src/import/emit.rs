@@ -23,6 +23,8 @@ pub(super) struct StepDoc {
     pub form: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub as_of: Option<String>,
+    /// This step's session's account settings, where they differ from the scenario's.
+    pub account: crate::scenario::Account,
     pub status: u16,
     /// (pointer, reason): excluded from comparison.
     pub ignore: Vec<(String, String)>,
@@ -46,6 +48,23 @@ pub(super) struct ScenarioDoc<'a> {
     pub steps: &'a [StepDoc],
     /// (step id, DELETE path).
     pub teardown: Vec<(String, String)>,
+}
+
+/// `account:` and its settings, at `indent`.
+fn write_account(out: &mut String, indent: &str, a: &crate::scenario::Account) {
+    let _ = writeln!(out, "{indent}account:");
+    if let Some(c) = &a.id {
+        let _ = writeln!(out, "{indent}  id: {}", scalar(c));
+    }
+    if let Some(c) = &a.country {
+        let _ = writeln!(out, "{indent}  country: {}", scalar(c));
+    }
+    if let Some(c) = &a.currency {
+        let _ = writeln!(out, "{indent}  currency: {}", scalar(c));
+    }
+    if let Some(w) = a.webhook_endpoints {
+        let _ = writeln!(out, "{indent}  webhook_endpoints: {w}");
+    }
 }
 
 /// A YAML scalar: plain where that reads back as the same string, else double-quoted.
@@ -298,22 +317,12 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
     if let Some(day) = &doc.as_of {
         let _ = writeln!(out, "as_of: {}", scalar(day));
     }
-    let a = &doc.account;
-    if *a != crate::scenario::Account::default() {
+    if !doc.account.is_empty() {
         let _ = writeln!(
             out,
             "# The recorder's account, as the recorded bodies show it (the embedded mock only)."
         );
-        let _ = writeln!(out, "account:");
-        if let Some(c) = &a.country {
-            let _ = writeln!(out, "  country: {}", scalar(c));
-        }
-        if let Some(c) = &a.currency {
-            let _ = writeln!(out, "  currency: {}", scalar(c));
-        }
-        if let Some(w) = a.webhook_endpoints {
-            let _ = writeln!(out, "  webhook_endpoints: {w}");
-        }
+        write_account(&mut out, "", &doc.account);
     }
     // A recorded flow is evidence step by step: one mismatch must not hide the rest.
     let _ = writeln!(out, "continue_on_failure: true");
@@ -332,6 +341,9 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
         }
         if let Some(a) = &s.as_of {
             let _ = writeln!(out, "    as_of: {}", scalar(a));
+        }
+        if !s.account.is_empty() {
+            write_account(&mut out, "    ", &s.account);
         }
         let _ = writeln!(out, "    request:");
         let _ = writeln!(out, "      method: {}", s.method);

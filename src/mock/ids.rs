@@ -48,10 +48,11 @@ pub fn request_id() -> String {
 }
 
 /// The opaque per-invoice token of `hosted_invoice_url`/`invoice_pdf`: like the seeds, base64 of
-/// `<acct>,_<random>,<number>` followed by a non-base64 suffix. Minted once per invoice.
-pub fn invoice_url_token() -> String {
+/// `<acct>,_<random>,<number>` followed by a non-base64 suffix. Minted once per invoice, for the
+/// account that finalizes it.
+pub fn invoice_url_token(account: &str) -> String {
     let inner = format!(
-        "{ACCOUNT_ID},_{},{}",
+        "{account},_{},{}",
         random_alnum(31),
         rand::random_range(10_000_000u32..99_999_999)
     );

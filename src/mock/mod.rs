@@ -56,6 +56,14 @@ pub fn account_country(s: &str) -> Option<&str> {
     (s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())).then_some(s)
 }
 
+/// An account id as `Apiparity-Account-Id` takes it: `acct_` and 16 letters or digits, the
+/// shape of Stripe's account ids (and of the mock's own, `acct_1MoCk0ApPrtyMck0`).
+pub fn account_id(s: &str) -> Option<&str> {
+    s.strip_prefix("acct_")
+        .is_some_and(|r| r.len() == 16 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(s)
+}
+
 /// An account default currency as `Apiparity-Account-Currency` takes it: a lowercase ISO 4217
 /// code.
 pub fn account_currency(s: &str) -> Option<&str> {

@@ -416,7 +416,7 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
             invoice_obj(store, id, ctx, e)
         }
         Send(id) => {
-            invoice::send(store, id, ctx.now)?;
+            invoice::send(store, id, ctx)?;
             invoice_obj(store, id, ctx, e)
         }
         Void(id) => {

@@ -111,8 +111,9 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
 }
 
 /// The mock-only account headers (a scenario's `account:`), over the process's options for
-/// this one request: `Apiparity-Account-Country`, `Apiparity-Account-Currency`,
-/// `Apiparity-Webhook-Endpoints`. A bad value is refused, naming the header.
+/// this one request: `Apiparity-Account-Id`, `Apiparity-Account-Country`,
+/// `Apiparity-Account-Currency`, `Apiparity-Webhook-Endpoints`. A bad value is refused, naming
+/// the header.
 fn account_headers(
     ctx: &mut Ctx,
     header: &impl Fn(&str) -> Option<String>,
@@ -120,6 +121,16 @@ fn account_headers(
     let bad = |name: &str, v: &str, expected: &str| {
         ApiError::invalid(format!("Invalid {name} header: {v:?}. Send {expected}.")).param(name)
     };
+    if let Some(v) = header("apiparity-account-id") {
+        if super::account_id(&v).is_none() {
+            return Err(bad(
+                "Apiparity-Account-Id",
+                &v,
+                "acct_ and 16 letters or digits, e.g. acct_1MoCk0ApPrtyMck0",
+            ));
+        }
+        ctx.account_id = v.into();
+    }
     if let Some(v) = header("apiparity-account-country") {
         if super::account_country(&v).is_none() {
             return Err(bad(

@@ -30,6 +30,8 @@ pub struct Ctx {
     /// The account has webhook endpoints: `webhooks_delivered_at` stays null.
     pub webhook_endpoints: bool,
     pub account_country: Arc<str>,
+    /// The account's id, in invoice URLs (`Apiparity-Account-Id`; default the mock's one account).
+    pub account_id: Arc<str>,
     /// The account's default currency: a new invoice with nothing else to go by is in it.
     pub default_currency: Arc<str>,
     pub now: i64,
@@ -44,6 +46,7 @@ impl Ctx {
             basil: version.family == Family::Basil,
             webhook_endpoints: false,
             account_country: "US".into(),
+            account_id: crate::mock::ids::ACCOUNT_ID.into(),
             default_currency: "usd".into(),
             now,
         }

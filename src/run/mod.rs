@@ -496,7 +496,7 @@ async fn run_scenario(
         scenario_key: scenario.key.clone(),
         position,
         as_of: scenario.as_of.clone(),
-        account: scenario.account.mock_headers(),
+        account: scenario.account.clone(),
     };
     let mut steps = Vec::new();
     let mut failed = false;

@@ -22,8 +22,8 @@ pub(super) struct Context<'a> {
     pub position: usize,
     /// The scenario's `as_of` day (a step's own wins).
     pub as_of: Option<String>,
-    /// The scenario's account settings, as mock-only headers.
-    pub account: Vec<(String, String)>,
+    /// The scenario's account settings (sent as mock-only headers, each step's over them).
+    pub account: crate::scenario::Account,
 }
 
 impl Context<'_> {
@@ -245,7 +245,7 @@ fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), Te
         if let Some(day) = step.as_of.as_ref().or(ctx.as_of.as_ref()) {
             send_headers.push(("Apiparity-As-Of".into(), day.clone()));
         }
-        send_headers.extend(ctx.account.iter().cloned());
+        send_headers.extend(step.account.over(&ctx.account).mock_headers());
     }
     let auth = match &req.auth {
         Auth::Default => match &ctx.opts.target.api_key {

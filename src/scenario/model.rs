@@ -10,6 +10,9 @@ use crate::input::yaml::Span;
 /// Account settings a flow depends on (`account:`): each unset one is the target's own.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Account {
+    /// The account's id (`acct_…`), as invoice URLs show it: set where one recording spans
+    /// several accounts, so the replay's URLs name as many.
+    pub id: Option<String>,
     /// ISO 3166-1 alpha-2 country, as invoices show it in `account_country` (`CA`).
     pub country: Option<String>,
     /// The account's default currency, lowercase ISO 4217 (`cad`).
@@ -22,6 +25,9 @@ impl Account {
     /// The mock-only request headers that ask the embedded mock for these settings.
     pub fn mock_headers(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        if let Some(c) = &self.id {
+            out.push(("Apiparity-Account-Id".to_string(), c.clone()));
+        }
         if let Some(c) = &self.country {
             out.push(("Apiparity-Account-Country".to_string(), c.clone()));
         }
@@ -32,6 +38,22 @@ impl Account {
             out.push(("Apiparity-Webhook-Endpoints".to_string(), w.to_string()));
         }
         out
+    }
+
+    /// These settings over `base`: each one set here wins (a step's `account:` over its
+    /// scenario's).
+    pub fn over(&self, base: &Account) -> Account {
+        Account {
+            id: self.id.clone().or_else(|| base.id.clone()),
+            country: self.country.clone().or_else(|| base.country.clone()),
+            currency: self.currency.clone().or_else(|| base.currency.clone()),
+            webhook_endpoints: self.webhook_endpoints.or(base.webhook_endpoints),
+        }
+    }
+
+    /// Nothing set.
+    pub fn is_empty(&self) -> bool {
+        *self == Account::default()
     }
 }
 
@@ -95,6 +117,9 @@ pub struct Step {
     pub seed: Vec<String>,
     /// This step's day, over the scenario's `as_of`.
     pub as_of: Option<String>,
+    /// This step's account settings, each over the scenario's `account:` (a recording that
+    /// spans sessions on differently set up accounts).
+    pub account: Account,
 }
 
 /// A request as written.

@@ -41,9 +41,10 @@ fn property(table: &str, key: &str) -> Value {
         ("top" | "step", "as_of") => {
             json!({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "the day the embedded mock's answers describe (YYYY-MM-DD)"})
         }
-        ("top", "account") => json!({"type": "object", "additionalProperties": false,
-            "description": "the account the flow depends on, sent to the embedded mock only",
+        ("top" | "step", "account") => json!({"type": "object", "additionalProperties": false,
+            "description": "the account the flow depends on (a step's over the scenario's), sent to the embedded mock only",
             "properties": {
+                "id": {"type": "string", "pattern": "^acct_[A-Za-z0-9]{16}$"},
                 "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
                 "currency": {"type": "string", "pattern": "^[a-z]{3}$"},
                 "webhook_endpoints": {"type": "boolean"}}}),

@@ -781,5 +781,5 @@ pub fn finalize(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), Api
     let inv = get(store, id, "id")?;
     super::check_finalizable(inv)?;
     super::check_tax_location(store, inv)?;
-    super::finalize(store, id, ctx.now, p.bool("auto_advance"))
+    super::finalize(store, id, ctx, p.bool("auto_advance"))
 }

@@ -93,7 +93,8 @@ pub struct Invoice {
     pub marked_uncollectible_at: Option<i64>,
     pub paid_at: Option<i64>,
     pub voided_at: Option<i64>,
-    /// The stable token of `hosted_invoice_url` / `invoice_pdf`, minted at finalization.
+    /// The stable `<acct>/<token>` of `hosted_invoice_url` / `invoice_pdf`, minted at
+    /// finalization for the account that finalized it.
     pub url_token: Option<String>,
     /// The frozen `customer_*` copies; `None` while draft.
     pub customer_copy: Option<CustomerCopy>,

@@ -14,9 +14,10 @@ use crate::mock::store::{Ctx, Store};
 pub fn finalize(
     store: &mut Store,
     id: &str,
-    now: i64,
+    ctx: &Ctx,
     auto_advance: Option<bool>,
 ) -> Result<(), ApiError> {
+    let now = ctx.now;
     let inv = get(store, id, "id")?.clone();
     let m = money(store, &inv);
     let Some(cust) = store.customers.get_mut(&inv.customer) else {
@@ -45,7 +46,11 @@ pub fn finalize(
     inv.ending_balance = Some(ending);
     inv.amount_due = Some(m.amount_due);
     inv.number = Some(number);
-    inv.url_token = Some(ids::invoice_url_token());
+    inv.url_token = Some(format!(
+        "{}/{}",
+        ctx.account_id,
+        ids::invoice_url_token(&ctx.account_id)
+    ));
     inv.finalized_at = Some(now);
     inv.effective_at = Some(inv.effective_at.unwrap_or(now));
     inv.customer_copy = Some(copy);
@@ -150,7 +155,7 @@ pub fn pay(store: &mut Store, id: &str, args: &PayArgs, ctx: &Ctx) -> Result<(),
         ));
     }
     if inv.status == Status::Draft {
-        finalize(store, id, now, None)?;
+        finalize(store, id, ctx, None)?;
     }
     let inv = get_mut(store, id)?;
     if inv.status == Status::Paid {
@@ -186,7 +191,7 @@ pub fn pay(store: &mut Store, id: &str, args: &PayArgs, ctx: &Ctx) -> Result<(),
 }
 
 /// `/send` (§4.2, E15–E18).
-pub fn send(store: &mut Store, id: &str, now: i64) -> Result<(), ApiError> {
+pub fn send(store: &mut Store, id: &str, ctx: &Ctx) -> Result<(), ApiError> {
     let inv = get(store, id, "invoice")?;
     if inv.status == Status::Draft {
         check_tax_location(store, inv)?;
@@ -205,7 +210,7 @@ pub fn send(store: &mut Store, id: &str, now: i64) -> Result<(), ApiError> {
         ));
     }
     if inv.status == Status::Draft {
-        finalize(store, id, now, None)?;
+        finalize(store, id, ctx, None)?;
     }
     Ok(())
 }

@@ -8,7 +8,6 @@ use super::{
     custom_fields, list_of, metadata, opt_int, opt_str, ordered, tax_rates, Expand, EMBEDDED_LINES,
 };
 use crate::mock::customer::CustomerCopy;
-use crate::mock::ids::ACCOUNT_ID;
 use crate::mock::invoice::{money, Invoice, LineMoney, Money, Status, Tax};
 use crate::mock::invoice_item::InvoiceItem;
 use crate::mock::store::{Ctx, Store};
@@ -412,11 +411,11 @@ fn render(store: &Store, inv: &Invoice, ctx: &Ctx, e: &Expand, shape: &Shape) ->
     let url = inv
         .url_token
         .as_ref()
-        .map(|t| format!("https://invoice.stripe.com/i/{ACCOUNT_ID}/{t}?s=ap"));
+        .map(|t| format!("https://invoice.stripe.com/i/{t}?s=ap"));
     let pdf = inv
         .url_token
         .as_ref()
-        .map(|t| format!("https://pay.stripe.com/invoice/{ACCOUNT_ID}/{t}/pdf?s=ap"));
+        .map(|t| format!("https://pay.stripe.com/invoice/{t}/pdf?s=ap"));
     // Pre-basil, an out-of-band payment did not count in amount_paid (§3.3, [U]).
     let oob_legacy = !ctx.basil && inv.paid_out_of_band;
     let amount_paid = if oob_legacy { 0 } else { m.amount_paid };

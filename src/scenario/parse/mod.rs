@@ -39,14 +39,14 @@ pub mod keywords {
     ];
     /// Keys of a step.
     pub const STEP_KEYS: &[&str] = &[
-        "id", "request", "expect", "capture", "retry", "seed", "as_of",
+        "id", "request", "expect", "capture", "retry", "seed", "as_of", "account",
     ];
     /// Keys of a request.
     pub const REQUEST_KEYS: &[&str] = &["method", "path", "query", "form", "headers", "auth"];
     /// Keys of `expect`.
     pub const EXPECT_KEYS: &[&str] = &["status", "body", "headers", "snapshot", "ignore"];
     /// Keys of `account`.
-    pub const ACCOUNT_KEYS: &[&str] = &["country", "currency", "webhook_endpoints"];
+    pub const ACCOUNT_KEYS: &[&str] = &["id", "country", "currency", "webhook_endpoints"];
     /// Keys of `retry`.
     pub const RETRY_KEYS: &[&str] = &["interval", "timeout"];
     /// Keys of an `auth` mapping.
@@ -447,7 +447,8 @@ impl Cx {
         })
     }
 
-    /// `account: {country: CA, currency: cad, webhook_endpoints: true}`.
+    /// `account: {id: acct_…, country: CA, currency: cad, webhook_endpoints: true}` (a
+    /// scenario's, or a step's over it).
     fn account(&mut self, node: &Node) -> crate::scenario::model::Account {
         let mut out = crate::scenario::model::Account::default();
         let Some(entries) = self.r.map(node, "account") else {
@@ -456,6 +457,20 @@ impl Cx {
         self.check_keys(entries, ACCOUNT_KEYS, "account");
         for (k, v) in entries {
             match k.name.as_str() {
+                "id" => {
+                    let Some(s) = self.r.text(v, "account id") else {
+                        continue;
+                    };
+                    if crate::mock::account_id(&s).is_none() {
+                        let d = self
+                            .r
+                            .diag(v.span, format!("invalid account id `{s}`"))
+                            .help("expected `acct_` and 16 letters or digits, e.g. `acct_1MoCk0ApPrtyMck0`");
+                        self.r.push(d);
+                    } else {
+                        out.id = Some(s);
+                    }
+                }
                 "country" => {
                     let Some(s) = self.r.text(v, "account country") else {
                         continue;

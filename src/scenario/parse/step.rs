@@ -123,6 +123,10 @@ impl Cx {
         };
 
         let as_of = node.get("as_of").and_then(|v| self.as_of(v));
+        let account = node
+            .get("account")
+            .map(|v| self.account(v))
+            .unwrap_or_default();
         Some(Step {
             id: id?,
             span: start(node),
@@ -132,6 +136,7 @@ impl Cx {
             retry,
             seed,
             as_of,
+            account,
         })
     }
 

@@ -659,3 +659,61 @@ fn a_deleted_account_customer_is_rebuilt_from_its_invoice() {
         "nulls are not sent: {setup}"
     );
 }
+
+/// A cassette recorded over sessions on differently set up accounts (onetimesecret's: a later
+/// session on a new account with webhook endpoints): the scenario's `account:` is what the
+/// whole recording shows, and each step of a session that shows otherwise says so in its own
+/// `account:`, the account id included once the recording names more than one.
+#[test]
+fn each_session_keeps_its_own_account_settings() {
+    let (first, second) = ("acct_1SRUXQH54PcLeqtY", "acct_1SkAmiH7zmouMIBX");
+    let draft = |id: &str, stamp: Value| {
+        serde_json::json!({"id": id, "object": "invoice", "status": "draft",
+            "account_country": "CA", "customer": "cus_TfaMZWOqGeuVbn",
+            "customer_email": "a@example.com", "webhooks_delivered_at": stamp})
+    };
+    let open = |id: &str, acct: &str| {
+        serde_json::json!({"id": id, "object": "invoice", "status": "open",
+            "hosted_invoice_url": format!("https://invoice.stripe.com/i/{acct}/test_abc?s=ap"),
+            "webhooks_delivered_at": 1_766_671_638})
+    };
+    let on = |day: &str, mut e: Exchange| {
+        e.recorded_on = Some(day.into());
+        e.form = vec![("customer".into(), "cus_TfaMZWOqGeuVbn".into())];
+        e
+    };
+    let (a, b, c) = (
+        "in_1SiFCEH54PcLeqtY5XAQQShJ",
+        "in_1SiFCEH54PcLeqtY5XAQQShK",
+        "in_1TYzR7H7zmouMIBXhqpxwIfr",
+    );
+    let flow = vec![
+        on("2025-12-25", exchange("POST", "/v1/invoices", 200, draft(a, 1_766_671_638.into()))),
+        on("2025-12-25", exchange("POST", "/v1/invoices", 200, draft(b, 1_766_671_639.into()))),
+        on("2025-12-25", exchange("POST", &format!("/v1/invoices/{a}/finalize"), 200, open(a, first))),
+        on("2026-05-20", exchange("POST", "/v1/invoices", 200, draft(c, Value::Null))),
+        on("2026-05-20", exchange("POST", &format!("/v1/invoices/{c}/finalize"), 200, open(c, second))),
+    ];
+    let out = tempfile::tempdir().unwrap();
+    let report = import_cassettes(
+        &[cassette("sessions", flow)],
+        &ImportOptions::into_root(out.path()),
+    );
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(
+        text.contains(&format!(
+            "\naccount:\n  id: {first}\n  country: CA\n  webhook_endpoints: false\n"
+        )),
+        "{text}"
+    );
+    let later = format!(
+        "    as_of: \"2026-05-20\"\n    account:\n      id: {second}\n      webhook_endpoints: true\n    request:\n"
+    );
+    assert_eq!(text.matches(&later).count(), 2, "{text}");
+    assert_eq!(text.matches("    account:").count(), 2, "{text}");
+    let loaded = apiparity::scenario::load(&[out.path()], out.path())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let last = loaded[0].steps.last().unwrap();
+    assert_eq!(last.account.id.as_deref(), Some(second));
+    assert_eq!(last.account.webhook_endpoints, Some(true));
+}

@@ -638,7 +638,40 @@ async fn account_headers_set_the_account_per_request() {
         .await
         .ok();
     assert_eq!(eur["currency"], "eur");
+    // Another account's id: the invoices it finalizes name it in their URLs, for good.
+    let other = "acct_1SkAmiH7zmouMIBX";
+    let theirs = api.draft(&cus, &[]).await;
+    let path = format!("/v1/invoices/{}/finalize", theirs["id"].as_str().unwrap());
+    let open = api
+        .raw(
+            Method::POST,
+            &path,
+            &[],
+            &[("Apiparity-Account-Id", other)],
+        )
+        .await
+        .ok();
+    for key in ["hosted_invoice_url", "invoice_pdf"] {
+        let url = open[key].as_str().unwrap();
+        assert!(url.contains(&format!("/{other}/test_")), "{key}: {url}");
+    }
+    let again = api
+        .raw(Method::GET, &format!("/v1/invoices/{}", theirs["id"].as_str().unwrap()), &[], &[])
+        .await
+        .ok();
+    assert_eq!(again["hosted_invoice_url"], open["hosted_invoice_url"]);
+    let ours = api.draft(&cus, &[]).await;
+    let path = format!("/v1/invoices/{}/finalize", ours["id"].as_str().unwrap());
+    let open = api.raw(Method::POST, &path, &[], &[]).await.ok();
+    assert!(
+        open["hosted_invoice_url"]
+            .as_str()
+            .unwrap()
+            .contains("/acct_1MoCk0ApPrtyMck0/test_"),
+        "{open}"
+    );
     for (name, bad) in [
+        ("Apiparity-Account-Id", "acct_123"),
         ("Apiparity-Account-Country", "ca"),
         ("Apiparity-Account-Currency", "CAD"),
         ("Apiparity-Webhook-Endpoints", "yes"),

@@ -18,6 +18,13 @@ steps:
     request: {method: GET, path: /v1/invoices}
     expect:
       snapshot: false
+  - id: later
+    account:
+      id: acct_1SkAmiH7zmouMIBX
+      webhook_endpoints: false
+    request: {method: GET, path: /v1/invoices}
+    expect:
+      snapshot: false
 ";
 
 const ACCOUNT_HEADERS: [&str; 3] = [
@@ -46,6 +53,7 @@ async fn account_headers_go_to_the_embedded_mock_only() {
     assert_eq!(
         planned[0].scenario.account,
         apiparity::scenario::Account {
+            id: None,
             country: Some("CA".into()),
             currency: Some("cad".into()),
             webhook_endpoints: Some(true),
@@ -56,9 +64,11 @@ async fn account_headers_go_to_the_embedded_mock_only() {
     let r = pipeline::execute(&cfg, &planned, None).await.unwrap();
     assert_eq!(r.report.summary.exit_code, 0);
     let seen = server.requests();
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    for h in ACCOUNT_HEADERS {
-        assert_eq!(seen[0].header(h), None, "{h} leaked to a real target");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for h in ACCOUNT_HEADERS.iter().chain(&["apiparity-account-id"]) {
+        for s in &seen {
+            assert_eq!(s.header(h), None, "{h} leaked to a real target");
+        }
     }
 
     // The same server taken for the embedded mock: all three, as written.
@@ -67,9 +77,17 @@ async fn account_headers_go_to_the_embedded_mock_only() {
         .await
         .unwrap();
     let seen = server.requests();
-    assert_eq!(seen.len(), 2, "{seen:?}");
-    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| seen[1].header(h)).collect();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| seen[2].header(h)).collect();
     assert_eq!(got, [Some("CA"), Some("cad"), Some("true")]);
+    assert_eq!(seen[2].header("apiparity-account-id"), None);
+    // A step's own `account:` over the scenario's: its keys win, the others stay.
+    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| seen[3].header(h)).collect();
+    assert_eq!(got, [Some("CA"), Some("cad"), Some("false")]);
+    assert_eq!(
+        seen[3].header("apiparity-account-id"),
+        Some("acct_1SkAmiH7zmouMIBX")
+    );
 }
 
 #[test]
@@ -78,7 +96,8 @@ fn a_bad_account_is_refused_at_its_line_and_column() {
     let bad = SCENARIO
         .replace("country: CA", "country: Canada")
         .replace("currency: cad", "currency: CAD")
-        .replace("webhook_endpoints: true", "webhooks: true");
+        .replace("webhook_endpoints: true", "webhooks: true")
+        .replace("id: acct_1SkAmiH7zmouMIBX", "id: acct_short");
     std::fs::write(dir.path().join("acct.yaml"), bad).unwrap();
     let diags = apiparity::scenario::load(&[dir.path()], dir.path()).expect_err("must not load");
     let text = diags.render(false);
@@ -88,4 +107,7 @@ fn a_bad_account_is_refused_at_its_line_and_column() {
     assert!(text.contains("acct.yaml:3:13"), "{text}");
     assert!(text.contains("webhooks"), "{text}");
     assert!(text.contains("webhook_endpoints"), "{text}");
+    // A step's `account:` is checked like the scenario's.
+    assert!(text.contains("invalid account id `acct_short`"), "{text}");
+    assert!(text.contains("acct.yaml:12:11"), "{text}");
 }

@@ -42,6 +42,7 @@ pub fn step(id: &str, method: &str, path: &str) -> Step {
         retry: None,
         seed: Vec::new(),
         as_of: None,
+        account: Default::default(),
     }
 }
 
