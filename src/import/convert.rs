@@ -617,7 +617,8 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
     let mut kept: Vec<Kept> = Vec::new();
     let mut introduced_by_dropped: HashMap<String, usize> = HashMap::new();
     let mut seen: HashSet<String> = HashSet::new();
-    // Invoices of the recorder's account that the cassette uses but never created.
+    // Invoices of the recorder's account that the cassette uses but never created, and its
+    // payment intents that a request names before any response showed them.
     let mut foreign: HashSet<String> = HashSet::new();
     let mut last_day = c.source.recorded_on.clone();
     // Each exchange's recording day: a cassette's sessions, for their account settings.
@@ -637,6 +638,12 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         // An invoice of the recorder's account that the cassette never created (no earlier
         // response showed it): a fresh account, mock or Stripe, has no such object, so the
         // recorded answer cannot be replayed. A recorded error (`in_invalid` → 404) replays.
+        // The same for a payment intent (the recorder's subscriptions paid invoices through
+        // them): one named before any response showed it is the account's, whichever
+        // exchange names it first, and what lists its payments lists the account's history.
+        for id in uses.iter().filter(|id| id.starts_with("pi_") && !seen.contains(**id)) {
+            foreign.insert(id.to_string());
+        }
         if reason.is_none() && opts.scope == Scope::InvoiceApi && (200..300).contains(&e.status) {
             if let Some(id) = uses.iter().find(|id| {
                 id.starts_with("in_") && (!seen.contains(**id) || foreign.contains(**id))
@@ -645,6 +652,15 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
                 reason = Some(format!(
                     "names {id}, an invoice of the recorder's account that the cassette did not \
                      create: a fresh account has no such object"
+                ));
+            } else if let Some(id) = uses
+                .iter()
+                .find(|id| id.starts_with("pi_") && foreign.contains(**id))
+            {
+                reason = Some(format!(
+                    "names {id}, a payment intent of the recorder's account that the cassette \
+                     did not create (its payments were made outside the cassette): a fresh \
+                     account has no such object"
                 ));
             }
         }

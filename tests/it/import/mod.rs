@@ -717,3 +717,57 @@ fn each_session_keeps_its_own_account_settings() {
     assert_eq!(last.account.id.as_deref(), Some(second));
     assert_eq!(last.account.webhook_endpoints, Some(true));
 }
+
+/// A payment intent of the recorder's account (its subscription paid an invoice outside the
+/// cassette): the first request names it before any response showed it, so what lists its
+/// payments lists the account's history and is dropped with the reason, whichever exchange
+/// named it first; one the cassette's own pay introduced stays.
+#[test]
+fn payments_of_a_foreign_payment_intent_are_dropped() {
+    let theirs = "pi_3RJFxCKXBGcbgpbZ1JGEYBmw";
+    let ours = "pi_3SRzrhKXBGcbgpbZ09nWsmS6";
+    let list = |pi: &str| {
+        let mut e = exchange(
+            "GET",
+            "/v1/invoice_payments",
+            200,
+            serde_json::json!({"object": "list", "data": [{"id": "inpay_1SRzrhKXBGcbgpbZxD7Wdj91",
+                "object": "invoice_payment", "payment": {"payment_intent": pi, "type": "payment_intent"}}]}),
+        );
+        e.query = vec![("payment[payment_intent]".into(), pi.into())];
+        e
+    };
+    let peek = exchange(
+        "GET",
+        &format!("/v1/payment_intents/{theirs}"),
+        200,
+        serde_json::json!({"id": theirs, "object": "payment_intent"}),
+    );
+    let created = exchange(
+        "POST",
+        "/v1/invoices",
+        200,
+        serde_json::json!({"id": "in_1SRzrfKXBGcbgpbZqIe4IGKO", "object": "invoice", "status": "draft"}),
+    );
+    let pay = exchange(
+        "POST",
+        "/v1/invoices/in_1SRzrfKXBGcbgpbZqIe4IGKO/pay",
+        200,
+        serde_json::json!({"id": "in_1SRzrfKXBGcbgpbZqIe4IGKO", "object": "invoice",
+            "status": "paid", "payment_intent": ours}),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = ImportOptions::into_root(out.path());
+    opts.scope = Scope::InvoiceApi;
+    let flow = vec![peek, list(theirs), created, pay, list(ours)];
+    let report = import_cassettes(&[cassette("foreign_pi", flow)], &opts);
+    let text = std::fs::read_to_string(&report.written[0].scenario).unwrap();
+    assert!(
+        text.contains(&format!(
+            "#   2. GET /v1/invoice_payments: names {theirs}, a payment intent of the recorder's account that the cassette did not create"
+        )),
+        "{text}"
+    );
+    assert_eq!(report.written[0].steps, 3, "{text}");
+    assert!(text.contains("payment_intent_id}}"), "ours is captured and used: {text}");
+}
