@@ -87,12 +87,23 @@ pub(super) fn per_session(
             .map(|(e, _)| e)
             .collect();
         let mut own = account_of(session.iter().copied());
-        own.id = session.iter().find_map(|e| account_ids(&e.body).into_iter().next());
+        own.id = session
+            .iter()
+            .find_map(|e| account_ids(&e.body).into_iter().next());
         let differs = |a: &Option<String>, b: &Option<String>| a.is_some() && a != b;
         let over = Account {
-            id: own.id.clone().filter(|_| scenario.id.is_some() && differs(&own.id, &scenario.id)),
-            country: own.country.clone().filter(|_| differs(&own.country, &scenario.country)),
-            currency: own.currency.clone().filter(|_| differs(&own.currency, &scenario.currency)),
+            id: own
+                .id
+                .clone()
+                .filter(|_| scenario.id.is_some() && differs(&own.id, &scenario.id)),
+            country: own
+                .country
+                .clone()
+                .filter(|_| differs(&own.country, &scenario.country)),
+            currency: own
+                .currency
+                .clone()
+                .filter(|_| differs(&own.currency, &scenario.currency)),
             webhook_endpoints: own
                 .webhook_endpoints
                 .filter(|w| scenario.webhook_endpoints != Some(*w)),
@@ -108,7 +119,10 @@ pub(super) fn account_ids(body: &Value) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::String(s) => {
-                for prefix in ["https://invoice.stripe.com/i/", "https://pay.stripe.com/invoice/"] {
+                for prefix in [
+                    "https://invoice.stripe.com/i/",
+                    "https://pay.stripe.com/invoice/",
+                ] {
                     if let Some(rest) = s.strip_prefix(prefix) {
                         let id = rest.split('/').next().unwrap_or("");
                         if crate::mock::account_id(id).is_some() && !out.iter().any(|x| x == id) {

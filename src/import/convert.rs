@@ -235,6 +235,20 @@ pub(super) fn file_name(s: &str) -> String {
     }
 }
 
+/// A Stripe test token attached as a payment method (`POST /v1/payment_methods/pm_card_visa/
+/// attach`): outside the invoice API, but what a later pay depends on (the customer's card),
+/// and reproducible on any test account. Replayed for that state, its answer not compared.
+fn state_only(e: &Exchange) -> bool {
+    let segs: Vec<&str> = e.path.trim_start_matches('/').split('/').collect();
+    e.method == "POST"
+        && matches!(segs.as_slice(), ["v1", "payment_methods", token, "attach"]
+            if token.starts_with("pm_card_"))
+}
+
+/// What a [`state_only`] step says of itself in the scenario.
+const STATE_ONLY_NOTE: &str = "a test card for the customer: replayed for the state a later \
+     exchange depends on, not compared (payment methods are outside the invoice API)";
+
 /// Why an exchange is left out, if it is.
 fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
     if let Some(h) = &e.host {
@@ -279,7 +293,7 @@ fn drop_reason(e: &Exchange, opts: &ImportOptions) -> Option<String> {
             "request path redacted by the recorder (it names a fixture, not an object)".into(),
         );
     }
-    if opts.scope == Scope::InvoiceApi {
+    if opts.scope == Scope::InvoiceApi && !state_only(e) {
         let mut segs = e.path.trim_start_matches('/').split('/');
         let first = segs.next().unwrap_or("");
         let word = if first == "v1" {
@@ -508,7 +522,10 @@ fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
                 form.push((to.to_string(), t));
             }
         }
-        for (from, to) in [("customer_address", "address"), ("customer_shipping", "shipping")] {
+        for (from, to) in [
+            ("customer_address", "address"),
+            ("customer_shipping", "shipping"),
+        ] {
             if let Some(v) = i.get(from) {
                 flatten(to, v, &mut form);
             }
@@ -516,6 +533,146 @@ fn customer_fields(cus: &str, kept: &[Kept]) -> Vec<(String, String)> {
         exempt(i.get("customer_tax_exempt"), &mut form);
     }
     form
+}
+
+/// Coupons of the recorder's account that the cassette uses (`discounts[0][coupon]`, `coupon`)
+/// but did not create, and that a recorded object shows: each with the creation form that
+/// rebuilds it (its id, amount or percentage, duration, name, limits, metadata). A coupon the
+/// recording never shows stays as it is (nothing to rebuild it from); a refused use is a probe.
+fn account_coupons(kept: &[Kept]) -> Vec<(String, Vec<(String, String)>)> {
+    fn find<'a>(v: &'a Value, id: &str) -> Option<&'a Value> {
+        match v {
+            Value::Object(m) => {
+                if m.get("object").and_then(Value::as_str) == Some("coupon")
+                    && m.get("id").and_then(Value::as_str) == Some(id)
+                {
+                    return Some(v);
+                }
+                m.values().find_map(|x| find(x, id))
+            }
+            Value::Array(a) => a.iter().find_map(|x| find(x, id)),
+            _ => None,
+        }
+    }
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut shown: HashSet<String> = HashSet::new();
+    for (i, k) in kept.iter().enumerate() {
+        let e = k.exchange;
+        let uses = e.form.iter().chain(&e.query).filter(|(name, _)| {
+            name == "coupon" || (name.starts_with("discounts[") && name.ends_with("][coupon]"))
+        });
+        for (_, coupon) in uses {
+            let created_here = e.method == "POST" && e.path == "/v1/coupons";
+            if created_here
+                || shown.contains(coupon)
+                || out.iter().any(|(c, _)| c == coupon)
+                || !(200..300).contains(&e.status)
+            {
+                continue;
+            }
+            let Some(obj) = kept[i..]
+                .iter()
+                .find_map(|k| find(&k.exchange.body, coupon))
+            else {
+                continue;
+            };
+            let mut form = vec![("id".to_string(), coupon.clone())];
+            for f in [
+                "amount_off",
+                "currency",
+                "duration",
+                "duration_in_months",
+                "name",
+            ] {
+                match obj.get(f) {
+                    Some(Value::String(s)) => form.push((f.into(), s.clone())),
+                    Some(Value::Number(n)) => form.push((f.into(), n.to_string())),
+                    _ => {}
+                }
+            }
+            if let Some(p) = obj.get("percent_off").and_then(Value::as_f64) {
+                // `50.0` as Stripe takes it: `50`.
+                let text = if p.fract() == 0.0 {
+                    format!("{}", p as i64)
+                } else {
+                    p.to_string()
+                };
+                form.push(("percent_off".into(), text));
+            }
+            for f in ["max_redemptions", "redeem_by"] {
+                if let Some(n) = obj.get(f).and_then(Value::as_i64) {
+                    form.push((f.into(), n.to_string()));
+                }
+            }
+            if let Some(Value::Object(meta)) = obj.get("metadata") {
+                for (mk, mv) in meta {
+                    if let Some(t) = mv.as_str() {
+                        form.push((format!("metadata[{mk}]"), t.to_string()));
+                    }
+                }
+            }
+            out.push((coupon.clone(), form));
+        }
+        // Coupons a response showed (the cassette created or fetched them): not the account's.
+        let mut ids = Vec::new();
+        body_ids_of_coupons(&e.body, &mut ids);
+        shown.extend(ids);
+    }
+    out
+}
+
+fn body_ids_of_coupons(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if m.get("object").and_then(Value::as_str) == Some("coupon") {
+                if let Some(id) = m.get("id").and_then(Value::as_str) {
+                    out.push(id.to_string());
+                }
+            }
+            m.values().for_each(|x| body_ids_of_coupons(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| body_ids_of_coupons(x, out)),
+        _ => {}
+    }
+}
+
+/// `times_redeemed` of a rebuilt coupon wherever a body shows it: it counts the redemptions of
+/// the recorder's whole account, before this cassette too, which a rebuilt coupon has not had.
+fn redemptions_of(v: &Value, coupon: &str, at: &mut String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            if m.get("object").and_then(Value::as_str) == Some("coupon")
+                && m.get("id").and_then(Value::as_str) == Some(coupon)
+                && m.contains_key("times_redeemed")
+            {
+                out.push((
+                    format!("{at}/times_redeemed"),
+                    format!(
+                        "counts the redemptions of coupon {coupon} in the recorder's account, \
+                         also before this cassette (rebuilt by a setup step, it has only this \
+                         flow's)"
+                    ),
+                ));
+            }
+            for (k, x) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                redemptions_of(x, coupon, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                redemptions_of(x, coupon, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The invoice prefix of a customer the recording did not create: its own `invoice_prefix`,
@@ -641,7 +798,10 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         // The same for a payment intent (the recorder's subscriptions paid invoices through
         // them): one named before any response showed it is the account's, whichever
         // exchange names it first, and what lists its payments lists the account's history.
-        for id in uses.iter().filter(|id| id.starts_with("pi_") && !seen.contains(**id)) {
+        for id in uses
+            .iter()
+            .filter(|id| id.starts_with("pi_") && !seen.contains(**id))
+        {
             foreign.insert(id.to_string());
         }
         if reason.is_none() && opts.scope == Scope::InvoiceApi && (200..300).contains(&e.status) {
@@ -935,6 +1095,30 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             capture: vec![(vars[cus].clone(), "/id".into())],
         });
     }
+    // Coupons of the recorder's account: rebuilt from what the recording shows of them.
+    let account_coupons = account_coupons(&kept);
+    for (coupon, form) in &account_coupons {
+        let id = step_id_from("setup-coupon", &mut taken);
+        steps.push(StepDoc {
+            id,
+            recorded: 0,
+            note: Some(format!(
+                "the recorder's coupon {coupon}, which the cassette uses but did not create"
+            )),
+            method: "POST".into(),
+            path: "/v1/coupons".into(),
+            query: vec![],
+            form: form.clone(),
+            headers: vec![],
+            auth: None,
+            as_of: None,
+            account: Default::default(),
+            status: 200,
+            snapshot: false,
+            ignore: vec![],
+            capture: vec![],
+        });
+    }
     let setup = steps.len();
     for (pos, k) in kept.iter().enumerate() {
         let e = k.exchange;
@@ -988,6 +1172,9 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
             &mut String::new(),
             &mut ignore,
         );
+        for (coupon, _) in &account_coupons {
+            redemptions_of(&e.body, coupon, &mut String::new(), &mut ignore);
+        }
         let capture = captures.remove(&pos).unwrap_or_default();
 
         // The snapshot: the request as the replay will send it, then the response, normalized
@@ -1037,32 +1224,35 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         let index = setup + pos + 1;
         let file = crate::snapshot::path_for(&opts.snapshots_root, &key, index, &id);
         let source_text = provenance(c, k, opts);
-        snapshots.push((
-            file,
-            Snapshot {
-                meta: Meta {
-                    scenario: key.clone(),
-                    step: id.clone(),
-                    source: source_text,
-                    stripe_version: k.version.clone(),
-                    recorded_at: k
-                        .as_of
-                        .as_ref()
-                        .map_or_else(|| "unknown".into(), |d| format!("{d}T00:00:00Z")),
+        let compared = !state_only(e);
+        if compared {
+            snapshots.push((
+                file,
+                Snapshot {
+                    meta: Meta {
+                        scenario: key.clone(),
+                        step: id.clone(),
+                        source: source_text,
+                        stripe_version: k.version.clone(),
+                        recorded_at: k
+                            .as_of
+                            .as_ref()
+                            .map_or_else(|| "unknown".into(), |d| format!("{d}T00:00:00Z")),
+                    },
+                    request,
+                    response: SnapResponse {
+                        status: e.status,
+                        body,
+                    },
                 },
-                request,
-                response: SnapResponse {
-                    status: e.status,
-                    body,
-                },
-            },
-        ));
+            ));
+        }
         steps.push(StepDoc {
             id,
             recorded: k.index,
-            note: None,
+            note: (!compared).then(|| STATE_ONLY_NOTE.to_string()),
             auth: (e.status == 401).then(|| REJECTED_KEY.to_string()),
-            snapshot: true,
+            snapshot: compared,
             method: e.method.clone(),
             path,
             query,
@@ -1100,6 +1290,9 @@ pub(super) fn render(c: &Cassette, opts: &ImportOptions) -> Result<Rendered, Imp
         }
     }
     teardown.extend(account_deletes);
+    for (coupon, _) in &account_coupons {
+        teardown.push(("delete-coupon".into(), format!("/v1/coupons/{coupon}")));
+    }
     let teardown = teardown
         .into_iter()
         .map(|(base, path)| {

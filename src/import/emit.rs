@@ -300,11 +300,26 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
             );
         }
     }
-    let redacted: usize = doc.steps.iter().map(|s| s.ignore.len()).sum();
+    // Redactions, and values that count the recorder's account history (each says which).
+    let history = |r: &str| r.contains("in the recorder's account");
+    let ignored = doc.steps.iter().flat_map(|s| &s.ignore);
+    let (history_n, redacted): (usize, usize) = ignored.fold((0, 0), |(h, r), (_, reason)| {
+        if history(reason) {
+            (h + 1, r)
+        } else {
+            (h, r + 1)
+        }
+    });
     if redacted > 0 {
         let _ = writeln!(
             out,
             "# {redacted} field(s) the recorder redacted are excluded from comparison (expect.ignore)."
+        );
+    }
+    if history_n > 0 {
+        let _ = writeln!(
+            out,
+            "# {history_n} field(s) counting the recorder's account history are excluded from comparison (expect.ignore, reasons below)."
         );
     }
     let _ = writeln!(out, "description: {}", scalar(&doc.description));
@@ -332,6 +347,15 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
             out.push('\n');
         }
         match &s.note {
+            Some(note) if s.recorded > 0 => {
+                let _ = writeln!(
+                    out,
+                    "  - id: {}  # exchange {}: {}",
+                    s.id,
+                    s.recorded,
+                    comment(note)
+                );
+            }
             Some(note) => {
                 let _ = writeln!(out, "  - id: {}  # setup: {}", s.id, comment(note));
             }

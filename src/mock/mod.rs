@@ -23,6 +23,7 @@ mod invoice;
 mod invoice_item;
 mod list;
 mod params;
+mod payment_method;
 mod render;
 mod routes;
 mod server;

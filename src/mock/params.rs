@@ -60,10 +60,11 @@ pub enum Op {
     ProductCreate,
     PriceCreate,
     CatalogRetrieve,
+    PaymentMethodAttach,
 }
 
 impl Op {
-    pub const ALL: [Op; 37] = [
+    pub const ALL: [Op; 38] = [
         Op::CustomerCreate,
         Op::CustomerDelete,
         Op::CustomerList,
@@ -101,6 +102,7 @@ impl Op {
         Op::ProductCreate,
         Op::PriceCreate,
         Op::CatalogRetrieve,
+        Op::PaymentMethodAttach,
     ];
 
     pub fn name(self) -> &'static str {
@@ -142,6 +144,7 @@ impl Op {
             Op::ProductCreate => "products.create",
             Op::PriceCreate => "prices.create",
             Op::CatalogRetrieve => "catalog.retrieve",
+            Op::PaymentMethodAttach => "payment_methods.attach",
         }
     }
 }

@@ -59,6 +59,7 @@ pub enum Route<'a> {
     ProductGet(&'a str),
     PriceCreate,
     PriceGet(&'a str),
+    PaymentMethodAttach(&'a str),
 }
 
 pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
@@ -113,6 +114,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
         ("GET", ["products", id]) => ProductGet(id),
         ("POST", ["prices"]) => PriceCreate,
         ("GET", ["prices", id]) => PriceGet(id),
+        ("POST", ["payment_methods", id, "attach"]) => PaymentMethodAttach(id),
         _ => return None,
     })
 }
@@ -225,6 +227,7 @@ fn spec(route: Route) -> Spec {
             one(Op::CatalogRetrieve, All, Obj::Plain)
         }
         CouponDelete(_) => one(Op::InvoiceDelete, All, Obj::Plain),
+        PaymentMethodAttach(_) => one(Op::PaymentMethodAttach, All, Obj::Plain),
     }
 }
 
@@ -448,6 +451,7 @@ fn run(store: &mut Store, route: Route, p: &P, ctx: &Ctx, e: &Expand) -> Result<
         TaxRateCreate => catalog::create_tax_rate(store, p, ctx).map(render::tax_rate),
         ProductCreate => catalog::create_product(store, p, ctx).map(render::product),
         PriceCreate => catalog::create_price(store, p, ctx).map(render::price),
+        PaymentMethodAttach(id) => super::payment_method::attach(store, id, p, ctx),
         // Existing discounts keep applying (Stripe: deleting a coupon does not remove it from
         // customers or invoices that already use it).
         CouponDelete(id) => match store.coupons.get_mut(id) {

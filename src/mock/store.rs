@@ -81,6 +81,8 @@ pub struct Store {
     pub discounts: HashMap<String, Discount>,
     pub tax_rates: HashMap<String, TaxRate>,
     pub payments: HashMap<String, InvoicePayment>,
+    /// Card payment methods minted from test tokens by attach.
+    pub payment_methods: HashMap<String, crate::mock::payment_method::PaymentMethod>,
     /// One-off products by name and one-off prices by `product|currency|amount|tax behavior`:
     /// Stripe reuses them for items with the same amount and description.
     pub product_by_name: HashMap<String, String>,

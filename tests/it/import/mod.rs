@@ -688,11 +688,36 @@ fn each_session_keeps_its_own_account_settings() {
         "in_1TYzR7H7zmouMIBXhqpxwIfr",
     );
     let flow = vec![
-        on("2025-12-25", exchange("POST", "/v1/invoices", 200, draft(a, 1_766_671_638.into()))),
-        on("2025-12-25", exchange("POST", "/v1/invoices", 200, draft(b, 1_766_671_639.into()))),
-        on("2025-12-25", exchange("POST", &format!("/v1/invoices/{a}/finalize"), 200, open(a, first))),
-        on("2026-05-20", exchange("POST", "/v1/invoices", 200, draft(c, Value::Null))),
-        on("2026-05-20", exchange("POST", &format!("/v1/invoices/{c}/finalize"), 200, open(c, second))),
+        on(
+            "2025-12-25",
+            exchange("POST", "/v1/invoices", 200, draft(a, 1_766_671_638.into())),
+        ),
+        on(
+            "2025-12-25",
+            exchange("POST", "/v1/invoices", 200, draft(b, 1_766_671_639.into())),
+        ),
+        on(
+            "2025-12-25",
+            exchange(
+                "POST",
+                &format!("/v1/invoices/{a}/finalize"),
+                200,
+                open(a, first),
+            ),
+        ),
+        on(
+            "2026-05-20",
+            exchange("POST", "/v1/invoices", 200, draft(c, Value::Null)),
+        ),
+        on(
+            "2026-05-20",
+            exchange(
+                "POST",
+                &format!("/v1/invoices/{c}/finalize"),
+                200,
+                open(c, second),
+            ),
+        ),
     ];
     let out = tempfile::tempdir().unwrap();
     let report = import_cassettes(
@@ -769,5 +794,119 @@ fn payments_of_a_foreign_payment_intent_are_dropped() {
         "{text}"
     );
     assert_eq!(report.written[0].steps, 3, "{text}");
-    assert!(text.contains("payment_intent_id}}"), "ours is captured and used: {text}");
+    assert!(
+        text.contains("payment_intent_id}}"),
+        "ours is captured and used: {text}"
+    );
+}
+
+/// What pay-rails' discount cassette needs from the recorder's account, rebuilt: the test card
+/// it attaches is replayed for the state (its answer not compared: payment methods are outside
+/// the invoice API), and the coupon it uses but never created is created by a setup step from
+/// the recorded coupon object (and deleted afterwards); the coupon's `times_redeemed`, which
+/// counts the account's history, is excluded with that reason; a discount's `start` is a
+/// timestamp like any other.
+#[test]
+fn a_test_card_and_an_account_coupon_are_rebuilt() {
+    let cus = "cus_TOnStIpd4nn1WQ";
+    let pm = "pm_1SRzrfKXBGcbgpbZEb7jPi5M";
+    let inv = "in_1SRzrfKXBGcbgpbZqIe4IGKO";
+    let mut create = exchange(
+        "POST",
+        "/v1/customers",
+        200,
+        serde_json::json!({"id": cus, "object": "customer", "email": "stripe@example.org"}),
+    );
+    create.form = vec![("email".into(), "stripe@example.org".into())];
+    let mut attach = exchange(
+        "POST",
+        "/v1/payment_methods/pm_card_visa/attach",
+        200,
+        serde_json::json!({"id": pm, "object": "payment_method", "customer": cus}),
+    );
+    attach.form = vec![("customer".into(), cus.into())];
+    let mut default = exchange(
+        "POST",
+        &format!("/v1/customers/{cus}"),
+        200,
+        serde_json::json!({"id": cus, "object": "customer",
+            "invoice_settings": {"default_payment_method": pm}}),
+    );
+    default.form = vec![("invoice_settings[default_payment_method]".into(), pm.into())];
+    let mut draft = exchange(
+        "POST",
+        "/v1/invoices",
+        200,
+        serde_json::json!({"id": inv, "object": "invoice", "customer": cus, "status": "draft"}),
+    );
+    draft.form = vec![("customer".into(), cus.into())];
+    let mut item = exchange(
+        "POST",
+        "/v1/invoiceitems",
+        200,
+        serde_json::json!({"id": "ii_1SRzrgKXBGcbgpbZiNLJnUIq", "object": "invoiceitem",
+            "invoice": inv, "discounts": ["di_1SRzrgKXBGcbgpbZVj8LX0ne"]}),
+    );
+    item.form = vec![
+        ("invoice".into(), inv.into()),
+        ("amount".into(), "1900".into()),
+        ("discounts[0][coupon]".into(), "sirmAxRi".into()),
+    ];
+    let fetched = exchange(
+        "GET",
+        &format!("/v1/invoices/{inv}"),
+        200,
+        serde_json::json!({"id": inv, "object": "invoice", "total_discount_amounts": [{
+            "amount": 950, "discount": {"id": "di_1SRzrgKXBGcbgpbZVj8LX0ne", "object": "discount",
+            "start": 1_762_799_456, "source": {"type": "coupon", "coupon": {"id": "sirmAxRi",
+            "object": "coupon", "duration": "forever", "name": "Half Off", "percent_off": 50.0,
+            "amount_off": null, "times_redeemed": 5, "created": 1_762_797_128}}}}]}),
+    );
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = ImportOptions::into_root(out.path());
+    opts.scope = Scope::InvoiceApi;
+    let flow = vec![create, attach, default, draft, item, fetched];
+    let report = import_cassettes(&[cassette("coupon", flow)], &opts);
+    let w = &report.written[0];
+    let text = std::fs::read_to_string(&w.scenario).unwrap();
+    assert!(w.dropped.is_empty(), "{:?}", w.dropped);
+    let setup = &text[text.find("- id: setup-coupon").expect("a coupon setup")..];
+    let setup = &setup[..setup.find("\n\n").unwrap()];
+    for line in [
+        "path: /v1/coupons",
+        "id: sirmAxRi",
+        "duration: forever",
+        "name: \"Half Off\"",
+        "percent_off: \"50\"",
+        "snapshot: false",
+    ] {
+        assert!(setup.contains(line), "{line}\n{setup}");
+    }
+    let attach = &text[text
+        .find("- id: post-payment_methods-pm_card_visa-attach")
+        .unwrap()..];
+    let attach = &attach[..attach.find("\n\n").unwrap()];
+    assert!(attach.contains("# exchange 2: a test card"), "{attach}");
+    assert!(
+        attach.contains("snapshot: false") && attach.contains("payment_method_id: /id"),
+        "{attach}"
+    );
+    assert!(
+        text.contains("default_payment_method: \"{{payment_method_id}}\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("request: {method: DELETE, path: /v1/coupons/sirmAxRi}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/total_discount_amounts/0/discount/source/coupon/times_redeemed: \"counts the redemptions of coupon sirmAxRi in the recorder's account"),
+        "{text}"
+    );
+    // Snapshots: none for the setup steps and the card, one per compared step.
+    assert_eq!(w.snapshots.len(), 5, "{:?}", w.snapshots);
+    let last = std::fs::read_to_string(w.snapshots.last().unwrap()).unwrap();
+    assert!(last.contains("\"start\": \"<timestamp>\""), "{last}");
+    apiparity::scenario::load(&[out.path()], out.path())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
 }

@@ -106,6 +106,10 @@ fn extra_ops() -> Vec<(&'static str, Value)> {
             }),
         ),
         ("catalog.retrieve", json!({"expand": expand})),
+        (
+            "payment_methods.attach",
+            json!({"customer": s(true), "expand": expand}),
+        ),
     ]
 }
 

@@ -166,3 +166,78 @@ async fn concurrent_pays_pay_once() {
     assert_eq!(now["amount_paid"], now["amount_due"]);
     assert_eq!(now["amount_remaining"], 0);
 }
+
+/// Attaching a test card (`POST /v1/payment_methods/pm_card_visa/attach`, recorded: pay-rails)
+/// mints a card payment method on the customer; made the customer's default, a pay uses it.
+/// Declining test cards keep declining; anything else is refused as Stripe would.
+#[tokio::test]
+async fn an_attached_test_card_pays_as_the_default() {
+    let api = Api::start().await;
+    let inv = api.open_invoice(1000, &[]).await;
+    let cus = inv["customer"].as_str().unwrap().to_string();
+    let pm = api
+        .post(
+            "/v1/payment_methods/pm_card_visa/attach",
+            &[("customer", &cus)],
+        )
+        .await
+        .ok();
+    assert_eq!(pm["object"], "payment_method");
+    assert_eq!(pm["customer"], cus.as_str());
+    assert_eq!(pm["card"]["brand"], "visa");
+    assert_eq!(pm["card"]["last4"], "4242");
+    let pm_id = id(&pm);
+    assert!(
+        pm_id.starts_with("pm_1") && pm_id != "pm_card_visa",
+        "{pm_id}"
+    );
+    // Before it is the default, a pay has no card to use.
+    assert_eq!(
+        api.action(&inv, "pay", &[]).await.err(400)["param"],
+        Value::Null
+    );
+    api.post(
+        &format!("/v1/customers/{cus}"),
+        &[("invoice_settings[default_payment_method]", &pm_id)],
+    )
+    .await
+    .ok();
+    let paid = api.action(&inv, "pay", &[]).await.ok();
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid["attempt_count"], 1);
+
+    let declining = api
+        .post(
+            "/v1/payment_methods/pm_card_chargeDeclined/attach",
+            &[("customer", &cus)],
+        )
+        .await
+        .ok();
+    let inv = api.open_invoice(1000, &[]).await;
+    let r = api
+        .action(&inv, "pay", &[("payment_method", &id(&declining))])
+        .await;
+    assert_eq!(r.err(402)["code"], "card_declined");
+
+    let e = api
+        .post(
+            "/v1/payment_methods/pm_nope1234567/attach",
+            &[("customer", &cus)],
+        )
+        .await;
+    assert_eq!(
+        e.err(404)["message"],
+        "No such PaymentMethod: 'pm_nope1234567'"
+    );
+    let e = api
+        .post(
+            "/v1/payment_methods/pm_card_visa/attach",
+            &[("customer", "cus_nope1234567")],
+        )
+        .await;
+    assert_eq!(e.err(400)["param"], "customer");
+    let e = api
+        .post("/v1/payment_methods/pm_card_visa/attach", &[])
+        .await;
+    assert_eq!(e.err(400)["param"], "customer");
+}

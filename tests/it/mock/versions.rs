@@ -643,12 +643,7 @@ async fn account_headers_set_the_account_per_request() {
     let theirs = api.draft(&cus, &[]).await;
     let path = format!("/v1/invoices/{}/finalize", theirs["id"].as_str().unwrap());
     let open = api
-        .raw(
-            Method::POST,
-            &path,
-            &[],
-            &[("Apiparity-Account-Id", other)],
-        )
+        .raw(Method::POST, &path, &[], &[("Apiparity-Account-Id", other)])
         .await
         .ok();
     for key in ["hosted_invoice_url", "invoice_pdf"] {
@@ -656,7 +651,12 @@ async fn account_headers_set_the_account_per_request() {
         assert!(url.contains(&format!("/{other}/test_")), "{key}: {url}");
     }
     let again = api
-        .raw(Method::GET, &format!("/v1/invoices/{}", theirs["id"].as_str().unwrap()), &[], &[])
+        .raw(
+            Method::GET,
+            &format!("/v1/invoices/{}", theirs["id"].as_str().unwrap()),
+            &[],
+            &[],
+        )
         .await
         .ok();
     assert_eq!(again["hosted_invoice_url"], open["hosted_invoice_url"]);
