@@ -157,7 +157,9 @@ pub enum Scope {
     /// Invoices, invoice items, invoice line items, invoice payments and customers (and
     /// customer-side objects the mock models: coupons, tax rates); subscriptions, checkout,
     /// payment methods, charges, prices, products and the rest are dropped with the reason, and
-    /// so are lists of the whole account (unfiltered by customer: their answer is the account's).
+    /// so are lists of the whole account (unfiltered by customer: their answer is the account's)
+    /// and what names an invoice or payment intent of the recorder's account. A test card's
+    /// attach (`pm_card_visa`) stays, replayed for the state a later pay needs, not compared.
     InvoiceApi,
 }
 
