@@ -1,6 +1,6 @@
 //! On a fresh clone, importing ../shared/recordings with the committed command reproduces
 //! scenarios/recorded/ and snapshots/recorded/ byte for byte. Skips with one line when
-//! ../shared is absent (unless APIPARITY_REQUIRE_SHARED=1).
+//! ../shared is absent (one visible line; a failure with APIPARITY_REQUIRE_SHARED=1, which .ci/run sets).
 
 use std::path::Path;
 
@@ -22,11 +22,10 @@ fn importing_the_shared_recordings_reproduces_the_committed_suite() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/recordings");
     if !shared.is_dir() {
-        if std::env::var("APIPARITY_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!("../shared/recordings is missing and APIPARITY_REQUIRE_SHARED=1");
-        }
-        eprintln!(
-            "skipped: ../shared/recordings not found (the shared sources beside the repository)"
+        crate::support::tools::missing(
+            crate::support::tools::Tool::Shared,
+            "import::committed",
+            &shared.display().to_string(),
         );
         return;
     }

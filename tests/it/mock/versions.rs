@@ -61,11 +61,17 @@ async fn versions_render_their_own_shape() {
             "{}/../shared/seeds/responses/{file}",
             env!("CARGO_MANIFEST_DIR")
         );
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let seed: Value = serde_json::from_str(&text).unwrap();
-            for key in keys(&seed) {
-                assert!(k.contains(&key), "{file}: {key} missing");
-            }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            crate::support::tools::missing(
+                crate::support::tools::Tool::Shared,
+                "mock::versions",
+                &path,
+            );
+            continue;
+        };
+        let seed: Value = serde_json::from_str(&text).unwrap();
+        for key in keys(&seed) {
+            assert!(k.contains(&key), "{file}: {key} missing");
         }
     }
     // Recorded: `rendering` is an object, `auto` on drafts, `letter` once finalized;
@@ -384,7 +390,11 @@ fn seed(file: &str) -> Option<Value> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(serde_json::from_str(&text).expect("seed is JSON")),
         Err(_) => {
-            eprintln!("skipping seed comparison: {path} not found");
+            crate::support::tools::missing(
+                crate::support::tools::Tool::Shared,
+                "mock::versions",
+                &path,
+            );
             None
         }
     }

@@ -1,5 +1,5 @@
-//! The one policy for tests that need a program outside Rust (Chromium, Stripe's Python SDK,
-//! localstripe, junitparser): when it is missing the test prints ONE line saying what is
+//! The one policy for tests that need something outside the repository (Chromium, Stripe's
+//! Python SDK, localstripe, junitparser, the shared sources in ../shared): when it is missing the test prints ONE line saying what is
 //! missing and how to install it, and passes — unless `APIPARITY_REQUIRE_<TOOL>=1` (set by
 //! `.ci/run`) says the program must be there, and then the test fails.
 
@@ -16,6 +16,8 @@ pub enum Tool {
     Localstripe,
     /// python3 with `junitparser`, a JUnit XML consumer.
     Junitparser,
+    /// The shared sources beside the repository (../shared: real Stripe recordings, seeds).
+    Shared,
 }
 
 impl Tool {
@@ -26,6 +28,9 @@ impl Tool {
             Tool::PythonSdk => "python3 with Stripe's `stripe` package",
             Tool::Localstripe => "localstripe",
             Tool::Junitparser => "python3 with the `junitparser` package",
+            Tool::Shared => {
+                "../shared (the real Stripe recordings and seeds beside the repository)"
+            }
         }
     }
     /// How to install it.
@@ -35,6 +40,7 @@ impl Tool {
             Tool::PythonSdk => "`python3 -m pip install stripe`",
             Tool::Localstripe => "`python3 -m pip install localstripe==1.15.10`",
             Tool::Junitparser => "`python3 -m pip install junitparser`",
+            Tool::Shared => "a copy of the shared sources at ../shared (CI has one)",
         }
     }
     /// The variable that makes its absence a failure.
@@ -44,6 +50,7 @@ impl Tool {
             Tool::PythonSdk => "APIPARITY_REQUIRE_PYTHON_SDK",
             Tool::Localstripe => "APIPARITY_REQUIRE_LOCALSTRIPE",
             Tool::Junitparser => "APIPARITY_REQUIRE_JUNITPARSER",
+            Tool::Shared => "APIPARITY_REQUIRE_SHARED",
         }
     }
     /// Whether the environment says it must be there.
@@ -89,7 +96,12 @@ fn skip_line_names_the_tool_how_to_install_and_the_variable() {
         "{l}"
     );
     assert_eq!(l.lines().count(), 1);
-    for t in [Tool::PythonSdk, Tool::Localstripe, Tool::Junitparser] {
+    for t in [
+        Tool::PythonSdk,
+        Tool::Localstripe,
+        Tool::Junitparser,
+        Tool::Shared,
+    ] {
         assert!(skip_line(t).contains(t.require_var()));
     }
 }
