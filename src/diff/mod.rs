@@ -6,8 +6,11 @@
 //! when an [`DiffOptions::array_keys`] selector matches the array's pointer.
 
 mod fields;
+#[cfg(test)]
+mod reference;
 mod unified;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -172,13 +175,14 @@ fn type_name(v: &Value) -> u8 {
     }
 }
 
-struct Differ<'o> {
+struct Differ<'o, 'v> {
     opts: &'o DiffOptions,
-    path: Vec<String>,
+    /// Tokens from the root: object keys borrowed from the documents, indices spelled out.
+    path: Vec<Cow<'v, str>>,
     out: Vec<Difference>,
 }
 
-impl Differ<'_> {
+impl<'v> Differ<'_, 'v> {
     fn pointer(&self) -> String {
         pointer::join(&self.path)
     }
@@ -200,7 +204,7 @@ impl Differ<'_> {
     }
 
     /// Runs `f` one token deeper, unless that place is ignored.
-    fn at(&mut self, token: String, f: impl FnOnce(&mut Self)) {
+    fn at(&mut self, token: Cow<'v, str>, f: impl FnOnce(&mut Self)) {
         self.path.push(token);
         if !self.ignored() {
             f(self);
@@ -208,21 +212,42 @@ impl Differ<'_> {
         self.path.pop();
     }
 
-    fn value(&mut self, e: &Value, a: &Value) {
+    fn value(&mut self, e: &'v Value, a: &'v Value) {
         if self.path.is_empty() && self.ignored() {
             return;
         }
         match (e, a) {
             (Value::Object(em), Value::Object(am)) => {
+                // Both sides usually list the same keys in the same order (the same code
+                // rendered them): pair members in step while they do, look keys up after.
+                let mut in_step = Some(am.iter());
+                let mut paired = 0;
                 for (k, ev) in em {
-                    match am.get(k) {
-                        Some(av) => self.at(k.clone(), |d| d.value(ev, av)),
-                        None => self.at(k.clone(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+                    let next = in_step.as_mut().and_then(Iterator::next);
+                    let av = match next {
+                        Some((ak, av)) if ak == k => Some(av),
+                        _ => {
+                            in_step = None;
+                            am.get(k)
+                        }
+                    };
+                    let token = Cow::Borrowed(k.as_str());
+                    match av {
+                        Some(av) => {
+                            paired += 1;
+                            self.at(token, |d| d.value(ev, av))
+                        }
+                        None => self.at(token, |d| d.emit(DiffKind::Missing, Some(ev), None)),
                     }
                 }
-                for (k, av) in am {
-                    if !em.contains_key(k) {
-                        self.at(k.clone(), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
+                // Keys are unique: when every actual member was paired, none is unexpected.
+                if paired < am.len() {
+                    for (k, av) in am {
+                        if !em.contains_key(k) {
+                            self.at(Cow::Borrowed(k.as_str()), |d| {
+                                d.emit(DiffKind::Unexpected, None, Some(av))
+                            });
+                        }
                     }
                 }
             }
@@ -247,21 +272,27 @@ impl Differ<'_> {
         }
     }
 
-    fn indexed(&mut self, ea: &[Value], aa: &[Value]) {
+    fn indexed(&mut self, ea: &'v [Value], aa: &'v [Value]) {
         for (i, ev) in ea.iter().enumerate() {
             match aa.get(i) {
-                Some(av) => self.at(i.to_string(), |d| d.value(ev, av)),
-                None => self.at(i.to_string(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+                Some(av) => self.at(index(i), |d| d.value(ev, av)),
+                None => self.at(index(i), |d| d.emit(DiffKind::Missing, Some(ev), None)),
             }
         }
         for (i, av) in aa.iter().enumerate().skip(ea.len()) {
-            self.at(i.to_string(), |d| {
-                d.emit(DiffKind::Unexpected, None, Some(av))
-            });
+            self.at(index(i), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
         }
     }
 
-    fn keyed(&mut self, ea: &[Value], aa: &[Value], ek: &[String], ak: &[String]) {
+    fn keyed(&mut self, ea: &'v [Value], aa: &'v [Value], ek: &[String], ak: &[String]) {
+        // The same keys in the same order (the common case) pair by index: no reordering, no
+        // element missing or unexpected.
+        if ek == ak {
+            for (i, (ev, av)) in ea.iter().zip(aa).enumerate() {
+                self.at(index(i), |d| d.value(ev, av));
+            }
+            return;
+        }
         let a_index: HashMap<&str, usize> = ak
             .iter()
             .enumerate()
@@ -294,18 +325,21 @@ impl Differ<'_> {
         }
         for (i, ev) in ea.iter().enumerate() {
             match a_index.get(ek[i].as_str()) {
-                Some(&j) => self.at(i.to_string(), |d| d.value(ev, &aa[j])),
-                None => self.at(i.to_string(), |d| d.emit(DiffKind::Missing, Some(ev), None)),
+                Some(&j) => self.at(index(i), |d| d.value(ev, &aa[j])),
+                None => self.at(index(i), |d| d.emit(DiffKind::Missing, Some(ev), None)),
             }
         }
         for (j, av) in aa.iter().enumerate() {
             if !e_index.contains_key(ak[j].as_str()) {
-                self.at(j.to_string(), |d| {
-                    d.emit(DiffKind::Unexpected, None, Some(av))
-                });
+                self.at(index(j), |d| d.emit(DiffKind::Unexpected, None, Some(av)));
             }
         }
     }
+}
+
+/// An array index as a path token.
+fn index<'v>(i: usize) -> Cow<'v, str> {
+    Cow::Owned(i.to_string())
 }
 
 /// The key of every element, or `None` when one lacks it or keys repeat (index mode then).
@@ -337,5 +371,145 @@ pub fn shorten(s: &str, max: usize) -> String {
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{json, Map};
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0i64..4).prop_map(Value::from),
+            Just(json!(1.5)),
+            prop::sample::select(vec!["a", "b", "in_1", "cus_2", "1"]).prop_map(Value::from),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec!["id", "data", "lines", "a", "b", "c", "x/y", "~"])
+            .prop_map(String::from)
+    }
+
+    fn doc() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    /// A small deterministic generator (xorshift), so one seed picks every edit below.
+    fn next(rng: &mut u64) -> u64 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng
+    }
+
+    /// `v` with a few edits of the kinds a target makes: a member dropped, added or moved, an
+    /// element dropped or two swapped, a scalar changed.
+    fn edited(v: &Value, rng: &mut u64) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<(String, Value)> =
+                    m.iter().map(|(k, v)| (k.clone(), edited(v, rng))).collect();
+                match next(rng) % 8 {
+                    0 if !entries.is_empty() => {
+                        let i = next(rng) as usize % entries.len();
+                        entries.remove(i);
+                    }
+                    1 => entries.push(("new".into(), json!(1))),
+                    2 if entries.len() > 1 => {
+                        let i = next(rng) as usize % entries.len();
+                        let e = entries.remove(i);
+                        entries.insert(0, e);
+                    }
+                    _ => {}
+                }
+                Value::Object(entries.into_iter().collect())
+            }
+            Value::Array(a) => {
+                let mut items: Vec<Value> = a.iter().map(|v| edited(v, rng)).collect();
+                match next(rng) % 6 {
+                    0 if !items.is_empty() => {
+                        items.pop();
+                    }
+                    1 if items.len() > 1 => items.swap(0, 1),
+                    2 => items.push(json!({"id": "z"})),
+                    _ => {}
+                }
+                Value::Array(items)
+            }
+            other => match next(rng) % 10 {
+                0 => json!("changed"),
+                1 => json!([other.clone()]),
+                _ => other.clone(),
+            },
+        }
+    }
+
+    fn options() -> Vec<DiffOptions> {
+        let sel = |s: &str| Selector::parse(s).unwrap();
+        vec![
+            crate::config::default_diff_options(),
+            DiffOptions::default(),
+            DiffOptions {
+                array_keys: vec![(sel("data"), "id".into()), (sel("/lines"), "a".into())],
+                allow_unexpected: true,
+                ignore: vec![sel("/a/**"), sel("c")],
+            },
+            DiffOptions {
+                array_keys: vec![(sel("/**"), "id".into())],
+                allow_unexpected: false,
+                ignore: vec![sel("/**/x~1y")],
+            },
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The differ finds exactly what the old one did, in the same order, whether the sides
+        /// are unrelated or one is an edited copy of the other (keys in step, then not).
+        #[test]
+        fn same_differences_as_the_reference(e in doc(), other in doc(), seed in 1u64..) {
+            let mut rng = seed;
+            let near = edited(&e, &mut rng);
+            for opts in options() {
+                for a in [&e, &near, &other] {
+                    prop_assert_eq!(diff(&e, a, &opts), reference::diff(&e, a, &opts));
+                    prop_assert_eq!(diff(a, &e, &opts), reference::diff(a, &e, &opts));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keyed_arrays_in_step_and_reordered() {
+        let opts = crate::config::default_diff_options();
+        let e = json!({"data": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]});
+        let same_order = json!({"data": [{"id": "a", "v": 1}, {"id": "b", "v": 3}]});
+        let d = diff(&e, &same_order, &opts);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].pointer, "/data/1/v");
+        let swapped = json!({"data": [{"id": "b", "v": 2}, {"id": "a", "v": 1}]});
+        let d = diff(&e, &swapped, &opts);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DiffKind::OrderChanged);
+        // Keys in another order are no difference; a key only one side has is one.
+        let moved = json!({"x": 1, "data": [{"v": 1, "id": "a"}, {"id": "b", "v": 2}]});
+        let d = diff(&e, &moved, &opts);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].pointer.as_str(), &d[0].kind),
+            ("/x", &DiffKind::Unexpected)
+        );
     }
 }

@@ -10,12 +10,14 @@
 use std::any::Any;
 use std::fmt::Debug;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
 use crate::input::diag::Diagnostics;
 use crate::input::reader::Reader;
 use crate::input::yaml::Node;
+use crate::pointer::{self, Selector};
 
 use super::rule::TABLE;
 
@@ -40,12 +42,25 @@ fn new_rule<T: Rule + Default + Clone + PartialEq + 'static>() -> Box<dyn Rule> 
     Box::new(T::default())
 }
 
+/// The other members of the object holding a value, by key.
+pub(crate) trait Siblings {
+    /// The member `key`: a scalar as the target sent it (the Normalizer writes an object's
+    /// scalars back only after all of them were seen), a container maybe already normalized.
+    fn get(&self, key: &str) -> Option<&Value>;
+}
+
+impl Siblings for Map<String, Value> {
+    fn get(&self, key: &str) -> Option<&Value> {
+        Map::get(self, key)
+    }
+}
+
 /// Where a value sits, and what a rule may look at besides the value.
 pub(crate) struct At<'a> {
     /// The keys and indices from the document root to the value.
     pub path: &'a [String],
     /// The object holding the value (for rules relative to a sibling field).
-    pub parent: Option<&'a Map<String, Value>>,
+    pub parent: Option<&'a dyn Siblings>,
     /// Every rule (a rule may read another's settings, as relative timestamps read the
     /// plausible range of absolute ones).
     pub rules: &'a Rules,
@@ -74,6 +89,124 @@ pub(crate) trait Rule: DynRule + Debug + Send + Sync {
     fn new_state(&self) -> Box<dyn Any + Send> {
         Box::new(())
     }
+
+    /// Which values [`Rule::apply`] can change at all. The Normalizer asks a rule only about
+    /// those (the rule still decides), so this must never leave out a value `apply` changes.
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: true,
+            only: None,
+        }
+    }
+}
+
+/// What a rule can change: values of these kinds, at places one of `only` matches (`None`:
+/// anywhere).
+pub(crate) struct Reach<'a> {
+    pub strings: bool,
+    pub numbers: bool,
+    pub only: Option<Vec<&'a Selector>>,
+}
+
+/// A set of rules as bits (bit `i`: table entry `i`).
+pub(crate) type RuleSet = u64;
+
+/// The rules worth asking about a value, from its kind and the path's last token: most leaves
+/// (`amount_due`, `currency`) are in reach of no rule but the id rule, and this finds that
+/// without matching every selector of every rule against the path.
+#[derive(Debug, Default)]
+pub(crate) struct Dispatch {
+    /// (last token a selector requires, rules with such a selector), sorted by token.
+    by_last: Vec<(String, RuleSet)>,
+    /// A bit per [`sketch`] of the tokens in `by_last`: a token whose bit is clear is not
+    /// there, without a search.
+    sketches: [u64; 16],
+    /// Rules that may apply whatever the last token is.
+    anywhere: RuleSet,
+    strings: RuleSet,
+    numbers: RuleSet,
+}
+
+/// The token a place must end with for `sel` to match it, if the selector fixes one: a key
+/// selector's key, a pointer's last token unless it is `*` or `**`.
+fn required_last(sel: &Selector) -> Option<String> {
+    let text = sel.as_str();
+    if !text.starts_with('/') {
+        return Some(text.to_string());
+    }
+    let last = text.rsplit('/').next().unwrap_or_default();
+    match last {
+        "*" | "**" => None,
+        _ => pointer::unescape(last),
+    }
+}
+
+/// A cheap 10-bit digest of a token: its length, first and last byte.
+fn sketch(token: &str) -> usize {
+    let b = token.as_bytes();
+    let (first, last) = (b.first().copied(), b.last().copied());
+    let h = (b.len() as u32)
+        .wrapping_mul(31)
+        .wrapping_add(u32::from(first.unwrap_or(0)).wrapping_mul(7))
+        .wrapping_add(u32::from(last.unwrap_or(0)).wrapping_mul(131));
+    (h % 1024) as usize
+}
+
+impl Dispatch {
+    fn new(rules: &[Box<dyn Rule>]) -> Dispatch {
+        assert!(rules.len() <= RuleSet::BITS as usize, "rule table too long");
+        let mut d = Dispatch::default();
+        for (i, rule) in rules.iter().enumerate() {
+            let bit: RuleSet = 1 << i;
+            let reach = rule.reach();
+            if reach.strings {
+                d.strings |= bit;
+            }
+            if reach.numbers {
+                d.numbers |= bit;
+            }
+            let Some(only) = reach.only else {
+                d.anywhere |= bit;
+                continue;
+            };
+            for sel in only {
+                match required_last(sel) {
+                    None => d.anywhere |= bit,
+                    Some(last) => match d.by_last.binary_search_by(|(k, _)| k.cmp(&last)) {
+                        Ok(j) => d.by_last[j].1 |= bit,
+                        Err(j) => d.by_last.insert(j, (last, bit)),
+                    },
+                }
+            }
+        }
+        for (token, _) in &d.by_last {
+            let h = sketch(token);
+            d.sketches[h / 64] |= 1 << (h % 64);
+        }
+        d
+    }
+
+    /// The rules that may change `v` at a place whose last token is `last` (`None`: the root).
+    pub fn candidates(&self, v: &Value, last: Option<&str>) -> RuleSet {
+        let kind = match v {
+            Value::String(_) => self.strings,
+            Value::Number(_) => self.numbers,
+            _ => return 0,
+        };
+        let named = last
+            .filter(|l| {
+                let h = sketch(l);
+                self.sketches[h / 64] & (1 << (h % 64)) != 0
+            })
+            .and_then(|l| {
+                self.by_last
+                    .binary_search_by(|(k, _)| k.as_str().cmp(l))
+                    .ok()
+            })
+            .map_or(0, |j| self.by_last[j].1);
+        kind & (self.anywhere | named)
+    }
 }
 
 /// What makes a `Box<dyn Rule>` clonable and comparable; implemented for every rule.
@@ -101,12 +234,16 @@ impl<T: Rule + Clone + PartialEq + 'static> DynRule for T {
 #[derive(Debug)]
 pub struct Rules {
     rules: Vec<Box<dyn Rule>>,
+    /// Built on first use from `rules`, which never change after that (a merge works on a
+    /// clone, and a clone starts without one).
+    dispatch: OnceLock<Dispatch>,
 }
 
 impl Clone for Rules {
     fn clone(&self) -> Self {
         Rules {
             rules: self.rules.iter().map(|r| r.clone_box()).collect(),
+            dispatch: OnceLock::new(),
         }
     }
 }
@@ -127,6 +264,7 @@ impl Rules {
     pub fn empty() -> Rules {
         Rules {
             rules: TABLE.iter().map(|e| (e.new)()).collect(),
+            dispatch: OnceLock::new(),
         }
     }
 
@@ -157,8 +295,61 @@ impl Rules {
         self.rules.iter().map(|r| r.as_ref())
     }
 
+    /// Which rules to ask about a value (see [`Dispatch`]).
+    pub(crate) fn dispatch(&self) -> &Dispatch {
+        self.dispatch.get_or_init(|| Dispatch::new(&self.rules))
+    }
+
     /// The rule of type `T`.
     pub(crate) fn get<T: Rule + 'static>(&self) -> Option<&T> {
         self.iter().find_map(|r| r.as_any().downcast_ref::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever a selector matches ends with the token `required_last` names, if it names one.
+    #[test]
+    fn required_last_token_holds_for_every_match() {
+        let paths: &[&[&str]] = &[
+            &[],
+            &["created"],
+            &["a", "b"],
+            &["a", ""],
+            &["x", "created"],
+            &["period", "start"],
+            &["data", "0", "period", "start"],
+            &["a/b", "c~d"],
+            &["status_transitions", "paid_at"],
+        ];
+        for text in [
+            "created",
+            "/a/b",
+            "/a/",
+            "/",
+            "/**",
+            "/**/period/start",
+            "/status_transitions/*",
+            "/a~1b/c~0d",
+            "/a/**",
+        ] {
+            let sel = Selector::parse(text).unwrap();
+            let last = required_last(&sel);
+            for path in paths {
+                if sel.matches(path) {
+                    assert!(
+                        last.is_none() || last.as_deref() == path.last().copied(),
+                        "{text} matches {path:?} but requires {last:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            required_last(&Selector::parse("/a~1b/c~0d").unwrap()).as_deref(),
+            Some("c~d")
+        );
+        assert_eq!(required_last(&Selector::parse("/x/*").unwrap()), None);
     }
 }

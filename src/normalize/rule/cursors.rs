@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::input::reader::Reader;
 use crate::input::yaml::Node;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct Cursors {
@@ -63,6 +63,13 @@ impl Rule for Cursors {
             _ => return None,
         }
         self.rewrite(s).map(|p| Change::Final(Value::String(p)))
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: false,
+            only: None,
+        }
     }
 }
 

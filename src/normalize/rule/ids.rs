@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::input::yaml::Node;
 
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Ids {
@@ -171,17 +171,27 @@ impl IdState {
 
     /// Replaces every id inside `s`.
     pub fn replace(&mut self, s: &str, rule: &Ids) -> String {
+        self.replace_if_any(s, rule)
+            .unwrap_or_else(|| s.to_string())
+    }
+
+    /// `s` with every id inside replaced, or `None` when it holds no id (most strings: no
+    /// copy is made for them).
+    pub fn replace_if_any(&mut self, s: &str, rule: &Ids) -> Option<String> {
         if rule.prefixes.is_empty() || !s.contains('_') {
-            return s.to_string();
+            return None;
         }
         let bytes = s.as_bytes();
-        let mut out = String::with_capacity(s.len());
+        let mut out = String::new();
         let mut copied = 0;
         let mut i = 0;
         while i < bytes.len() {
             let at_boundary = i == 0 || !is_word_byte(bytes[i - 1]);
             if at_boundary && bytes[i].is_ascii_lowercase() {
                 if let Some((end, prefix)) = self.match_at(s, i, rule) {
+                    if copied == 0 {
+                        out.reserve(s.len());
+                    }
                     out.push_str(&s[copied..i]);
                     let placeholder = self.placeholder(&s[i..end], prefix);
                     out.push_str(&placeholder);
@@ -192,8 +202,11 @@ impl IdState {
             }
             i += 1;
         }
+        if copied == 0 {
+            return None;
+        }
         out.push_str(&s[copied..]);
-        out
+        Some(out)
     }
 
     /// The id starting at byte `i`, as (end, prefix).
@@ -205,7 +218,11 @@ impl IdState {
             .prefixes
             .iter()
             .filter(|p| {
-                rest.len() > p.len() + 1 && rest.starts_with(p.as_str()) && bytes[p.len()] == b'_'
+                // The cheap tests first: most prefixes differ in the first byte.
+                rest.len() > p.len() + 1
+                    && p.as_bytes().first() == bytes.first()
+                    && bytes[p.len()] == b'_'
+                    && rest.starts_with(p.as_str())
             })
             .max_by_key(|p| p.len())?;
         let start = prefix.len() + 1;
@@ -245,10 +262,18 @@ impl Rule for Ids {
     }
     fn apply(&self, v: &Value, _: &At<'_>, state: &mut dyn Any) -> Option<Change> {
         let (s, ids) = (v.as_str()?, state.downcast_mut::<IdState>()?);
-        Some(Change::Continue(Value::String(ids.replace(s, self))))
+        let replaced = ids.replace_if_any(s, self)?;
+        Some(Change::Continue(Value::String(replaced)))
     }
     fn new_state(&self) -> Box<dyn Any + Send> {
         Box::new(IdState::default())
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: false,
+            only: None,
+        }
     }
 }
 

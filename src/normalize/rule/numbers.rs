@@ -14,7 +14,7 @@ use crate::input::yaml::Node;
 use crate::pointer::Selector;
 
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct InvoiceNumbers {
@@ -93,5 +93,12 @@ impl Rule for InvoiceNumbers {
     }
     fn new_state(&self) -> Box<dyn Any + Send> {
         Box::new(PrefixState::default())
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: false,
+            only: Some(self.number_fields.iter().chain(&self.prefix_fields).collect()),
+        }
     }
 }

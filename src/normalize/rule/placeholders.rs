@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::pointer::Selector;
 
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct Placeholders {
@@ -43,5 +43,12 @@ impl Rule for Placeholders {
         v.as_str()?;
         let p = self.lookup(at.path)?;
         Some(Change::Final(Value::String(p.to_string())))
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: false,
+            only: Some(self.fields.iter().map(|(sel, _)| sel).collect()),
+        }
     }
 }

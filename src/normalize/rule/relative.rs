@@ -6,14 +6,14 @@
 
 use std::any::Any;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::input::yaml::Node;
 use crate::pointer::Selector;
 
 use super::timestamps::Timestamps;
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule, Siblings};
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub(crate) struct Relative {
@@ -46,7 +46,7 @@ impl Relative {
         &self,
         v: &Value,
         path: &[String],
-        parent: Option<&Map<String, Value>>,
+        parent: Option<&dyn Siblings>,
         ts: &Timestamps,
     ) -> Option<Value> {
         let t = ts.in_range(v)?;
@@ -75,5 +75,12 @@ impl Rule for Relative {
         let default = Timestamps::default();
         let ts = at.rules.get::<Timestamps>().unwrap_or(&default);
         self.replace(v, at.path, at.parent, ts).map(Change::Final)
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: false,
+            numbers: true,
+            only: Some(self.pairs.iter().map(|(sel, _)| sel).collect()),
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::input::yaml::Node;
 use crate::pointer::Selector;
 
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 pub(crate) const PLACEHOLDER: &str = "<timestamp>";
 
@@ -91,5 +91,12 @@ impl Rule for Timestamps {
     }
     fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
         self.replace(v, at.path).map(Change::Final)
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: false,
+            numbers: true,
+            only: Some(self.fields.iter().collect()),
+        }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::pointer::Selector;
 
 use crate::input::reader::Reader;
-use crate::normalize::rules::{At, Change, Rule};
+use crate::normalize::rules::{At, Change, Reach, Rule};
 
 pub(crate) const MODES: &[&str] = &["test", "live"];
 
@@ -47,6 +47,13 @@ impl Rule for Urls {
     fn apply(&self, v: &Value, at: &At<'_>, _: &mut dyn Any) -> Option<Change> {
         let s = v.as_str().filter(|_| self.applies(at.path))?;
         Some(Change::Continue(Value::String(tokenize(s))))
+    }
+    fn reach(&self) -> Reach<'_> {
+        Reach {
+            strings: true,
+            numbers: false,
+            only: Some(self.fields.iter().collect()),
+        }
     }
 }
 
