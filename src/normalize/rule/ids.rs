@@ -193,8 +193,7 @@ impl IdState {
                         out.reserve(s.len());
                     }
                     out.push_str(&s[copied..i]);
-                    let placeholder = self.placeholder(&s[i..end], prefix);
-                    out.push_str(&placeholder);
+                    out.push_str(self.placeholder(&s[i..end], prefix));
                     copied = end;
                     i = end;
                     continue;
@@ -244,15 +243,18 @@ impl IdState {
         Some((i + end, prefix.as_str()))
     }
 
-    fn placeholder(&mut self, id: &str, prefix: &str) -> String {
-        if let Some(p) = self.seen.get(id) {
-            return p.clone();
-        }
-        let n = self.counters.entry(prefix.to_string()).or_insert(0);
-        *n += 1;
-        let p = format!("{prefix}_{n}");
-        self.seen.insert(id.to_string(), p.clone());
-        p
+    fn placeholder(&mut self, id: &str, prefix: &str) -> &str {
+        // One lookup for a known id (the common case: ids repeat across a document).
+        let i = match self.seen.get_index_of(id) {
+            Some(i) => i,
+            None => {
+                let n = self.counters.entry(prefix.to_string()).or_insert(0);
+                *n += 1;
+                let p = format!("{prefix}_{n}");
+                self.seen.insert_full(id.to_string(), p).0
+            }
+        };
+        &self.seen[i]
     }
 }
 
