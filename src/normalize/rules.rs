@@ -3,7 +3,8 @@
 //! and its commented defaults section in `apiparity.yaml`).
 //!
 //! How a value goes through the table: masks first (the Normalizer's own), then every rule in
-//! table order. A rule may rewrite the value and let the next rules see the result
+//! table order whose [`Rule::reach`] admits the value (see [`Dispatch`]; the others could not
+//! change it). A rule may rewrite the value and let the next rules see the result
 //! ([`Change::Continue`]: an URL token, then the ids inside the URL), or settle it
 //! ([`Change::Final`]: a fixed placeholder, a timestamp).
 
