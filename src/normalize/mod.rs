@@ -212,27 +212,37 @@ impl Normalizer {
     fn object(&mut self, map: &mut Map<String, Value>, path: &mut KeyPath) {
         // Visit keys sorted, so placeholder numbers never depend on key order (an honest
         // target may order keys differently); the map keeps the input order.
-        let mut members: Vec<(&String, &mut Value)> = map.iter_mut().collect();
-        if !members.is_sorted_by(|a, b| a.0 <= b.0) {
-            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut members: Vec<Member<'_>> = map
+            .iter_mut()
+            .map(|(key, value)| Member {
+                head: head(key),
+                key,
+                value,
+            })
+            .collect();
+        let before =
+            |a: &Member<'_>, b: &Member<'_>| a.head.cmp(&b.head).then_with(|| a.key.cmp(b.key));
+        if !members.is_sorted_by(|a, b| before(a, b).is_le()) {
+            members.sort_unstable_by(before);
         }
         // Scalars are written back after every member was seen, so a rule reading a sibling
         // (a relative timestamp's base) reads it as the target sent it.
         let mut changed: Vec<(usize, Value)> = Vec::new();
         for i in 0..members.len() {
-            path.push(members[i].0);
-            if matches!(members[i].1, Value::Object(_) | Value::Array(_)) {
-                self.walk(members[i].1, path);
+            path.push(members[i].key);
+            if matches!(members[i].value, Value::Object(_) | Value::Array(_)) {
+                self.walk(members[i].value, path);
             } else {
                 let siblings = SortedMembers(&members);
-                if let Some(new) = self.scalar(&*members[i].1, path.as_slice(), Some(&siblings)) {
+                if let Some(new) = self.scalar(&*members[i].value, path.as_slice(), Some(&siblings))
+                {
                     changed.push((i, new));
                 }
             }
             path.pop();
         }
         for (i, new) in changed {
-            *members[i].1 = new;
+            *members[i].value = new;
         }
     }
 
@@ -277,13 +287,31 @@ impl Normalizer {
     }
 }
 
+/// A member of the object being walked.
+struct Member<'m> {
+    /// [`head`] of the key.
+    head: u64,
+    key: &'m String,
+    value: &'m mut Value,
+}
+
+/// The first 8 bytes of `key` as a big-endian number, zero-padded: ordering by it, then by the
+/// key, is the keys' byte order, and most comparisons stop at the number (no `memcmp`).
+fn head(key: &str) -> u64 {
+    let mut buf = [0u8; 8];
+    for (b, k) in buf.iter_mut().zip(key.bytes()) {
+        *b = k;
+    }
+    u64::from_be_bytes(buf)
+}
+
 /// An object's members sorted by key, as [`Siblings`].
-struct SortedMembers<'a, 'm>(&'a [(&'m String, &'m mut Value)]);
+struct SortedMembers<'a, 'm>(&'a [Member<'m>]);
 
 impl Siblings for SortedMembers<'_, '_> {
     fn get(&self, key: &str) -> Option<&Value> {
-        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
-        Some(&*self.0[i].1)
+        let i = self.0.binary_search_by(|m| m.key.as_str().cmp(key)).ok()?;
+        Some(&*self.0[i].value)
     }
 }
 
