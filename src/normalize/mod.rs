@@ -699,6 +699,31 @@ mod tests {
     }
 
     #[test]
+    fn key_heads_then_keys_are_byte_order() {
+        let mut keys = vec![
+            "abcdefghi",
+            "a\0b",
+            "",
+            "abcdefgh",
+            "a",
+            "abcdefgh\0",
+            "é",
+            "a\0",
+            "abcdefgg",
+            "zz",
+            "period_start",
+            "period_end",
+            "period",
+            "amount_remaining",
+            "amount_paid",
+        ];
+        let mut by_head = keys.clone();
+        by_head.sort_by(|a, b| head(a).cmp(&head(b)).then_with(|| a.cmp(b)));
+        keys.sort();
+        assert_eq!(by_head, keys);
+    }
+
+    #[test]
     fn merge_errors_have_positions_and_suggestions() {
         let src = "ids:\n  prefixs: [in]\ntimestamps:\n  fields: [\"/a/~2\"]\nplaceholders:\n  nope: null\nextra: 1\n";
         let node = crate::input::yaml::parse(src).unwrap().unwrap();
