@@ -10,6 +10,9 @@
 //! status from report.json. The verdict of each kind is kept in
 //! `benches/fixtures/broken-mock-<kind>.verdict`: written when absent (or with
 //! `APIPARITY_BENCH_RECORD=1`), compared otherwise, so a faster run must give the same verdict.
+//! A recording run polls with Stripe's budget (`--poll-timeout 60s --poll-interval 2s`, the
+//! one-minute lag the search scenarios allow Stripe), so the verdict recorded is the one a
+//! patient run reaches, not the fast default's; it takes about two minutes.
 //! Runs use `CI=1` so nothing is written beside the repository's snapshots.
 
 #[path = "support/mod.rs"]
@@ -90,14 +93,18 @@ fn main() {
         };
         let proxy = Proxy::start(&rt, &mock.base_url(), Some(rewrite));
         let base = proxy.base_url();
-        let mut cmd = support::apiparity(&[
+        let mut args = vec![
             "run",
             "scenarios",
             "--base-url",
             &base,
             "--report-dir",
             reports.to_str().unwrap(),
-        ]);
+        ];
+        if record {
+            args.extend(["--poll-timeout", "60s", "--poll-interval", "2s"]);
+        }
+        let mut cmd = support::apiparity(&args);
         cmd.current_dir(support::repo())
             .env("CI", "1")
             .stdout(Stdio::null())
@@ -127,8 +134,13 @@ fn main() {
                 }
             }
             _ => {
-                std::fs::write(&fixture, &got).expect("write the verdict fixture");
-                "recorded now".to_string()
+                // Atomically: an interrupted recording never leaves half a fixture.
+                apiparity::atomic::write(&fixture, &got).expect("write the verdict fixture");
+                if record {
+                    "recorded now (60 s polling budget)".to_string()
+                } else {
+                    "recorded now".to_string()
+                }
             }
         };
         let wall = f.wall.as_secs_f64();
