@@ -1,10 +1,13 @@
-//! Throughput of the embedded mock over loopback HTTP, two workloads side by side in one run:
-//! a write mix (customer → invoice item → invoice → finalize → pay, 5 requests per flow) and
-//! invoice retrieval. Prints requests/second and writes its section of BENCHMARKS.md.
-//! To compare two builds in one sitting, run each build's bench binary back to back.
+//! Throughput of `apiparity mock` (a child process) over loopback HTTP, two workloads: a write
+//! mix (customer → invoice item → invoice → finalize → pay, 5 requests per flow) and invoice
+//! retrieval. Prints requests/second and writes its section of BENCHMARKS.md.
 //!
 //! `cargo bench --bench mock`. Knobs: `APIPARITY_BENCH_SECS` (per workload, default 3),
-//! `APIPARITY_BENCH_CLIENTS` (concurrent clients, default 8). Every loop is bounded in time and
+//! `APIPARITY_BENCH_CLIENTS` (concurrent clients, default 8), `APIPARITY_BENCH_BIN` (the build
+//! whose mock is measured, default this one). With `APIPARITY_BENCH_OLD_BIN=PATH` it compares
+//! two builds in one sitting: `APIPARITY_BENCH_PAIRS` (default 4) pairs, old and new
+//! alternately (old first in odd pairs, new first in even ones), each run on a fresh mock, and
+//! the figure is the median of the per-pair new/old ratios. Every loop is bounded in time and
 //! in count, and only 127.0.0.1 is contacted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,8 +17,8 @@ use std::time::{Duration, Instant};
 #[path = "support/mod.rs"]
 mod support;
 
-use apiparity::mock::{self, MockOptions};
 use serde_json::Value;
+use support::{median, MockProc};
 
 /// Hard cap on requests per client per workload, whatever the duration.
 const MAX_REQUESTS_PER_CLIENT: u64 = 200_000;
@@ -126,24 +129,16 @@ where
     }
 }
 
-fn env_num(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|v: &f64| *v > 0.0)
-        .unwrap_or(default)
-}
-
-fn main() {
-    let secs = env_num("APIPARITY_BENCH_SECS", 3.0).min(60.0);
-    let clients = env_num("APIPARITY_BENCH_CLIENTS", 8.0).min(256.0) as usize;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (mix, retrieve) = rt.block_on(async {
-        let server = mock::spawn(MockOptions::default()).await.expect("bind");
-        let base = server.base_url();
+/// One run on a fresh mock of `bin`: (mix, retrieve).
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    bin: &std::path::Path,
+    clients: usize,
+    secs: f64,
+) -> (Outcome, Outcome) {
+    let mock = MockProc::start_at(bin, &[]);
+    let base = mock.base_url();
+    rt.block_on(async {
         let mix = run(&base, clients, secs, 5, |c: Arc<Client>| async move {
             c.flow().await
         })
@@ -151,7 +146,7 @@ fn main() {
         // One invoice to read back.
         let setup = Client {
             http: reqwest::Client::new(),
-            base: server.base_url(),
+            base: base.clone(),
         };
         let cus = Client::id(&setup.call(true, "/v1/customers", "name=r").await);
         setup
@@ -178,10 +173,22 @@ fn main() {
             }
         })
         .await;
-        server.shutdown().await;
         (mix, retrieve)
-    });
-    println!("apiparity mock benchmark ({clients} clients, {secs}s per workload, loopback HTTP)");
+    })
+}
+
+fn main() {
+    let secs = support::env_num("APIPARITY_BENCH_SECS", 3.0).min(60.0);
+    let clients = support::env_num("APIPARITY_BENCH_CLIENTS", 8.0).min(256.0) as usize;
+    let rt = support::runtime();
+    let new_bin = support::bin();
+    let old_bin = std::env::var_os("APIPARITY_BENCH_OLD_BIN").map(std::path::PathBuf::from);
+
+    let (mix, retrieve) = measure(&rt, &new_bin, clients, secs);
+    println!(
+        "apiparity mock benchmark ({clients} clients, {secs}s per workload, loopback HTTP, {})",
+        new_bin.display()
+    );
     println!("{:<44} {:>10} {:>12}", "workload", "requests", "requests/s");
     let rows = [
         ("create/finalize/pay mix (5 requests/flow)", &mix),
@@ -194,7 +201,7 @@ fn main() {
     println!("(mix: {flows:.0} complete invoice flows/s)");
 
     let mut text = format!(
-        "{clients} clients, {secs} s per workload, loopback HTTP, in-process mock.\n\n\
+        "{clients} clients, {secs} s per workload, loopback HTTP, an `apiparity mock` process.\n\n\
          | workload | requests | requests/s |\n| --- | --- | --- |\n"
     );
     for (name, o) in rows {
@@ -203,5 +210,78 @@ fn main() {
     text.push_str(&format!(
         "\nThe mix completes {flows:.0} invoice flows/s.\n"
     ));
+
+    if let Some(old_bin) = old_bin {
+        let pairs = support::env_num("APIPARITY_BENCH_PAIRS", 4.0) as usize;
+        let mut table = Vec::new();
+        let (mut mix_r, mut get_r) = (Vec::new(), Vec::new());
+        for i in 0..pairs {
+            let (old, new) = if i % 2 == 0 {
+                let old = measure(&rt, &old_bin, clients, secs);
+                (old, measure(&rt, &new_bin, clients, secs))
+            } else {
+                let new = measure(&rt, &new_bin, clients, secs);
+                (measure(&rt, &old_bin, clients, secs), new)
+            };
+            let (m, g) = (new.0.rps() / old.0.rps(), new.1.rps() / old.1.rps());
+            mix_r.push(m);
+            get_r.push(g);
+            let row = vec![
+                format!(
+                    "{}{}",
+                    i + 1,
+                    if i % 2 == 0 {
+                        " (old first)"
+                    } else {
+                        " (new first)"
+                    }
+                ),
+                format!("{:.0}", old.0.rps()),
+                format!("{:.0}", new.0.rps()),
+                format!("{m:.2}"),
+                format!("{:.0}", old.1.rps()),
+                format!("{:.0}", new.1.rps()),
+                format!("{g:.2}"),
+            ];
+            println!("{}", row.join("  "));
+            table.push(row);
+        }
+        let (mm, gm) = (median(&mix_r), median(&get_r));
+        table.push(vec![
+            "median of ratios".into(),
+            String::new(),
+            String::new(),
+            format!("**{mm:.2}**"),
+            String::new(),
+            String::new(),
+            format!("**{gm:.2}**"),
+        ]);
+        println!("new/old: mix {mm:.2}, retrieve {gm:.2}");
+        let name = |p: &std::path::Path| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        };
+        text.push_str(&format!(
+            "\nOld and new builds side by side: old `{}`, new `{}`, {pairs} pairs run \
+             alternately in one sitting (a fresh mock per run); requests/s; the figure is the \
+             median of the per-pair ratios (goal: new/old ≥ 1.00).\n\n{}",
+            name(&old_bin),
+            name(&new_bin),
+            support::table(
+                &[
+                    "pair",
+                    "old mix",
+                    "new mix",
+                    "new/old",
+                    "old retrieve",
+                    "new retrieve",
+                    "new/old"
+                ],
+                &table
+            )
+        ));
+    }
     support::write_section("mock", &text);
 }

@@ -3,18 +3,22 @@
 //! 1. list (`GET /v1/invoices?limit=1`, also filtered by customer and by status) and search
 //!    latency with 1k invoices against 200k (`APIPARITY_BENCH_INVOICES`), requests alternating
 //!    between the two mocks, medians of `APIPARITY_BENCH_PAIRS` (default 20) pairs per query;
-//! 2. at 200k, the GET throughput of 4 clients while one more client loops a list (or a search),
-//!    against the same 4 clients alone; interleaved 2-second windows, medians of 3;
+//! 2. at 200k, the GET throughput of 4 clients while a fifth loops a list, a search or (the
+//!    control) the readers' own GET, against the 4 alone: every client built and run the same
+//!    way, one shared 2-second window per measurement, interleaved, medians of
+//!    `APIPARITY_BENCH_ROUNDS` (default 5); and the mock's CPU per answer (`/proc/<pid>/stat`)
+//!    for a GET, a list and a search;
 //! 3. RSS after `APIPARITY_BENCH_POSTS` (default 1,000,000) customer POSTs with distinct
 //!    idempotency keys against the same without keys (two mocks, fed alternately);
-//! 4. RSS growth over create + delete cycles of customers (deleted objects freed or not).
+//! 4. RSS growth over create + delete cycles (`APIPARITY_BENCH_CYCLES`, default 100,000) of
+//!    customers, draft invoices and invoice items (deleted objects freed or not).
 //!
 //! Throughput of the create/finalize/pay mix and of retrieval is `cargo bench --bench mock`.
 
 #[path = "support/mod.rs"]
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -114,52 +118,76 @@ async fn latency(api: &Api, path: &str) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
-/// Requests per second of `readers` clients GETting one invoice for `secs`.
-async fn read_throughput(base: &str, invoice: &str, readers: usize, secs: f64) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..readers {
-        let api = Api::new(base);
-        let done = done.clone();
-        let path = format!("/v1/invoices/{invoice}");
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
-                let (status, _) = api.get(&path).await;
-                assert_eq!(status, 200);
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
+/// One closed-loop client, the same for every client of an interference measurement: its own
+/// HTTP client (its own connection, opened before the window), looping `path` and counting the
+/// answers that complete inside the shared window `[start, end)`.
+async fn closed_loop(base: String, path: String, start: Instant, end: Instant) -> u64 {
+    let api = Api::new(&base);
+    let (status, _) = api.get(&path).await;
+    assert_eq!(status, 200, "{path}");
+    tokio::time::sleep_until(start.into()).await;
+    let mut n = 0;
+    while Instant::now() < end {
+        let (status, _) = api.get(&path).await;
+        assert_eq!(status, 200, "{path}");
+        if Instant::now() < end {
+            n += 1;
+        }
     }
-    for t in tasks {
-        t.await.expect("reader");
-    }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    n
 }
 
-/// Throughput of the readers while one more client loops `path` (or alone when `None`).
-async fn with_loop(base: &str, invoice: &str, path: Option<String>) -> (f64, u64) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let looped = Arc::new(AtomicU64::new(0));
-    let looper = path.map(|p| {
-        let api = Api::new(base);
-        let stop = stop.clone();
-        let looped = looped.clone();
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                let (status, _) = api.get(&p).await;
-                assert_eq!(status, 200);
-                looped.fetch_add(1, Ordering::Relaxed);
-            }
-        })
-    });
-    let tput = read_throughput(base, invoice, 4, 2.0).await;
-    stop.store(true, Ordering::Relaxed);
-    if let Some(l) = looper {
-        l.await.expect("looper");
+/// What one window measured: the readers' answers/s, the fifth client's, and the mock's CPU.
+struct Window {
+    readers: f64,
+    fifth: f64,
+    cpu_per_answer: f64,
+}
+
+/// The 4 readers GET `invoice` and, with `fifth`, one more client loops that path; all start
+/// and stop together, `secs` long.
+async fn window(mock: &MockProc, invoice: &str, fifth: Option<&str>, secs: f64) -> Window {
+    let base = mock.base_url();
+    let get = format!("/v1/invoices/{invoice}");
+    // Time for every client to connect first, then one window for all.
+    let start = Instant::now() + Duration::from_millis(300);
+    let end = start + Duration::from_secs_f64(secs);
+    let mut paths = vec![get; 4];
+    paths.extend(fifth.map(str::to_string));
+    let tasks: Vec<_> = paths
+        .into_iter()
+        .map(|p| tokio::spawn(closed_loop(base.clone(), p, start, end)))
+        .collect();
+    tokio::time::sleep_until(start.into()).await;
+    let cpu0 = mock.cpu();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.expect("client"));
     }
-    (tput, looped.load(Ordering::Relaxed))
+    let cpu = mock.cpu().saturating_sub(cpu0).as_secs_f64();
+    let total: u64 = counts.iter().sum();
+    Window {
+        readers: counts[..4].iter().sum::<u64>() as f64 / secs,
+        fifth: counts.get(4).map_or(0.0, |n| *n as f64 / secs),
+        cpu_per_answer: cpu / total.max(1) as f64,
+    }
+}
+
+/// The mock's CPU per answer with 4 clients all looping `path` for `secs`.
+async fn cpu_per_answer(mock: &MockProc, path: &str, secs: f64) -> f64 {
+    let base = mock.base_url();
+    let start = Instant::now() + Duration::from_millis(300);
+    let end = start + Duration::from_secs_f64(secs);
+    let tasks: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(closed_loop(base.clone(), path.to_string(), start, end)))
+        .collect();
+    tokio::time::sleep_until(start.into()).await;
+    let cpu0 = mock.cpu();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("client");
+    }
+    mock.cpu().saturating_sub(cpu0).as_secs_f64() / total.max(1) as f64
 }
 
 /// `n` customer POSTs; with `keyed`, each carries its own key (`offset + i`: distinct across calls).
@@ -259,67 +287,104 @@ fn main() {
     }
     drop(small);
 
-    // 2. A list or search loop against everyone else's GETs, at 200k.
-    let base = big.base_url();
+    // 2. A list or search loop against everyone else's GETs, at 200k. Five identical closed-
+    // loop clients on a saturated mock each get a fifth of it when their answers cost the mock
+    // the same, so the readers' fair share with a fifth client is 4/5 = 0.80; the control (a
+    // fifth client looping the readers' own GET) shows what this machine gives.
     let list_path = "/v1/invoices?limit=1".to_string();
     let search_path = format!(
         "/v1/invoices/search?limit=1&query={}",
         enc("status:\"paid\"")
     );
     let get_path = format!("/v1/invoices/{}", bp.invoice);
-    let (mut alone, mut under_list, mut under_search) = (Vec::new(), Vec::new(), Vec::new());
-    let mut under_get = Vec::new();
-    let (mut list_loops, mut search_loops, mut get_loops) = (0, 0, 0);
+    let rounds = support::env_num("APIPARITY_BENCH_ROUNDS", 5.0) as usize;
+    let secs = 2.0;
+    let fifths: [(&str, Option<&str>); 4] = [
+        ("4 clients GET an invoice, alone", None),
+        (
+            "… while a 5th client loops the same GET (control)",
+            Some(&get_path),
+        ),
+        (
+            "… while a 5th client loops `GET /v1/invoices?limit=1`",
+            Some(&list_path),
+        ),
+        (
+            "… while a 5th client loops a `status:\"paid\"` search",
+            Some(&search_path),
+        ),
+    ];
+    // Per case: readers' answers/s, the readers against the alone window of the same round,
+    // the fifth client against one reader, the mock's CPU per answer.
+    let mut got: Vec<[Vec<f64>; 4]> = (0..fifths.len()).map(|_| Default::default()).collect();
+    let kinds = [
+        ("GET an invoice", &get_path),
+        ("list `limit=1`", &list_path),
+        ("search `status:\"paid\"` limit 1", &search_path),
+    ];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     rt.block_on(async {
-        for _ in 0..3 {
-            // Control: a fifth client looping the readers' own GET. On a machine with fewer
-            // cores than clients it takes its share of the CPU whatever it asks for; a list or
-            // search that costs no more than a GET leaves the readers as much as this does.
-            let (t, n) = with_loop(&base, &bp.invoice, Some(get_path.clone())).await;
-            under_get.push(t);
-            get_loops += n;
-            alone.push(with_loop(&base, &bp.invoice, None).await.0);
-            let (t, n) = with_loop(&base, &bp.invoice, Some(list_path.clone())).await;
-            under_list.push(t);
-            list_loops += n;
-            alone.push(with_loop(&base, &bp.invoice, None).await.0);
-            let (t, n) = with_loop(&base, &bp.invoice, Some(search_path.clone())).await;
-            under_search.push(t);
-            search_loops += n;
+        for r in 0..rounds {
+            let mut order: Vec<usize> = (0..fifths.len()).collect();
+            if r % 2 == 1 {
+                order.reverse();
+            }
+            let mut w: Vec<Option<Window>> = (0..fifths.len()).map(|_| None).collect();
+            for i in order {
+                w[i] = Some(window(&big, &bp.invoice, fifths[i].1, secs).await);
+            }
+            let alone = w[0].as_ref().expect("measured").readers;
+            for (i, w) in w.iter().enumerate() {
+                let w = w.as_ref().expect("measured");
+                got[i][0].push(w.readers);
+                got[i][1].push(w.readers / alone);
+                got[i][2].push(w.fifth / (w.readers / 4.0));
+                got[i][3].push(w.cpu_per_answer);
+            }
+            for (k, (_, path)) in kinds.iter().enumerate() {
+                cpu[k].push(cpu_per_answer(&big, path, secs).await);
+            }
         }
     });
-    let vs_get = |v: &[f64]| format!("{:.3}", median(v) / median(&under_get));
-    let interference_rows = vec![
-        vec![
-            "4 clients GET an invoice, alone".into(),
-            format!("{:.0}", median(&alone)),
-            "1.00".into(),
-            "—".into(),
-            "—".into(),
-        ],
-        vec![
-            format!("… while a 5th client loops the same GET (control: {get_loops} GETs in 6 s)"),
-            format!("{:.0}", median(&under_get)),
-            format!("{:.3}", median(&under_get) / median(&alone)),
-            "1.00".into(),
-            "—".into(),
-        ],
-        vec![
-            format!("… while 1 client loops `GET /v1/invoices?limit=1` ({list_loops} lists in 6 s)"),
-            format!("{:.0}", median(&under_list)),
-            format!("{:.3}", median(&under_list) / median(&alone)),
-            vs_get(&under_list),
-            "≥ 0.80".into(),
-        ],
-        vec![
-            format!("… while 1 client loops a `status:\"paid\"` search ({search_loops} searches in 6 s)"),
-            format!("{:.0}", median(&under_search)),
-            format!("{:.3}", median(&under_search) / median(&alone)),
-            vs_get(&under_search),
-            "≥ 0.80".into(),
-        ],
-    ];
+    let interference_rows: Vec<Vec<String>> = fifths
+        .iter()
+        .zip(&got)
+        .enumerate()
+        .map(|(i, ((label, _), g))| {
+            vec![
+                label.to_string(),
+                format!("{:.0}", median(&g[0])),
+                format!("{:.3}", median(&g[1])),
+                if i == 0 {
+                    "—".into()
+                } else {
+                    format!("{:.2}", median(&g[2]))
+                },
+                format!("{:.0}", median(&g[3]) * 1e6),
+                if i < 2 {
+                    "—".into()
+                } else {
+                    "≥ 0.80".into()
+                },
+            ]
+        })
+        .collect();
     for r in &interference_rows {
+        println!("{}", r.join("  "));
+    }
+    let get_cpu = median(&cpu[0]);
+    let cpu_rows: Vec<Vec<String>> = kinds
+        .iter()
+        .zip(&cpu)
+        .map(|((label, _), c)| {
+            vec![
+                label.to_string(),
+                format!("{:.0}", median(c) * 1e6),
+                format!("{:.2}", median(c) / get_cpu),
+            ]
+        })
+        .collect();
+    for r in &cpu_rows {
         println!("{}", r.join("  "));
     }
     let big_rss = big.rss_kib();
@@ -351,56 +416,111 @@ fn main() {
     drop(keyed);
     drop(unkeyed);
 
-    // 4. Create + delete cycles: is what is deleted given back?
-    let churn = MockProc::start(&[]);
-    let ca = Api::new(&churn.base_url());
-    let cycles = (posts_n / 5).max(10_000);
-    let cycle = |api: &Api, n: usize| {
-        let api = api.clone();
-        async move {
-            fan_out(&api, n, |api, _| async move {
-                let v = api.post("/v1/customers", "name=Churn").await;
-                let (status, _) = api
-                    .send(
-                        reqwest::Method::DELETE,
-                        &format!("/v1/customers/{}", id_of(&v)),
-                        "",
-                        None,
-                    )
-                    .await;
-                assert_eq!(status, 200);
-            })
-            .await
-        }
-    };
-    let tenth = cycles / 10;
-    rt.block_on(cycle(&ca, tenth));
-    let rss_tenth = churn.rss_kib();
-    rt.block_on(cycle(&ca, cycles - tenth));
-    let rss_all = churn.rss_kib();
-    let per_object = (rss_all.saturating_sub(rss_tenth)) as f64 * 1024.0 / (cycles - tenth) as f64;
-    drop(churn);
+    // 4. Create + delete cycles: is what is deleted given back? One fresh mock per kind; the
+    // growth from a tenth of the cycles to all of them, per cycle.
+    let cycles = support::env_num("APIPARITY_BENCH_CYCLES", 100_000.0) as usize;
+    let mut churn_rows = Vec::new();
+    for kind in ["customer", "invoice item", "draft invoice with an item"] {
+        let churn = MockProc::start(&[]);
+        let ca = Api::new(&churn.base_url());
+        let owner = if kind == "customer" {
+            String::new()
+        } else {
+            id_of(&rt.block_on(ca.post("/v1/customers", "name=Owner")))
+        };
+        let cycle = |n: usize| {
+            let api = ca.clone();
+            let owner = owner.clone();
+            async move {
+                fan_out(&api, n, move |api, _| {
+                    let owner = owner.clone();
+                    async move {
+                        let delete = match kind {
+                            "customer" => {
+                                let v = api.post("/v1/customers", "name=Churn").await;
+                                format!("/v1/customers/{}", id_of(&v))
+                            }
+                            _ => {
+                                let item = format!("customer={owner}&amount=100&currency=usd");
+                                let v = api.post("/v1/invoiceitems", &item).await;
+                                if kind == "invoice item" {
+                                    format!("/v1/invoiceitems/{}", id_of(&v))
+                                } else {
+                                    let inv = api
+                                        .post(
+                                            "/v1/invoices",
+                                            &format!(
+                                                "customer={owner}&auto_advance=false&\
+                                                 pending_invoice_items_behavior=include"
+                                            ),
+                                        )
+                                        .await;
+                                    format!("/v1/invoices/{}", id_of(&inv))
+                                }
+                            }
+                        };
+                        let (status, body) =
+                            api.send(reqwest::Method::DELETE, &delete, "", None).await;
+                        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+                    }
+                })
+                .await
+            }
+        };
+        let tenth = cycles / 10;
+        rt.block_on(cycle(tenth));
+        let rss_tenth = churn.rss_kib();
+        rt.block_on(cycle(cycles - tenth));
+        let rss_all = churn.rss_kib();
+        let per_cycle =
+            (rss_all.saturating_sub(rss_tenth)) as f64 * 1024.0 / (cycles - tenth) as f64;
+        let row = vec![
+            kind.to_string(),
+            cycles.to_string(),
+            format!("{:.0} MiB", mib(rss_tenth)),
+            format!("{:.0} MiB", mib(rss_all)),
+            format!("{per_cycle:.0}"),
+        ];
+        println!("{}", row.join("  "));
+        churn_rows.push(row);
+    }
 
-    let text = format!(
+    let text =
+        format!(
         "Two `apiparity mock` processes, {small_n} and {big_n} invoices (a tenth paid, ten per \
 customer); sequential requests alternating between them, medians of {pairs} pairs.\n\n{}\n\
-Interference at {big_n} invoices (mock RSS {:.0} MiB): 2-second windows, interleaved, medians of 3. \
-The control is a fifth client looping the readers' own GET: with more busy clients than cores, \
-any fifth client takes its share of the CPU; \"vs the control\" is what a list or search loop \
-costs the readers beyond that.\n\n{}\n\
+Interference at {big_n} invoices (mock RSS {:.0} MiB): every client is the same closed loop \
+(its own connection, opened before the window), all five share one {secs:.0}-second window; the \
+four cases interleaved (order reversed every other round), medians of {rounds} rounds; \
+\"vs alone\" is against the alone window of the same round. Five equal clients on a saturated \
+mock get a fifth each when their answers cost the same, so the readers' fair share is 4/5 = \
+0.80; the control (a fifth client looping the readers' own GET) shows what this machine gives \
+(the benchmark's clients run on the same two cores as the mock).\n\n{}\n\
+The mock's CPU per answer (`/proc/<pid>/stat` user + system over the window, divided by the \
+answers), 4 clients looping one request, medians of {rounds}:\n\n{}\n\
 Memory: {posts_n} `POST /v1/customers` to each of two fresh mocks (fresh: {:.0} MiB), fed \
 alternately in batches of {batch}, 8 clients.\n\n{}\n\
-Deleted objects: {cycles} create + delete cycles of a customer; RSS after a tenth of them \
-{:.0} MiB, after all {:.0} MiB: {per_object:.0} bytes kept per deleted customer (goal: none).\n",
+Deleted objects: create + delete cycles, 8 clients, one fresh mock per kind (the invoice \
+kinds bill one customer; a draft sweeps its item and is deleted with it); bytes kept per cycle \
+from the RSS after a tenth of the cycles to the RSS after all (goal: none; the ids stay, for \
+the deleted stubs).\n\n{}",
         support::table(
             &["query", "1k: ms", &format!("{}k: ms", big_n / 1000), "ratio", "goal"],
             &latency_rows
         ),
         mib(big_rss),
         support::table(
-            &["readers", "GETs/s", "vs alone", "vs the control", "goal"],
+            &[
+                "readers",
+                "GETs/s",
+                "vs alone",
+                "5th client / a reader",
+                "mock CPU per answer, µs",
+                "goal"
+            ],
             &interference_rows
         ),
+        support::table(&["answer", "mock CPU, µs", "vs GET"], &cpu_rows),
         mib(fresh_rss),
         support::table(
             &["POSTs", "with distinct Idempotency-Keys", "without keys", "ratio", "goal"],
@@ -412,8 +532,10 @@ Deleted objects: {cycles} create + delete cycles of a customer; RSS after a tent
                 "≤ 1.20".into(),
             ]]
         ),
-        mib(rss_tenth),
-        mib(rss_all),
+        support::table(
+            &["deleted", "cycles", "RSS after a tenth", "after all", "bytes kept per cycle"],
+            &churn_rows
+        ),
     );
     support::write_section("mock_scale", &text);
 }

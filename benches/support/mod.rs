@@ -38,7 +38,12 @@ pub fn env_num(name: &str, default: f64) -> f64 {
 /// A command for the binary with nothing from the caller's environment that could change the
 /// target or the snapshot mode: no STRIPE_API_KEY, no APIPARITY_* settings, not in CI.
 pub fn apiparity(args: &[&str]) -> Command {
-    let mut c = Command::new(bin());
+    apiparity_at(&bin(), args)
+}
+
+/// [`apiparity`] for a given build of the binary (to run two builds in one sitting).
+pub fn apiparity_at(bin: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin);
     c.args(args);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
@@ -88,11 +93,16 @@ pub struct MockProc {
 
 impl MockProc {
     pub fn start(extra: &[&str]) -> MockProc {
+        Self::start_at(&bin(), extra)
+    }
+
+    /// `bin mock …`: a given build's mock.
+    pub fn start_at(bin: &Path, extra: &[&str]) -> MockProc {
         let port = free_port();
         let port_s = port.to_string();
         let mut args = vec!["mock", "--port", &port_s];
         args.extend_from_slice(extra);
-        let mut child = apiparity(&args)
+        let mut child = apiparity_at(bin, &args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -118,6 +128,28 @@ impl MockProc {
     pub fn hwm_kib(&self) -> u64 {
         proc_status_kib(self.pid(), "VmHWM:")
     }
+
+    /// CPU time (user + system) the mock has used so far, from `/proc/<pid>/stat`.
+    pub fn cpu(&self) -> Duration {
+        proc_cpu(self.pid())
+    }
+}
+
+/// User + system CPU time of a process so far (`utime`, `stime`: fields 14 and 15 of
+/// `/proc/<pid>/stat`, counted after the parenthesised command name, which may hold spaces).
+pub fn proc_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    // After ")": state is field 3, so utime (14) and stime (15) are the 12th and 13th here.
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Duration::from_secs_f64(f.iter().sum::<u64>() as f64 / hz)
 }
 
 impl Drop for MockProc {

@@ -222,6 +222,12 @@ fn object_for(id: &str, store: &Store, ctx: &Ctx) -> Option<Value> {
             render::customer(store, c, ctx)
         });
     }
+    if store.is_freed_invoice(id) {
+        return Some(render::deleted(id, "invoice"));
+    }
+    if store.is_freed_item(id) {
+        return Some(render::deleted(id, "invoiceitem"));
+    }
     if let Some(i) = store.invoices().get(id) {
         return Some(if i.deleted {
             render::deleted(id, "invoice")
@@ -230,11 +236,7 @@ fn object_for(id: &str, store: &Store, ctx: &Ctx) -> Option<Value> {
         });
     }
     if let Some(i) = store.items.get(id) {
-        return Some(if i.deleted {
-            render::deleted(id, "invoiceitem")
-        } else {
-            render::invoice_item(store, i, ctx)
-        });
+        return Some(render::invoice_item(store, i, ctx));
     }
     if let Some(p) = store.prices.get(id) {
         return Some(render::price(p));

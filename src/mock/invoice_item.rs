@@ -46,7 +46,6 @@ pub struct InvoiceItem {
     pub unit_amount: i64,
     pub unit_amount_decimal: String,
     pub tax_rates: Vec<String>,
-    pub deleted: bool,
 }
 
 impl InvoiceItem {
@@ -504,7 +503,6 @@ pub fn build(
         unit_amount: priced.unit_amount,
         unit_amount_decimal: priced.unit_amount_decimal,
         tax_rates,
-        deleted: false,
     })
 }
 
@@ -589,7 +587,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
 
 /// The item of an update: live, and pending or on a draft.
 fn editable<'a>(store: &'a Store, id: &str, param: &str) -> Result<&'a InvoiceItem, ApiError> {
-    let Some(item) = store.items.get(id).filter(|i| !i.deleted) else {
+    let Some(item) = store.items.get(id) else {
         return Err(ApiError::no_such("invoiceitem", id, param));
     };
     if let Some(inv_id) = &item.invoice {
@@ -688,14 +686,14 @@ pub fn update(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiEr
 
 pub fn retrieve(store: &Store, id: &str, ctx: &Ctx) -> Result<Value, ApiError> {
     match store.items.get(id) {
-        Some(i) if i.deleted => Ok(render::deleted(id, "invoiceitem")),
         Some(i) => Ok(render::invoice_item(store, i, ctx)),
+        None if store.is_freed_item(id) => Ok(render::deleted(id, "invoiceitem")),
         None => Err(ApiError::no_such("invoiceitem", id, "id")),
     }
 }
 
 pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
-    let Some(item) = store.items.get(id).filter(|i| !i.deleted) else {
+    let Some(item) = store.items.get(id) else {
         return Err(ApiError::no_such("invoiceitem", id, "id"));
     };
     if let Some(inv_id) = item.invoice.clone() {
@@ -709,9 +707,7 @@ pub fn delete(store: &mut Store, id: &str) -> Result<Value, ApiError> {
             inv.items.retain(|i| i != id);
         }
     }
-    if let Some(item) = store.items.get_mut(id) {
-        item.deleted = true;
-    }
+    store.delete_item(id);
     Ok(render::deleted(id, "invoiceitem"))
 }
 
@@ -726,10 +722,11 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
     let before = p.str("ending_before");
     list::check_cursors(after, before)?;
     let cursor = |id: &str, param: &str| -> Result<SortKey, ApiError> {
-        match store.items.get(id) {
-            Some(i) if !i.deleted => Ok(i.sort_key()),
-            _ => Err(list::bad_cursor("invoiceitem", id, param)),
-        }
+        store
+            .items
+            .get(id)
+            .map(InvoiceItem::sort_key)
+            .ok_or_else(|| list::bad_cursor("invoiceitem", id, param))
     };
     let after = after.map(|id| cursor(id, "starting_after")).transpose()?;
     let before = before.map(|id| cursor(id, "ending_before")).transpose()?;
@@ -738,7 +735,6 @@ pub fn list(store: &Store, p: &P, ctx: &Ctx) -> Result<Value, ApiError> {
         None => Box::new(store.items.values()),
     };
     let mut rows: Vec<(SortKey, &InvoiceItem)> = all
-        .filter(|i| !i.deleted)
         .filter(|i| {
             p.str("invoice")
                 .is_none_or(|v| i.invoice.as_deref() == Some(v))

@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::error::ApiError;
 use super::store::SortKey;
@@ -140,8 +140,15 @@ pub fn bad_cursor(kind: &str, id: &str, param: &str) -> ApiError {
     ApiError::no_such(kind, id, param).status(400)
 }
 
+/// The list envelope. Built field by field: `json!` would serialize `data` into a copy, a deep
+/// clone of every rendered object on the page.
 pub fn list_body(data: Vec<Value>, has_more: bool, url: &str) -> Value {
-    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+    let mut body = serde_json::Map::new();
+    body.insert("object".into(), Value::from("list"));
+    body.insert("data".into(), Value::Array(data));
+    body.insert("has_more".into(), Value::Bool(has_more));
+    body.insert("url".into(), Value::from(url));
+    Value::Object(body)
 }
 
 /// Does `v` fall in a `created`-style filter (an exact integer or `{gt,gte,lt,lte}`)?
@@ -167,6 +174,7 @@ pub fn in_range(filter: Option<&Value>, v: Option<i64>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn keys() -> Vec<(u32, u32)> {
         (1..=7).rev().map(|k| (k, k)).collect()

@@ -24,6 +24,7 @@ mod invoice_item;
 mod list;
 mod params;
 mod payment_method;
+mod pretty;
 mod render;
 mod routes;
 mod server;

@@ -72,9 +72,7 @@ struct Reply {
 }
 
 fn json_bytes(v: &Value) -> Bytes {
-    let mut out = serde_json::to_vec_pretty(v).unwrap_or_else(|_| b"{}".to_vec());
-    out.push(b'\n');
-    Bytes::from(out)
+    super::pretty::to_bytes(v).unwrap_or_else(|| Bytes::from_static(b"{}\n"))
 }
 
 fn error_reply(e: &ApiError, rid: &str, now: i64, version: &str) -> Reply {

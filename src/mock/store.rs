@@ -63,6 +63,11 @@ pub struct Store {
     /// Deleted customers nothing refers to: their records are freed, only the id stays (a
     /// retrieve still answers the deleted stub, list filters still accept the id).
     deleted_customers: HashSet<Box<str>>,
+    /// Deleted invoices and invoice items, freed the same way: only the id stays, for what
+    /// tells a deleted object from one that never existed (an item's deleted stub on retrieve,
+    /// a deleted invoice's stub in an expansion).
+    deleted_invoices: HashSet<Box<str>>,
+    deleted_items: HashSet<Box<str>>,
     invoices: HashMap<String, Invoice>,
     /// Invoices changed since the last [`Store::reindex`].
     dirty: Vec<String>,
@@ -71,8 +76,8 @@ pub struct Store {
     /// Live invoices' sort keys per customer and per status.
     invoices_by_customer: HashMap<String, BTreeSet<SortKey>>,
     invoices_by_status: [BTreeSet<SortKey>; 5],
-    /// Invoices (deleted ones included) per customer: a customer with any keeps its record
-    /// when deleted, because those invoices still render its fields.
+    /// Invoices (deleted ones not yet freed included) per customer: a customer with any keeps
+    /// its record when deleted, because those invoices still render its fields.
     invoice_count_by_customer: HashMap<String, u32>,
     pub items: HashMap<String, InvoiceItem>,
     pub prices: HashMap<String, Price>,
@@ -247,6 +252,76 @@ impl Store {
     /// A customer that was deleted and freed.
     pub fn is_freed_customer(&self, id: &str) -> bool {
         self.deleted_customers.contains(id)
+    }
+
+    /// A deleted customer whose last invoice or item was just freed is freed too.
+    fn release_customer(&mut self, id: &str) {
+        let referenced = self.invoice_count_by_customer.contains_key(id)
+            || self.items_by_customer.contains_key(id);
+        if !referenced && self.customers.get(id).is_some_and(|c| c.deleted) {
+            self.customers.remove(id);
+            self.deleted_customers.insert(id.into());
+        }
+    }
+
+    /// Deletes an invoice (the caller checked it may be: a live draft) and frees its record,
+    /// out of every index at once. One that invoice payments refer to is only marked deleted,
+    /// since they still name it.
+    pub fn delete_invoice(&mut self, id: &str) {
+        if !self.invoice_payment_ids(id).is_empty() {
+            if let Some(inv) = self.invoice_mut(id) {
+                inv.deleted = true;
+            }
+            return;
+        }
+        let Some(inv) = self.invoices.remove(id) else {
+            return;
+        };
+        let key = inv.sort_key();
+        self.invoice_order.remove(&key);
+        for set in &mut self.invoices_by_status {
+            set.remove(&key);
+        }
+        if let Some(set) = self.invoices_by_customer.get_mut(&inv.customer) {
+            set.remove(&key);
+            if set.is_empty() {
+                self.invoices_by_customer.remove(&inv.customer);
+            }
+        }
+        if let Some(n) = self.invoice_count_by_customer.get_mut(&inv.customer) {
+            *n -= 1;
+            if *n == 0 {
+                self.invoice_count_by_customer.remove(&inv.customer);
+            }
+        }
+        self.deleted_invoices.insert(id.into());
+        self.release_customer(&inv.customer);
+    }
+
+    /// An invoice that was deleted and freed.
+    pub fn is_freed_invoice(&self, id: &str) -> bool {
+        self.deleted_invoices.contains(id)
+    }
+
+    /// Deletes an invoice item and frees its record (the caller took it off its invoice, or
+    /// deletes that invoice too).
+    pub fn delete_item(&mut self, id: &str) {
+        let Some(item) = self.items.remove(id) else {
+            return;
+        };
+        if let Some(ids) = self.items_by_customer.get_mut(&item.customer) {
+            ids.retain(|i| i != id);
+            if ids.is_empty() {
+                self.items_by_customer.remove(&item.customer);
+            }
+        }
+        self.deleted_items.insert(id.into());
+        self.release_customer(&item.customer);
+    }
+
+    /// An invoice item that was deleted and freed.
+    pub fn is_freed_item(&self, id: &str) -> bool {
+        self.deleted_items.contains(id)
     }
 
     /// Stores a new invoice item (the only way items enter the store).

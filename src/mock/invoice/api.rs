@@ -367,7 +367,7 @@ pub(super) fn currency_for(
     }
     let pending = store
         .customer_items(customer)
-        .filter(|i| !i.deleted && i.invoice.is_none())
+        .filter(|i| i.invoice.is_none())
         .max_by_key(|i| i.sort_key())
         .map(|i| i.currency.clone());
     Ok(pending
@@ -552,7 +552,7 @@ pub fn create(store: &mut Store, p: &P, ctx: &Ctx) -> Result<String, ApiError> {
     } else {
         store
             .customer_items(&inv.customer)
-            .filter(|i| !i.deleted && i.invoice.is_none())
+            .filter(|i| i.invoice.is_none())
             .filter(|i| i.currency == inv.currency)
             .map(|i| (i.sort_key(), i.id.clone()))
             .collect()

@@ -151,9 +151,10 @@ pub fn add(store: &mut Store, id: &str, p: &P, ctx: &Ctx) -> Result<(), ApiError
         let at = format!("lines[{i}]");
         no_tax_amounts(v, &at)?;
         if let Some(existing) = v.get("invoice_item").and_then(Value::as_str) {
-            let ok = store.items.get(existing).is_some_and(|it| {
-                !it.deleted && it.invoice.is_none() && it.customer == inv.customer
-            });
+            let ok = store
+                .items
+                .get(existing)
+                .is_some_and(|it| it.invoice.is_none() && it.customer == inv.customer);
             if !ok {
                 return Err(ApiError::no_such(
                     "invoiceitem",
@@ -217,16 +218,14 @@ pub fn remove(store: &mut Store, id: &str, p: &P, _ctx: &Ctx) -> Result<(), ApiE
     }
     invoice_metadata(store, id, p)?;
     for (item, delete) in plan {
-        if let Some(it) = store.items.get_mut(&item) {
-            if delete {
-                it.deleted = true;
-            } else {
-                it.invoice = None;
-                it.line_id = None;
-            }
-        }
         if let Some(inv) = store.invoice_mut(id) {
             inv.items.retain(|i| *i != item);
+        }
+        if delete {
+            store.delete_item(&item);
+        } else if let Some(it) = store.items.get_mut(&item) {
+            it.invoice = None;
+            it.line_id = None;
         }
     }
     Ok(())

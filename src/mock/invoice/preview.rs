@@ -91,7 +91,7 @@ fn build(store: &Store, p: &P, ctx: &Ctx) -> Result<Preview, ApiError> {
     // Pending items of the customer in the preview's currency, newest first.
     let mut pending: Vec<_> = scratch
         .customer_items(cus)
-        .filter(|it| !it.deleted && it.invoice.is_none())
+        .filter(|it| it.invoice.is_none())
         .filter(|it| it.currency == inv.currency)
         .map(|it| (it.sort_key(), it.id.clone()))
         .collect();

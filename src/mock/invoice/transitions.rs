@@ -252,20 +252,15 @@ pub fn mark_uncollectible(store: &mut Store, id: &str, now: i64) -> Result<(), A
 }
 
 /// `DELETE` (§4.5, E3). Items on the deleted draft are not released back to pending: they are
-/// reported as deleted.
+/// reported as deleted. Both are freed (the store keeps their ids).
 pub fn delete(store: &mut Store, id: &str) -> Result<(), ApiError> {
     let inv = get(store, id, "invoice")?;
     if inv.status != Status::Draft {
         return Err(ApiError::invalid("You can only delete draft invoices."));
     }
-    let items = inv.items.clone();
-    for item in items {
-        if let Some(i) = store.items.get_mut(&item) {
-            i.deleted = true;
-        }
+    for item in inv.items.clone() {
+        store.delete_item(&item);
     }
-    if let Some(inv) = store.invoice_mut(id) {
-        inv.deleted = true;
-    }
+    store.delete_invoice(id);
     Ok(())
 }

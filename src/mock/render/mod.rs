@@ -60,7 +60,8 @@ pub fn ordered(pairs: Vec<(&str, Value)>) -> Value {
         }
     }
     rest.sort_by(|a, b| a.0.cmp(b.0));
-    let mut m = Map::new();
+    // Sized once: growing the map rehashes every key inserted so far.
+    let mut m = Map::with_capacity(rest.len() + 2);
     if let Some(v) = id {
         m.insert("id".into(), v);
     }

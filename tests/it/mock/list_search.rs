@@ -399,3 +399,90 @@ async fn deleted_customers_answer_their_stub() {
     let live = api.get("/v1/customers", &[]).await.ok();
     assert_eq!(live["data"].as_array().unwrap().len(), 0);
 }
+
+/// Deleted invoices and invoice items are freed too, and still answer as Stripe does: the
+/// invoice 404 `resource_missing`, the item its deleted stub; lists no longer show them, and a
+/// deleted customer whose last invoice goes is still a deleted customer.
+#[tokio::test]
+async fn deleted_invoices_and_items_answer_as_before() {
+    let api = Api::start().await;
+    let cus = api.customer(&[]).await;
+    let swept = id(&api.item(&cus, 100).await);
+    let draft = id(&api.draft(&cus, &[]).await);
+    let kept = id(&api.draft(&cus, &[]).await);
+    let on_kept = id(&api
+        .post(
+            "/v1/invoiceitems",
+            &[
+                ("customer", cus.as_str()),
+                ("invoice", kept.as_str()),
+                ("amount", "300"),
+                ("currency", "usd"),
+            ],
+        )
+        .await
+        .ok());
+    let pending = id(&api.item(&cus, 200).await);
+    let line = api
+        .get(&format!("/v1/invoices/{kept}/lines"), &[])
+        .await
+        .ok()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(
+        &format!("/v1/invoices/{kept}/remove_lines"),
+        &[
+            ("lines[0][id]", line.as_str()),
+            ("lines[0][behavior]", "delete"),
+        ],
+    )
+    .await
+    .ok();
+    api.delete(&format!("/v1/invoices/{draft}")).await.ok();
+    api.delete(&format!("/v1/invoiceitems/{pending}"))
+        .await
+        .ok();
+    for it in [&swept, &pending, &on_kept] {
+        let path = format!("/v1/invoiceitems/{it}");
+        assert_eq!(
+            api.get(&path, &[]).await.ok(),
+            serde_json::json!({"id": it, "object": "invoiceitem", "deleted": true})
+        );
+        assert_eq!(api.delete(&path).await.err(404)["code"], "resource_missing");
+    }
+    let e = api.get(&format!("/v1/invoices/{draft}"), &[]).await;
+    assert_eq!(e.err(404)["code"], "resource_missing");
+    let items = api.get("/v1/invoiceitems", &[]).await.ok();
+    assert_eq!(items["data"].as_array().unwrap().len(), 0, "{items}");
+    let list = api
+        .get("/v1/invoices", &[("customer", cus.as_str())])
+        .await
+        .ok();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [kept.as_str()]);
+    // The customer, deleted while an invoice refers to it, then that invoice deleted.
+    api.delete(&format!("/v1/customers/{cus}")).await.ok();
+    api.delete(&format!("/v1/invoices/{kept}")).await.ok();
+    assert_eq!(
+        api.get(&format!("/v1/customers/{cus}"), &[]).await.ok(),
+        serde_json::json!({"id": cus, "object": "customer", "deleted": true})
+    );
+    let l = api
+        .get("/v1/invoices", &[("customer", cus.as_str())])
+        .await
+        .ok();
+    assert_eq!(l["data"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        api.get("/v1/invoices", &[]).await.ok()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
