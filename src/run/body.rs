@@ -188,9 +188,12 @@ impl<'de> Visitor<'de> for Node<'_> {
                 let p = self.st.borrow().pointer(&key);
                 self.st.borrow_mut().duplicate_keys.push(p);
             }
-            self.st.borrow_mut().path.push(Seg::Key(key.clone()));
+            // The key lends itself to the path while its value is parsed (no copy per key).
+            self.st.borrow_mut().path.push(Seg::Key(key));
             let v = access.next_value_seed(Node { st: self.st });
-            self.st.borrow_mut().path.pop();
+            let Some(Seg::Key(key)) = self.st.borrow_mut().path.pop() else {
+                unreachable!("the path pops what this call pushed")
+            };
             map.insert(key, v?);
         }
         Ok(Value::Object(map))
