@@ -46,8 +46,9 @@ type PlainClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>
 /// connect at `min(timeout, 10 s)` and the whole exchange (body included) at `timeout`.
 #[derive(Clone)]
 enum Transport {
-    /// `http://`: no TLS, so no roots to load.
-    Plain(PlainClient),
+    /// `http://`: no TLS, so no roots to load. (Shared: the client is ten times the size of
+    /// reqwest's handle, and every scenario task holds a clone.)
+    Plain(std::sync::Arc<PlainClient>),
     /// `https://`: reqwest with native-tls and the system roots.
     Tls(reqwest::Client),
 }
@@ -57,7 +58,7 @@ impl Transport {
         if base_url.starts_with("https:") {
             Transport::Tls(reqwest_client(base_url, timeout))
         } else {
-            Transport::Plain(plain_client(timeout))
+            Transport::Plain(std::sync::Arc::new(plain_client(timeout)))
         }
     }
 }
