@@ -487,13 +487,13 @@ async fn shutdown_signal() -> &'static str {
 /// Writes every report format into `dir`, prints the terminal one, and returns the written
 /// paths for the closing line (`run` and `report merge` end the same way).
 fn write_and_show(report: &report::Report, dir: &std::path::Path) -> Result<String, Error> {
-    let written = report::write_all(report, dir)?;
-    let text = report::to_terminal(
-        report,
-        &report::Style {
-            color: color_stdout(),
-        },
-    );
+    let style = report::Style {
+        color: color_stdout(),
+    };
+    // The terminal text is rendered while the files are.
+    let (written, text) =
+        report::write_all_and(report, dir, || report::to_terminal(report, &style));
+    let written = written?;
     let _ = write!(std::io::stdout().lock(), "{text}");
     Ok(written
         .iter()

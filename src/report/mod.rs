@@ -97,30 +97,54 @@ pub enum ReportError {
 
 /// Writes every file format under `dir` (created if needed). Returns the files written.
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut written = Vec::new();
-    for format in FORMATS {
-        let Output::File(name) = format.output else {
-            continue;
+    write_all_and(report, dir, || ()).0
+}
+
+/// [`write_all`], with `also` run beside it: the formats are independent, so each one is
+/// rendered, scrubbed and written (fsync included) on its own thread, and the caller's own
+/// work (the terminal format) on the calling one. The first error in format order wins.
+pub fn write_all_and<T>(
+    report: &Report,
+    dir: &Path,
+    also: impl FnOnce() -> T,
+) -> (Result<Vec<PathBuf>, ReportError>, T) {
+    if let Err(source) = std::fs::create_dir_all(dir) {
+        let err = ReportError::Write {
+            path: dir.to_path_buf(),
+            source,
         };
+        return (Err(err), also());
+    }
+    let write_one = |name: &str, render: Render| -> Result<PathBuf, ReportError> {
         let path = dir.join(name);
-        let text =
-            (format.render)(report, &Style::default()).map_err(|message| ReportError::Render {
-                path: path.clone(),
-                message,
-            })?;
+        let text = render(report, &Style::default()).map_err(|message| ReportError::Render {
+            path: path.clone(),
+            message,
+        })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
         crate::atomic::write(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
             source,
         })?;
-        written.push(path);
-    }
-    Ok(written)
+        Ok(path)
+    };
+    std::thread::scope(|s| {
+        let jobs: Vec<_> = FORMATS
+            .iter()
+            .filter_map(|f| match f.output {
+                Output::File(name) => Some(s.spawn(move || write_one(name, f.render))),
+                Output::Terminal => None,
+            })
+            .collect();
+        let other = also();
+        let written = jobs
+            .into_iter()
+            // A panic while rendering is a bug: surface it as one.
+            .map(|j| j.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (written, other)
+    })
 }
 
 /// The terminal format(s), scrubbed of secrets, ready to print.

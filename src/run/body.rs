@@ -184,14 +184,26 @@ impl<'de> Visitor<'de> for Node<'_> {
             let Some(key) = access.next_key::<String>()? else {
                 break;
             };
-            if map.contains_key(&key) {
-                let p = self.st.borrow().pointer(&key);
-                self.st.borrow_mut().duplicate_keys.push(p);
-            }
-            self.st.borrow_mut().path.push(Seg::Key(key.clone()));
+            // The key lends itself to the path while its value is parsed (no copy per key), and
+            // is hashed once, on insertion; a duplicate's pointer goes where it would have gone
+            // had it been found before its value (before the value's own duplicates).
+            self.st.borrow_mut().path.push(Seg::Key(key));
+            let mark = self.st.borrow().duplicate_keys.len();
             let v = access.next_value_seed(Node { st: self.st });
-            self.st.borrow_mut().path.pop();
-            map.insert(key, v?);
+            let Some(Seg::Key(key)) = self.st.borrow_mut().path.pop() else {
+                unreachable!("the path pops what this call pushed")
+            };
+            let v = v?;
+            match map.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                serde_json::map::Entry::Occupied(mut slot) => {
+                    let p = self.st.borrow().pointer(slot.key());
+                    self.st.borrow_mut().duplicate_keys.insert(mark, p);
+                    slot.insert(v);
+                }
+            }
         }
         Ok(Value::Object(map))
     }

@@ -1,8 +1,16 @@
-//! One shared reqwest client per run: timeouts, rate limiting and transport retries. The
-//! system's TLS roots are loaded only when the target is `https` (parsing the CA bundle is most
-//! of a short run's CPU), and then once per run.
+//! One shared HTTP client per run: timeouts, rate limiting and transport retries. Plain
+//! `http` targets (the embedded mock, loopback mocks) go through hyper-util's pooled client
+//! directly; `https` ones through reqwest with native-tls, whose system TLS roots are loaded only
+//! then, and once per process (parsing the CA bundle is most of a short run's CPU, and a native-tls
+//! reqwest client parses it even when told to trust nothing).
 
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::progress::{self, Event, Progress, Wait};
 use super::ratelimit::Window;
@@ -13,9 +21,13 @@ use super::{Body, Response, RunOptions, TransportError};
 /// Non-JSON bodies are kept up to this many bytes for the report (cut after redaction).
 const MAX_TEXT: usize = 64 * 1024;
 
+/// Sent unless a step sets its own (reqwest's defaults, so both transports send the same).
+const USER_AGENT: &str = concat!("apiparity/", env!("CARGO_PKG_VERSION"));
+const ACCEPT: &str = "*/*";
+
 #[derive(Clone)]
 pub(crate) struct Client {
-    inner: reqwest::Client,
+    inner: Transport,
     base_url: String,
     timeout: Duration,
     retry: RetryPolicy,
@@ -27,10 +39,47 @@ pub(crate) struct Client {
     max_body: usize,
 }
 
-/// The reqwest client every request of a run goes through, and the reachability probe too
-/// ([`probe`]), so both check the same roots with the same settings. For `https` it is built
-/// once per process and timeout and shared (a reqwest client is a handle), so the system roots
-/// are parsed once even though the probe runs before the run.
+/// hyper-util's pooled client, for plain http.
+type PlainClient = hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>;
+
+/// How requests go out: both keep connections alive, never follow a redirect, time out the
+/// connect at `min(timeout, 10 s)` and the whole exchange (body included) at `timeout`.
+#[derive(Clone)]
+enum Transport {
+    /// `http://`: no TLS, so no roots to load. (Shared: the client is ten times the size of
+    /// reqwest's handle, and every scenario task holds a clone.)
+    Plain(std::sync::Arc<PlainClient>),
+    /// `https://`: reqwest with native-tls and the system roots.
+    Tls(reqwest::Client),
+}
+
+impl Transport {
+    fn new(base_url: &str, timeout: Duration) -> Transport {
+        if base_url.starts_with("https:") {
+            Transport::Tls(reqwest_client(base_url, timeout))
+        } else {
+            Transport::Plain(std::sync::Arc::new(plain_client(timeout)))
+        }
+    }
+}
+
+/// A fresh pool per run, with reqwest's settings for plain http (no delay, keep-alive, idle
+/// connections dropped after 90 s). hyper never follows redirects.
+fn plain_client(timeout: Duration) -> PlainClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(timeout.min(Duration::from_secs(10))));
+    hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector)
+}
+
+/// The reqwest client every `https` request of a run goes through, and the reachability probe
+/// too ([`probe`]), so both check the same roots with the same settings. It is built once per
+/// process and timeout and shared (a reqwest client is a handle), so the system roots are
+/// parsed once even though the probe runs before the run.
 fn reqwest_client(base_url: &str, timeout: Duration) -> reqwest::Client {
     type Key = (bool, Duration);
     static CLIENTS: std::sync::Mutex<Vec<(Key, reqwest::Client)>> =
@@ -53,7 +102,7 @@ fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("apiparity/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         // Stripe never redirects an API call: a 3xx is the step's answer, and following it
         // would resend the body, key and Idempotency-Key to wherever the target points.
         .redirect(reqwest::redirect::Policy::none());
@@ -121,7 +170,7 @@ pub(crate) struct Prepared {
 
 impl Client {
     pub(crate) fn new(opts: &RunOptions) -> Client {
-        let inner = reqwest_client(&opts.target.base_url, opts.timeout);
+        let inner = Transport::new(&opts.target.base_url, opts.timeout);
         Client {
             inner,
             base_url: opts.target.base_url.trim_end_matches('/').to_string(),
@@ -219,38 +268,11 @@ impl Client {
 
     async fn send_once(&self, req: &Prepared) -> Result<Response, TransportError> {
         let url = format!("{}{}", self.base_url, req.path_and_query);
-        let mut builder = self.inner.request(req.method.clone(), &url);
-        for (k, v) in &req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if let Some(form) = &req.form {
-            builder = builder
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form.clone());
-        }
-        let resp = builder.send().await.map_err(|e| {
-            let reset = is_reset(&e);
-            match self.classify(e) {
-                // Before any byte of an answer: a reset means the target is going or gone.
-                TransportError::Connection(cause) if reset => TransportError::Reset(cause),
-                other => other,
-            }
-        })?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    self.redactor.text(&String::from_utf8_lossy(v.as_bytes())),
-                )
-            })
-            .collect();
-        let bytes = read_limited(resp, self.max_body)
-            .await
-            .map_err(|e| self.classify(e))?
-            .ok_or(TransportError::BodyTooLarge(self.max_body))?;
+        let (status, headers, bytes) = match &self.inner {
+            Transport::Tls(client) => self.send_tls(client, req, &url).await?,
+            Transport::Plain(client) => self.send_plain(client, req, &url).await?,
+        };
+        let bytes = bytes.ok_or(TransportError::BodyTooLarge(self.max_body))?;
         let (body, duplicate_keys) = parse_body(&bytes, &self.redactor);
         Ok(Response {
             status,
@@ -260,17 +282,176 @@ impl Client {
         })
     }
 
-    fn classify(&self, e: reqwest::Error) -> TransportError {
-        if e.is_timeout() {
-            TransportError::Timeout(self.timeout)
-        } else if e.is_connect() {
-            TransportError::Connect(root_cause(&e))
-        } else if e.is_builder() {
-            TransportError::Request(root_cause(&e))
-        } else {
-            TransportError::Connection(root_cause(&e))
+    /// The answer's headers, names lowercased, values scrubbed of secrets.
+    fn headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    self.redactor.text(&String::from_utf8_lossy(v.as_bytes())),
+                )
+            })
+            .collect()
+    }
+
+    async fn send_tls(
+        &self,
+        client: &reqwest::Client,
+        req: &Prepared,
+        url: &str,
+    ) -> Result<Exchange, TransportError> {
+        let mut builder = client.request(req.method.clone(), url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(form) = &req.form {
+            builder = builder
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.clone());
+        }
+        let resp = builder.send().await.map_err(|e| self.classify_sent(&e))?;
+        let status = resp.status().as_u16();
+        let headers = self.headers(resp.headers());
+        let bytes = read_limited(resp, self.max_body)
+            .await
+            .map_err(|e| self.classify(&e))?;
+        Ok((status, headers, bytes))
+    }
+
+    /// The same exchange as [`Client::send_tls`], through hyper: the same headers (reqwest's
+    /// defaults added where a step set none), the same URL parsing and percent-encoding
+    /// (`url::Url`, as reqwest does), the same errors for the same failures.
+    async fn send_plain(
+        &self,
+        client: &PlainClient,
+        req: &Prepared,
+        url: &str,
+    ) -> Result<Exchange, TransportError> {
+        let request = plain_request(req, url).map_err(TransportError::Request)?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let resp = match tokio::time::timeout_at(deadline, client.request(request)).await {
+            Err(_) => return Err(TransportError::Timeout(self.timeout)),
+            Ok(r) => r.map_err(|e| self.classify_sent(&e))?,
+        };
+        let status = resp.status().as_u16();
+        let headers = self.headers(resp.headers());
+        let mut body = resp.into_body();
+        let exact = hyper::body::Body::size_hint(&body).exact();
+        if exact.is_some_and(|n| n > self.max_body as u64) {
+            return Ok((status, headers, None));
+        }
+        let read = async {
+            let mut buf = Vec::with_capacity((exact.unwrap_or(0) as usize).min(self.max_body));
+            while let Some(frame) = body.frame().await {
+                let Ok(chunk) = frame?.into_data() else {
+                    continue; // trailers
+                };
+                if buf.len() + chunk.len() > self.max_body {
+                    return Ok(None);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok::<_, hyper::Error>(Some(buf))
+        };
+        match tokio::time::timeout_at(deadline, read).await {
+            Err(_) => Err(TransportError::Timeout(self.timeout)),
+            Ok(r) => Ok((status, headers, r.map_err(|e| self.classify(&e))?)),
         }
     }
+
+    /// An error before any byte of an answer: a reset there means the target is going or gone.
+    fn classify_sent(&self, e: &(dyn std::error::Error + 'static)) -> TransportError {
+        let reset = is_reset(e);
+        match self.classify(e) {
+            TransportError::Connection(cause) if reset => TransportError::Reset(cause),
+            other => other,
+        }
+    }
+
+    /// What reqwest's `is_timeout`, `is_connect` and `is_builder` tell, for either transport.
+    fn classify(&self, e: &(dyn std::error::Error + 'static)) -> TransportError {
+        if is_timeout(e) {
+            TransportError::Timeout(self.timeout)
+        } else if is_connect(e) {
+            TransportError::Connect(root_cause(e))
+        } else if e
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(|r| r.is_builder())
+        {
+            TransportError::Request(root_cause(e))
+        } else {
+            TransportError::Connection(root_cause(e))
+        }
+    }
+}
+
+/// Status, headers, and the body (`None`: longer than the limit).
+type Exchange = (u16, Vec<(String, String)>, Option<Vec<u8>>);
+
+/// The hyper request for `req`, built as reqwest builds it; `Err` is what reqwest's builder
+/// error would say.
+fn plain_request(req: &Prepared, url: &str) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let url = url::Url::parse(url).map_err(|e| root_cause(&e))?;
+    let uri: hyper::Uri = url.as_str().parse().map_err(|e| root_cause(&e))?;
+    let mut headers = HeaderMap::new();
+    let mut append = |k: &str, v: &str| -> Result<(), String> {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| root_cause(&e))?;
+        let value = HeaderValue::from_str(v).map_err(|e| root_cause(&e))?;
+        headers.append(name, value);
+        Ok(())
+    };
+    for (k, v) in &req.headers {
+        append(k, v)?;
+    }
+    let body = match &req.form {
+        Some(form) => {
+            append("content-type", "application/x-www-form-urlencoded")?;
+            Full::new(Bytes::from(form.clone()))
+        }
+        None => Full::new(Bytes::new()),
+    };
+    for (k, v) in [("user-agent", USER_AGENT), ("accept", ACCEPT)] {
+        if let hyper::header::Entry::Vacant(slot) = headers.entry(k) {
+            slot.insert(HeaderValue::from_static(v));
+        }
+    }
+    let mut request = hyper::Request::new(body);
+    *request.method_mut() = req.method.clone();
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// A timeout anywhere in the chain (reqwest's own, hyper's, or the OS's).
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.downcast_ref::<reqwest::Error>()
+        .is_some_and(|r| r.is_timeout())
+    {
+        return true;
+    }
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_timeout())
+            || err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// The connection could not be made (refused, no route, DNS).
+fn is_connect(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<reqwest::Error>()
+        .is_some_and(|r| r.is_connect())
+        || e.downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(|h| h.is_connect())
 }
 
 /// The body, or `None` when it is longer than `max` bytes (read no further than that).

@@ -31,7 +31,12 @@ pub fn load(paths: &[&Path], root: &Path) -> Result<Vec<Scenario>, Diagnostics> 
     // (name, file, span of the name or 1:1 when defaulted) of each file, for cross-file checks.
     let mut names: Vec<(String, std::path::PathBuf, Span)> = Vec::new();
     let mut keys: Vec<(String, std::path::PathBuf)> = Vec::new();
-    for file in found {
+    // Read and checked side by side; the cross-file checks below stay in file order.
+    let checked = crate::input::par_map(&found, |file| {
+        let key = files::scenario_key(file, root);
+        files::read_source(file).map(|source| parse::check_file(file, &key, &source))
+    });
+    for (file, checked) in found.into_iter().zip(checked) {
         let key = files::scenario_key(&file, root);
         if let Some((_, first)) = keys.iter().find(|(k, _)| k == &key) {
             diags.push(
@@ -48,14 +53,13 @@ pub fn load(paths: &[&Path], root: &Path) -> Result<Vec<Scenario>, Diagnostics> 
         }
         keys.push((key.clone(), file.clone()));
 
-        let source = match files::read_source(&file) {
-            Ok(s) => s,
+        let checked = match checked {
+            Ok(c) => c,
             Err(d) => {
                 diags.push(d);
                 continue;
             }
         };
-        let checked = parse::check_file(&file, &key, &source);
         if let Some((name, span)) = &checked.name {
             if let Some((_, first_file, first_span)) = names.iter().find(|(n, _, _)| n == name) {
                 diags.push(
