@@ -116,9 +116,9 @@ pub async fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
     let cfg = RunConfig::new(settings)?;
     let plan = pipeline::plan(&cfg)?;
     let right = TargetChoice::resolve(&right, cfg.api_key.clone())?;
-    let (left, left_server) = pipeline::start_target(&cfg.target).await?;
-    let (right, right_server) = pipeline::start_target(&right).await?;
-    for (t, s) in [(&left, &left_server), (&right, &right_server)] {
+    let (mut left, left_server) = pipeline::start_target(&cfg.target).await?;
+    let (mut right, right_server) = pipeline::start_target(&right).await?;
+    for (t, s) in [(&mut left, &left_server), (&mut right, &right_server)] {
         if s.is_none() {
             pipeline::reachable(t, cfg.requests.timeout).await?;
         }
@@ -139,9 +139,9 @@ pub async fn diff(args: &DiffArgs) -> Result<ExitCode, Error> {
 pub async fn learn_noise(args: &LearnNoiseArgs) -> Result<ExitCode, Error> {
     let cfg = RunConfig::new(args.settings())?;
     let plan = pipeline::plan(&cfg)?;
-    let (target, server) = pipeline::start_target(&cfg.target).await?;
+    let (mut target, server) = pipeline::start_target(&cfg.target).await?;
     if server.is_none() {
-        pipeline::reachable(&target, cfg.requests.timeout).await?;
+        pipeline::reachable(&mut target, cfg.requests.timeout).await?;
     }
     let report = noise::learn_noise(&plan.selected, target, &cfg, usize::from(args.runs)).await;
     if let Some(s) = server {
@@ -160,7 +160,7 @@ pub async fn sweep(args: &SweepArgs) -> Result<ExitCode, Error> {
     // The same target default as `run`: Stripe when STRIPE_API_KEY is set, else the embedded
     // mock (fresh, so there is nothing to sweep, but the command works the same way).
     let key = config::api_key_from_env()?;
-    let (target, server) =
+    let (mut target, server) =
         pipeline::start_target(&TargetChoice::resolve(&args.target(), key)?).await?;
     let requests = config::Requests::new(&args.requests())?;
     let mut opts = sweep::SweepOptions::new(args.older_than.0, SystemTime::now());
@@ -169,7 +169,7 @@ pub async fn sweep(args: &SweepArgs) -> Result<ExitCode, Error> {
     opts.dry_run = args.dry_run;
     opts.rate_limit = requests.rate_limit(&target);
     if server.is_none() {
-        pipeline::reachable(&target, requests.timeout).await?;
+        pipeline::reachable(&mut target, requests.timeout).await?;
     }
     let report = sweep::sweep(&target, &opts).await;
     if let Some(s) = server {

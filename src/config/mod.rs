@@ -440,7 +440,9 @@ impl RunConfig {
         let source = match target.kind {
             TargetKind::Stripe => Source::StripeTestMode,
             TargetKind::EmbeddedMock => Source::EmbeddedMock,
-            TargetKind::Custom => Source::Other(crate::secret::display_url(&target.base_url)),
+            TargetKind::Custom | TargetKind::ApiparityMock => {
+                Source::Other(crate::secret::display_url(&target.base_url))
+            }
         };
         Session {
             run: RunOptions {

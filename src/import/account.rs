@@ -1,5 +1,5 @@
 //! The recorder's account settings, as the recorded bodies show them: the scenario's
-//! `account:` (sent to the embedded mock only), so a Canadian account's flow replays as one.
+//! `account:` (sent to apiparity's mock only), so a Canadian account's flow replays as one.
 
 use serde_json::Value;
 

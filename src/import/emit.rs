@@ -335,7 +335,7 @@ pub(super) fn scenario(doc: &ScenarioDoc) -> String {
     if !doc.account.is_empty() {
         let _ = writeln!(
             out,
-            "# The recorder's account, as the recorded bodies show it (the embedded mock only)."
+            "# The recorder's account, as the recorded bodies show it (apiparity's mock only)."
         );
         write_account(&mut out, "", &doc.account);
     }

@@ -44,6 +44,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use server::MOCK_HEADER;
 pub use versions::AsOf;
 
 /// The version model's fact table `(fact, gate, date, evidence)`, for the docs test.

@@ -48,6 +48,9 @@ pub struct App {
 // consistent state each transition left (they mutate only after their checks pass), hence the
 // `into_inner` on both guards below.
 
+/// The response header every answer carries: `Apiparity-Mock: <version>`.
+pub const MOCK_HEADER: &str = "apiparity-mock";
+
 pub fn router(settings: Settings) -> Router {
     let app = Arc::new(App {
         store: RwLock::new(Store::default()),
@@ -93,6 +96,12 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static("application/json"));
+    // Says who answers, so a runner pointed at this process by URL sends it the mock-only
+    // headers (a scenario's day and account) as it does to the in-process mock.
+    h.insert(
+        MOCK_HEADER,
+        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
     if let Ok(v) = HeaderValue::from_str(&rid) {
         h.insert("request-id", v);
     }

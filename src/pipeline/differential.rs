@@ -518,6 +518,7 @@ fn kind_name(k: TargetKind) -> &'static str {
     match k {
         TargetKind::Stripe => "stripe",
         TargetKind::EmbeddedMock => "embedded mock",
+        TargetKind::ApiparityMock => "apiparity mock",
         TargetKind::Custom => "custom",
     }
 }

@@ -18,7 +18,7 @@ use crate::config::{target, InputError, RunConfig, Session, TargetChoice};
 use crate::input::diag::Diagnostics;
 use crate::normalize::{self, Rules};
 use crate::report::{self, BuildContext, Report};
-use crate::run::{self, ScenarioRun, SuiteRun, Target};
+use crate::run::{self, ScenarioRun, SuiteRun, Target, TargetKind};
 use crate::scenario::{self, Scenario};
 use crate::snapshot::{self, StepComparison};
 use crate::verdict::{self, baseline, Baseline, Verdicts};
@@ -57,12 +57,16 @@ pub enum PipelineError {
     },
 }
 
-/// One TCP connection to the target's host before anything else, then for https one keyless
-/// `HEAD` through the run's client ([`run::probe`]: the TLS handshake): a target that cannot
-/// be talked to at all (refused, no such host, TLS refused) stops the command
+/// One TCP connection to the target's host before anything else, then one keyless `HEAD /`
+/// through the run's client ([`run::probe`]; for https, the TLS handshake): a target that
+/// cannot be talked to at all (refused, no such host, TLS refused) stops the command
 /// at once with one message, instead of every step retrying into its own error. A slow or
 /// broken answer (timeout, 5xx, non-JSON) is the run's to report, step by step.
-pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<(), PipelineError> {
+/// A URL target whose answer says it is `apiparity mock` becomes [`TargetKind::ApiparityMock`].
+pub async fn reachable(
+    target: &mut Target,
+    timeout: std::time::Duration,
+) -> Result<(), PipelineError> {
     let fail = |cause: String| PipelineError::Unreachable {
         url: target.base_url.clone(),
         cause,
@@ -78,15 +82,29 @@ pub async fn reachable(target: &Target, timeout: std::time::Duration) -> Result<
         // No answer to a connect within the timeout: the steps will time out the same way.
         Err(_) => return Ok(()),
     }
-    if url.scheme() != "https" {
-        // Plain http: connected is reachable; nothing is sent before the first step.
-        return Ok(());
-    }
     // Connected: now one request through the run's own client, so the TLS handshake (roots,
-    // certificate, host name) is checked as every step will check it.
-    run::probe(&target.base_url, timeout)
-        .await
-        .map_err(|cause| fail(format!("the TLS handshake failed: {cause}")))
+    // certificate, host name) is checked as every step will check it, and an `apiparity mock`
+    // says what it is.
+    let https = url.scheme() == "https";
+    // A plain-http target was reachable once connected; its probe only asks what it is, and
+    // an answer that is slow to come is not waited for as a step would be.
+    let wait = if https {
+        timeout
+    } else {
+        timeout.min(std::time::Duration::from_secs(2))
+    };
+    match run::probe(&target.base_url, wait).await {
+        Ok(answer) => {
+            if answer.apiparity_mock && target.kind == TargetKind::Custom {
+                target.kind = TargetKind::ApiparityMock;
+            }
+            Ok(())
+        }
+        Err(cause) if https => Err(fail(format!("the TLS handshake failed: {cause}"))),
+        // Plain http connected, so it is reachable; whatever broke the probe's answer the
+        // steps will meet and report one by one.
+        Err(_) => Ok(()),
+    }
 }
 
 /// The suite, validated: the scenarios selected by tags and filters, and every scenario key
@@ -347,9 +365,9 @@ pub async fn execute(
     planned: &[Planned],
     baseline: Option<&Baseline>,
 ) -> Result<Finished, PipelineError> {
-    let (target, server) = start_target(&cfg.target).await?;
+    let (mut target, server) = start_target(&cfg.target).await?;
     if server.is_none() {
-        reachable(&target, cfg.requests.timeout).await?;
+        reachable(&mut target, cfg.requests.timeout).await?;
     }
     let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
     if let Some(s) = server {

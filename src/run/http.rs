@@ -121,14 +121,35 @@ fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
 /// through the run's client (TCP connect, then the TLS handshake for `https`). Any HTTP answer,
 /// whatever its status, passes; so does a timeout (the steps will report it, step by step).
 /// `Err` carries the innermost cause (a TLS handshake refused, the connection closed unanswered).
-pub async fn probe(base_url: &str, timeout: Duration) -> Result<(), String> {
+pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, String> {
     let client = reqwest_client(base_url, timeout);
-    let url = format!("{}/", base_url.trim_end_matches('/'));
+    let url = probe_url(base_url);
     match client.head(&url).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_timeout() => Ok(()),
+        Ok(resp) => Ok(ProbeAnswer {
+            apiparity_mock: resp.headers().contains_key(crate::mock::MOCK_HEADER),
+        }),
+        Err(e) if e.is_timeout() => Ok(ProbeAnswer::default()),
         Err(e) => Err(root_cause(&e)),
     }
+}
+
+/// `<base>/` without the userinfo a base URL may carry: the probe is keyless, so a key in the
+/// URL (`http://user:sk_test_…@host`) is not sent as Basic auth before any step.
+fn probe_url(base_url: &str) -> String {
+    let mut url = format!("{}/", base_url.trim_end_matches('/'));
+    if let Ok(mut u) = url::Url::parse(&url) {
+        if u.set_username("").is_ok() && u.set_password(None).is_ok() {
+            url = u.to_string();
+        }
+    }
+    url
+}
+
+/// What the reachability probe's answer told about the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeAnswer {
+    /// The answer carried `Apiparity-Mock`: the target is an `apiparity mock` process.
+    pub apiparity_mock: bool,
 }
 
 /// Who a request is for, so its progress events name the scenario and step.
@@ -535,6 +556,18 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_sends_no_userinfo() {
+        assert_eq!(
+            probe_url("http://u:sk_test_x@127.0.0.1:9/base/"),
+            "http://127.0.0.1:9/base/"
+        );
+        assert_eq!(
+            probe_url("https://api.stripe.com"),
+            "https://api.stripe.com/"
+        );
+    }
 
     #[test]
     fn bodies() {

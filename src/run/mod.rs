@@ -33,7 +33,7 @@ use crate::secret::Secret;
 
 pub use encode::encode_params;
 pub use expect::{ExpectFailure, Expectation};
-pub use http::probe;
+pub use http::{probe, ProbeAnswer};
 pub use progress::{Event, Progress, Wait};
 pub use ratelimit::RateLimit;
 pub use retry::RetryPolicy;
@@ -57,8 +57,20 @@ pub enum TargetKind {
     Stripe,
     /// The embedded reference mock, started in-process.
     EmbeddedMock,
+    /// An `apiparity mock` process at a URL, recognized by the `Apiparity-Mock` header of its
+    /// answer to the reachability probe: it gets the mock-only request headers as the embedded
+    /// mock does (a scenario's `as_of:` and `account:`), without which recorded scenarios
+    /// would run on the wrong day and account.
+    ApiparityMock,
     /// Any other base URL (a third-party mock, a proxy).
     Custom,
+}
+
+impl TargetKind {
+    /// apiparity's own mock, in-process or not: it understands the mock-only request headers.
+    pub fn is_apiparity_mock(self) -> bool {
+        matches!(self, TargetKind::EmbeddedMock | TargetKind::ApiparityMock)
+    }
 }
 
 impl Target {

@@ -239,9 +239,10 @@ fn prepare(ctx: &Context<'_>, step: &Step) -> Result<(Prepared, SentRequest), Te
         ));
     }
     let mut send_headers = headers.clone();
-    // The day the flow describes, for the embedded mock only: a mock-only header has no
-    // business on the wire to anyone else, and it stays out of the snapshot's request.
-    if ctx.opts.target.kind == super::TargetKind::EmbeddedMock {
+    // The day the flow describes, for apiparity's mock only (embedded, or a process that said
+    // so): a mock-only header has no business on the wire to anyone else, and it stays out of
+    // the snapshot's request.
+    if ctx.opts.target.kind.is_apiparity_mock() {
         if let Some(day) = step.as_of.as_ref().or(ctx.as_of.as_ref()) {
             send_headers.push(("Apiparity-As-Of".into(), day.clone()));
         }

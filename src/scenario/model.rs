@@ -81,10 +81,11 @@ pub struct Scenario {
     /// Per-scenario normalizer overrides, as written (merged over apiparity.yaml's rules).
     pub normalize: Option<crate::input::yaml::Node>,
     /// The day the flow describes (`YYYY-MM-DD`; imported scenarios: the recording date). Sent
-    /// to the embedded mock only, as `Apiparity-As-Of`, so additive fields match that day.
+    /// to apiparity's mock only, as `Apiparity-As-Of`, so additive fields match that day.
     pub as_of: Option<String>,
     /// The account the flow was recorded on (imported scenarios: what the recording shows of
-    /// it). Sent to the embedded mock only, as `Apiparity-Account-*` headers.
+    /// it). Sent to apiparity's mock only (embedded, or an `apiparity mock` process), as
+    /// `Apiparity-Account-*` headers.
     pub account: Account,
     /// Keep running the steps after one fails (recorded flows: each step is its own evidence).
     pub continue_on_failure: bool,

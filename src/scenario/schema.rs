@@ -42,7 +42,7 @@ fn property(table: &str, key: &str) -> Value {
             json!({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "the day the embedded mock's answers describe (YYYY-MM-DD)"})
         }
         ("top" | "step", "account") => json!({"type": "object", "additionalProperties": false,
-            "description": "the account the flow depends on (a step's over the scenario's), sent to the embedded mock only",
+            "description": "the account the flow depends on (a step's over the scenario's), sent to apiparity's mock only (embedded, or an `apiparity mock` process)",
             "properties": {
                 "id": {"type": "string", "pattern": "^acct_[A-Za-z0-9]{16}$"},
                 "country": {"type": "string", "pattern": "^[A-Z]{2}$"},

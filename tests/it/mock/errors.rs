@@ -232,6 +232,11 @@ async fn auth_and_headers() {
     );
     assert_eq!(ok.header("stripe-version").unwrap(), "2026-10-28.endive");
     assert_eq!(ok.header("content-type").unwrap(), "application/json");
+    // Who answers, so a runner given this mock's URL sends it the mock-only headers.
+    assert_eq!(
+        ok.header("apiparity-mock").unwrap(),
+        env!("CARGO_PKG_VERSION")
+    );
     assert_ne!(
         api.get("/v1/invoices", &[])
             .await

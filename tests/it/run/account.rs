@@ -1,5 +1,6 @@
-//! `account:` reaches the embedded mock as `Apiparity-Account-*` headers (and the mock answers
-//! as that account); any other target never sees them.
+//! `account:` reaches apiparity's mock as `Apiparity-Account-*` headers (and the mock answers
+//! as that account): the embedded one, or an `apiparity mock` process at a URL, which says what
+//! it is in its answers; any other target never sees them.
 
 use serde_json::json;
 
@@ -34,7 +35,7 @@ const ACCOUNT_HEADERS: [&str; 3] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn account_headers_go_to_the_embedded_mock_only() {
+async fn account_headers_go_to_apiparitys_mock_only() {
     let dir = tempfile::tempdir().unwrap();
     let scenarios = dir.path().join("scenarios");
     std::fs::create_dir_all(&scenarios).unwrap();
@@ -60,11 +61,19 @@ async fn account_headers_go_to_the_embedded_mock_only() {
         }
     );
 
-    // Another target (Stripe, localstripe, any mock): none of them.
+    // Another target (Stripe, localstripe, any mock): none of them, not even to the keyless
+    // `HEAD /` that asked what it is.
     let r = pipeline::execute(&cfg, &planned, None).await.unwrap();
     assert_eq!(r.report.summary.exit_code, 0);
+    assert_eq!(r.report.target.kind, apiparity::run::TargetKind::Custom);
     let seen = server.requests();
-    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].method, "HEAD", "{seen:?}");
+    assert_eq!(
+        seen[0].header("authorization"),
+        None,
+        "the probe is keyless"
+    );
     for h in ACCOUNT_HEADERS.iter().chain(&["apiparity-account-id"]) {
         for s in &seen {
             assert_eq!(s.header(h), None, "{h} leaked to a real target");
@@ -77,15 +86,48 @@ async fn account_headers_go_to_the_embedded_mock_only() {
         .await
         .unwrap();
     let seen = server.requests();
-    assert_eq!(seen.len(), 4, "{seen:?}");
-    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| seen[2].header(h)).collect();
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    sent_as_written(&seen[3], &seen[4]);
+
+    // A URL target whose answers carry `Apiparity-Mock` (as `apiparity mock`'s do) is taken
+    // for apiparity's mock: the probe tells, and the steps carry the headers.
+    let mock_process = TestServer::start(|_| {
+        Resp::json(
+            200,
+            &json!({"object": "list", "data": [], "has_more": false}),
+        )
+        .header("Apiparity-Mock", "0.1.0")
+        .reply()
+    })
+    .await;
+    let (cfg, planned) = config(&scenarios, &mock_process.base_url(), |s| {
+        s.snapshots = dir.path().join("snapshots").display().to_string().into()
+    });
+    let r = pipeline::execute(&cfg, &planned, None).await.unwrap();
+    assert_eq!(r.report.summary.exit_code, 0);
+    assert_eq!(
+        r.report.target.kind,
+        apiparity::run::TargetKind::ApiparityMock
+    );
+    let seen = mock_process.requests();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0].method, "HEAD", "{seen:?}");
+    sent_as_written(&seen[1], &seen[2]);
+}
+
+/// The scenario's two steps as apiparity's mock must receive them.
+fn sent_as_written(
+    list: &crate::support::raw_server::Request,
+    later: &crate::support::raw_server::Request,
+) {
+    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| list.header(h)).collect();
     assert_eq!(got, [Some("CA"), Some("cad"), Some("true")]);
-    assert_eq!(seen[2].header("apiparity-account-id"), None);
+    assert_eq!(list.header("apiparity-account-id"), None);
     // A step's own `account:` over the scenario's: its keys win, the others stay.
-    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| seen[3].header(h)).collect();
+    let got: Vec<Option<&str>> = ACCOUNT_HEADERS.iter().map(|h| later.header(h)).collect();
     assert_eq!(got, [Some("CA"), Some("cad"), Some("false")]);
     assert_eq!(
-        seen[3].header("apiparity-account-id"),
+        later.header("apiparity-account-id"),
         Some("acct_1SkAmiH7zmouMIBX")
     );
 }

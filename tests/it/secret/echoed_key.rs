@@ -245,7 +245,7 @@ async fn an_echoed_key_reaches_no_file_and_no_terminal() {
     assert_clean(root, &review, "review");
 
     // The echoes were really there (every request authenticated with the key)...
-    let reqs = server.requests();
+    let reqs = server.steps();
     assert_eq!(
         reqs.len(),
         3 * 7,

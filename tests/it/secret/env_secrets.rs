@@ -186,7 +186,7 @@ async fn secrets_from_env_and_the_base_url_reach_no_file_and_no_terminal() {
     assert!(n >= 6, "reports and snapshots were written ({n})");
 
     // The secrets really went out: in the path, query, form and headers.
-    let reqs = server.requests();
+    let reqs = server.steps();
     let create = reqs.iter().find(|r| r.method == "POST").expect("the POST");
     let form = String::from_utf8_lossy(&create.body).into_owned();
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -236,7 +236,7 @@ async fn a_live_key_from_env_in_headers_or_query_is_never_sent() {
         &[("STRIPE_API_KEY", "sk_test_apiparity"), ("APT_LIVE", &live)],
     )
     .await;
-    assert_eq!(server.count(), 0, "{out:?}");
+    assert_eq!(server.steps().len(), 0, "{out:?}");
     assert!(out.stdout.contains("live-mode key"), "{}", out.stdout);
     assert!(!out.stdout.contains(&live[8..]) && !out.stderr.contains(&live[8..]));
 }

@@ -44,7 +44,11 @@ async fn refused(key: &str, via_dotenv: bool) {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("live-mode key"), "{}", out.stderr);
     assert!(out.stderr.contains("sent no request"), "{}", out.stderr);
-    assert_eq!(server.count(), 0, "a live key must never reach a target");
+    assert_eq!(
+        server.steps().len(),
+        0,
+        "a live key must never reach a target"
+    );
     // The refusal names the key only in its masked form.
     let secret_part = &key[8..];
     assert!(!out.stderr.contains(secret_part) && !out.stdout.contains(secret_part));
@@ -96,8 +100,8 @@ async fn test_key_reaches_the_target() {
     )
     .await;
     assert_ne!(out.code, Some(2), "{out:?}");
-    assert_eq!(server.count(), 1);
-    let auth = server.requests()[0]
+    assert_eq!(server.steps().len(), 1);
+    let auth = server.steps()[0]
         .header("authorization")
         .map(str::to_string);
     assert_eq!(auth.as_deref(), Some("Bearer sk_test_FAKEguard"));
@@ -130,7 +134,7 @@ async fn live_key_from_a_scenario_template_is_never_sent() {
         &[("OTHER_KEY", "sk_live_FAKEviatemplate")],
     )
     .await;
-    assert_eq!(server.count(), 0, "{out:?}");
+    assert_eq!(server.steps().len(), 0, "{out:?}");
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(out.stdout.contains("live-mode key"), "{}", out.stdout);
     let report = std::fs::read_to_string(dir.path().join("reports/report.json")).unwrap();
@@ -150,7 +154,7 @@ async fn runner_refuses_a_live_key_in_its_target() {
     );
     let result = run::run(&[sc], &opts).await;
     let s = &result.scenarios[0].steps[0];
-    assert_eq!(server.count(), 0);
+    assert_eq!(server.steps().len(), 0);
     assert_eq!(s.attempts, 0);
     assert!(matches!(s.outcome, run::Outcome::Skipped(_)));
     assert_eq!(s.failures[0].what.as_str(), "auth");

@@ -169,6 +169,33 @@ impl TestServer {
     pub fn count(&self) -> usize {
         self.log.lock().map(|l| l.len()).unwrap_or(0)
     }
+
+    /// Every request but the keyless `HEAD /` a run sends a URL target first to learn what it
+    /// is (`pipeline::reachable`), which is checked here to carry nothing of the run's: no
+    /// key, no scenario header, no body.
+    pub fn steps(&self) -> Vec<Request> {
+        let all = self.requests();
+        for probe in all.iter().filter(|r| r.is_probe()) {
+            for (k, v) in &probe.headers {
+                assert!(
+                    !matches!(k.as_str(), "authorization" | "stripe-version")
+                        && !k.starts_with("apiparity-")
+                        && !v.contains("sk_")
+                        && !v.contains("rk_"),
+                    "the probe carried {k}: {v}"
+                );
+            }
+            assert!(probe.body.is_empty(), "the probe carried a body");
+        }
+        all.into_iter().filter(|r| !r.is_probe()).collect()
+    }
+}
+
+impl Request {
+    /// The reachability probe (see [`TestServer::steps`]).
+    pub fn is_probe(&self) -> bool {
+        self.method == "HEAD" && self.target == "/"
+    }
 }
 
 async fn serve_conn(
