@@ -122,8 +122,26 @@ fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
 /// whatever its status, passes; so does a timeout (the steps will report it, step by step).
 /// `Err` carries the innermost cause (a TLS handshake refused, the connection closed unanswered).
 pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, String> {
-    let client = reqwest_client(base_url, timeout);
     let url = probe_url(base_url);
+    if !base_url.starts_with("https:") {
+        // Plain http through the same hyper client the steps use: no TLS client is built.
+        let uri: hyper::Uri = url.parse().map_err(|e| root_cause(&e))?;
+        let mut request = hyper::Request::new(Full::new(Bytes::new()));
+        *request.method_mut() = hyper::Method::HEAD;
+        *request.uri_mut() = uri;
+        request
+            .headers_mut()
+            .insert("user-agent", HeaderValue::from_static(USER_AGENT));
+        let client = plain_client(timeout);
+        return match tokio::time::timeout(timeout, client.request(request)).await {
+            Err(_) => Ok(ProbeAnswer::default()),
+            Ok(Ok(resp)) => Ok(ProbeAnswer {
+                apiparity_mock: resp.headers().contains_key(crate::mock::MOCK_HEADER),
+            }),
+            Ok(Err(e)) => Err(root_cause(&e)),
+        };
+    }
+    let client = reqwest_client(base_url, timeout);
     match client.head(&url).send().await {
         Ok(resp) => Ok(ProbeAnswer {
             apiparity_mock: resp.headers().contains_key(crate::mock::MOCK_HEADER),
