@@ -160,7 +160,12 @@ fn main() {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|s| !matches!(s["status"].as_str(), Some("pass" | "baselined" | "warn" | "skipped")))
+            .filter(|s| {
+                !matches!(
+                    s["status"].as_str(),
+                    Some("pass" | "baselined" | "warn" | "skipped")
+                )
+            })
             .count();
         let fixture = support::repo()
             .join("benches/fixtures")

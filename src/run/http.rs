@@ -123,6 +123,7 @@ fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
 /// `Err` carries the innermost cause (a TLS handshake refused, the connection closed unanswered).
 pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, String> {
     let url = probe_url(base_url);
+    note_probe(base_url);
     if !base_url.starts_with("https:") {
         // Plain http through the same hyper client the steps use: no TLS client is built.
         let uri: hyper::Uri = url.parse().map_err(|e| root_cause(&e))?;
@@ -149,6 +150,24 @@ pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, Str
         Err(e) if e.is_timeout() => Ok(ProbeAnswer::default()),
         Err(e) => Err(root_cause(&e)),
     }
+}
+
+/// When this process probed each base URL: a run's rate window counts the probe, so a
+/// `--rate` holds from the probe on, not only from the first step.
+static PROBED: std::sync::Mutex<Vec<(String, tokio::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn note_probe(base_url: &str) {
+    let mut p = PROBED.lock().unwrap_or_else(|e| e.into_inner());
+    let key = base_url.trim_end_matches('/');
+    p.retain(|(u, _)| u != key);
+    p.push((key.to_string(), tokio::time::Instant::now()));
+}
+
+fn probed_at(base_url: &str) -> Option<tokio::time::Instant> {
+    let p = PROBED.lock().unwrap_or_else(|e| e.into_inner());
+    let key = base_url.trim_end_matches('/');
+    p.iter().find(|(u, _)| u == key).map(|(_, t)| *t)
 }
 
 /// `<base>/` without the userinfo a base URL may carry: the probe is keyless, so a key in the
@@ -210,12 +229,16 @@ pub(crate) struct Prepared {
 impl Client {
     pub(crate) fn new(opts: &RunOptions) -> Client {
         let inner = Transport::new(&opts.target.base_url, opts.timeout);
+        let all = opts.rate_limit.map(|r| Window::new(r.per_second));
+        if let (Some(w), Some(at)) = (&all, probed_at(&opts.target.base_url)) {
+            w.count_sent(at);
+        }
         Client {
             inner,
             base_url: opts.target.base_url.trim_end_matches('/').to_string(),
             timeout: opts.timeout,
             retry: opts.retry.clone(),
-            all: opts.rate_limit.map(|r| Window::new(r.per_second)),
+            all,
             search: opts.rate_limit.map(|r| Window::new(r.search_per_second)),
             latency: LatencyObserver::none(),
             stop: StopSignal::default(),

@@ -107,6 +107,17 @@ impl Window {
         sent.insert(at, to);
     }
 
+    /// Counts a request that already went out at `at` (the reachability probe, sent before the
+    /// run's window existed), so it is inside the rate too.
+    pub(crate) fn count_sent(&self, at: Instant) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        let i = sent.partition_point(|t| *t <= at);
+        sent.insert(i, at);
+        while sent.len() > self.cap {
+            sent.pop_front();
+        }
+    }
+
     /// Waits until a permit is free; returns the time it is dated. Waiters queue on the mutex,
     /// so the order is fair. `waiting` is told how long the wait is expected to last, once,
     /// before it starts.
@@ -158,6 +169,23 @@ mod tests {
             .map(|i| at[i..].iter().take_while(|u| **u < at[i] + 1.0).count())
             .max()
             .unwrap_or(0)
+    }
+
+    /// A request sent before the window existed (the reachability probe) takes its place in
+    /// it: with it, no second holds more than the rate either.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_already_sent_counts() {
+        let start = tokio::time::Instant::now();
+        let w = Window::new(25.0);
+        w.count_sent(start);
+        let mut at = vec![0.0];
+        for _ in 0..60 {
+            w.acquire(|_| {}).await;
+            at.push(start.elapsed().as_secs_f64());
+        }
+        assert_eq!(most_in_one_second(&at), 25);
+        // The probe and 24 steps at the start (uncounted, the probe would have made it 26).
+        assert_eq!(at.iter().filter(|t| **t == 0.0).count(), 25);
     }
 
     // Under tokio's paused clock the test measures the limiter's arithmetic, not the machine.
