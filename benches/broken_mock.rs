@@ -18,8 +18,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::process::Stdio;
-
 use serde_json::Value;
 use support::{run_measured, MockProc, Proxy};
 
@@ -85,27 +83,12 @@ fn run_suite(
 ) -> (support::Finished, usize, Value) {
     let proxy = Proxy::start(rt, &mock.base_url(), rewrite);
     let base = proxy.base_url();
-    let mut args = vec![
-        "run",
-        "scenarios",
-        "--base-url",
-        &base,
-        "--report-dir",
-        reports.to_str().unwrap(),
-        // The main job's baseline: `apiparity mock` at a URL gets the account and day headers
-        // as the embedded mock does, so its known gaps are the same.
-        "--baseline",
-        "mocks/embedded.yaml",
-    ];
-    if patient {
-        args.extend(["--poll-timeout", "60s", "--poll-interval", "2s"]);
-    }
-    let mut cmd = support::apiparity(&args);
-    cmd.current_dir(support::repo())
-        .env("CI", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let f = run_measured(&mut cmd);
+    let extra: &[&str] = if patient {
+        &["--poll-timeout", "60s", "--poll-interval", "2s"]
+    } else {
+        &[]
+    };
+    let f = run_measured(&mut support::suite(&base, reports, extra));
     let requests = proxy.take_arrivals().len();
     drop(proxy);
     let text = std::fs::read_to_string(reports.join("report.json")).expect("report.json");

@@ -13,7 +13,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 
 use serde_json::Value;
 use support::{median, run_measured, MockProc, Proxy};
@@ -22,25 +21,8 @@ const LATENCY_MS: u64 = 150;
 
 /// Runs the suite; returns (wall seconds, exit code, requests of the longest scenario).
 fn suite(base: &str, extra: &[&str], reports: &Path) -> (f64, i32, u64) {
-    let mut args = vec![
-        "run",
-        "scenarios",
-        "--base-url",
-        base,
-        "--report-dir",
-        reports.to_str().unwrap(),
-        // The main job's baseline (the recorded suite's known gaps), so exit 0 means the run
-        // reached the same verdict as the embedded mock's.
-        "--baseline",
-        "mocks/embedded.yaml",
-    ];
-    args.extend_from_slice(extra);
-    let mut cmd = support::apiparity(&args);
-    cmd.current_dir(support::repo())
-        .env("CI", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let f = run_measured(&mut cmd);
+    // With the main job's baseline, exit 0 means the embedded mock's verdict.
+    let f = run_measured(&mut support::suite(base, reports, extra));
     let text = std::fs::read_to_string(reports.join("report.json")).expect("report.json");
     let report: Value = serde_json::from_str(&text).expect("report.json is JSON");
     let longest = report["scenarios"]

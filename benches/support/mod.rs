@@ -56,6 +56,32 @@ pub fn apiparity_at(bin: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// The suite as the main job runs it, against a mock at `base`: `apiparity run scenarios
+/// --base-url BASE --report-dir REPORTS --baseline mocks/embedded.yaml EXTRA…` in the
+/// repository, with `CI=1` (nothing written beside the snapshots), output discarded. The main
+/// job's baseline applies: an `apiparity mock` at a URL gets each scenario's account and day
+/// as the embedded mock does, so its known gaps are the same.
+pub fn suite(base: &str, reports: &Path, extra: &[&str]) -> Command {
+    let reports = reports.to_str().expect("a UTF-8 report dir");
+    let mut args = vec![
+        "run",
+        "scenarios",
+        "--base-url",
+        base,
+        "--report-dir",
+        reports,
+        "--baseline",
+        "mocks/embedded.yaml",
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = apiparity(&args);
+    cmd.current_dir(repo())
+        .env("CI", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
 /// Is `prog` on PATH?
 pub fn which(prog: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

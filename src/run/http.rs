@@ -125,14 +125,14 @@ pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, Str
     let url = probe_url(base_url);
     note_probe(base_url);
     if !base_url.starts_with("https:") {
-        // Plain http through the same hyper client the steps use: no TLS client is built.
-        let uri: hyper::Uri = url.parse().map_err(|e| root_cause(&e))?;
-        let mut request = hyper::Request::new(Full::new(Bytes::new()));
-        *request.method_mut() = hyper::Method::HEAD;
-        *request.uri_mut() = uri;
-        request
-            .headers_mut()
-            .insert("user-agent", HeaderValue::from_static(USER_AGENT));
+        // Plain http, built and sent as the steps' requests are: no TLS client is built.
+        let head = Prepared {
+            method: hyper::Method::HEAD,
+            path_and_query: "/".into(),
+            headers: Vec::new(),
+            form: None,
+        };
+        let request = plain_request(&head, &url)?;
         let client = plain_client(timeout);
         return match tokio::time::timeout(timeout, client.request(request)).await {
             Err(_) => Ok(ProbeAnswer::default()),

@@ -34,10 +34,10 @@ pub fn load(paths: &[&Path], root: &Path) -> Result<Vec<Scenario>, Diagnostics> 
     // Read and checked side by side; the cross-file checks below stay in file order.
     let checked = crate::input::par_map(&found, |file| {
         let key = files::scenario_key(file, root);
-        files::read_source(file).map(|source| parse::check_file(file, &key, &source))
+        let checked = files::read_source(file).map(|source| parse::check_file(file, &key, &source));
+        (key, checked)
     });
-    for (file, checked) in found.into_iter().zip(checked) {
-        let key = files::scenario_key(&file, root);
+    for (file, (key, checked)) in found.into_iter().zip(checked) {
         if let Some((_, first)) = keys.iter().find(|(k, _)| k == &key) {
             diags.push(
                 Diagnostic::new(
