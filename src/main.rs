@@ -12,6 +12,23 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// On Linux mimalloc commits its arenas eagerly: a default run's peak RSS was 102 MB against
+// glibc's 31 MB (39 MB committed on demand, at the same speed). The option must be set before
+// the first allocation, which comes before `main`: hence a function in the ELF init array.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static MIMALLOC_OPTIONS: extern "C" fn() = {
+    extern "C" fn commit_on_demand() {
+        // `mi_option_arena_eager_commit` is 4 in mimalloc v3's `mi_option_e` (the crate's named
+        // constants follow v2's numbering).
+        const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+        // SAFETY: sets one static option value; runs before any thread or allocation exists.
+        unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0) };
+    }
+    commit_on_demand
+};
+
 fn main() -> ExitCode {
     let parsed = match cli::Cli::try_parse() {
         Ok(c) => c,

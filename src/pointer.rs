@@ -11,7 +11,24 @@ pub fn push(pointer: &str, token: &str) -> String {
 
 /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
 pub fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(token.len());
+    escape_into(&mut out, token);
+    out
+}
+
+/// [`escape`] appended to `out` (no allocation of its own).
+pub fn escape_into(out: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        out.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Unescapes one reference token; `None` for a `~` not followed by `0` or `1`.

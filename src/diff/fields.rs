@@ -7,33 +7,68 @@
 //! is everyone's ancestor). Both documents are walked together, once, and pointers are only
 //! spelled out while a difference could still be above them.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
+use fnv::FnvHashSet;
 use serde_json::Value;
 
 use super::Difference;
 
 /// `(fields compared, fields matching)` for `expected` against `actual` with `diffs`.
 pub fn field_counts(expected: &Value, actual: &Value, diffs: &[Difference]) -> (usize, usize) {
-    let pointers: HashSet<&str> = diffs.iter().map(|d| d.pointer.as_str()).collect();
+    let pointers: FnvHashSet<&str> = diffs.iter().map(|d| d.pointer.as_str()).collect();
+    // Every proper prefix of a difference's pointer: below these a difference may still come.
+    let mut ancestors = FnvHashSet::default();
+    for p in &pointers {
+        for (i, _) in p.match_indices('/').skip(1) {
+            ancestors.insert(&p[..i]);
+        }
+    }
+    let at_root = if pointers.contains("") {
+        Place::Under
+    } else if pointers.is_empty() {
+        Place::Clear
+    } else {
+        Place::Above
+    };
     let mut c = Counter {
         pointers,
+        ancestors,
         path: String::new(),
         total: 0,
         differing: 0,
     };
-    let under = c.pointers.contains("");
-    c.walk(Some(expected), Some(actual), under);
+    c.walk(Some(expected), Some(actual), at_root);
     (c.total, c.total - c.differing)
+}
+
+/// Where the walk is relative to the differences.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A difference sits at or above this place: every leaf below differs.
+    Under,
+    /// No difference at or below: nothing below needs its pointer spelled out.
+    Clear,
+    /// A difference may sit below: pointers are spelled out and looked up.
+    Above,
 }
 
 struct Counter<'d> {
     /// Pointers with a difference.
-    pointers: HashSet<&'d str>,
-    /// The pointer of the place being walked (kept only while `pointers` is not empty).
+    pointers: FnvHashSet<&'d str>,
+    /// Proper prefixes of `pointers` (but the root).
+    ancestors: FnvHashSet<&'d str>,
+    /// The pointer of the place being walked (kept only while at [`Place::Above`]).
     path: String,
     total: usize,
     differing: usize,
+}
+
+/// One step down: an object member or an array element (spelled out only when needed).
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 /// A non-empty object or array: a leaf otherwise.
@@ -46,73 +81,103 @@ fn container(v: Option<&Value>) -> Option<&Value> {
 }
 
 impl Counter<'_> {
-    /// Counts the leaves at and below the current place. `under`: a difference sits at or above it.
-    fn walk(&mut self, e: Option<&Value>, a: Option<&Value>, under: bool) {
+    /// Counts the leaves at and below the current place.
+    fn walk(&mut self, e: Option<&Value>, a: Option<&Value>, at: Place) {
         let (ec, ac) = (container(e), container(a));
         if (e.is_some() && ec.is_none()) || (a.is_some() && ac.is_none()) {
             self.total += 1;
-            self.differing += usize::from(under);
+            self.differing += usize::from(at == Place::Under);
         }
         match (ec, ac) {
             (None, None) => {}
             (Some(Value::Object(em)), Some(Value::Object(am))) => {
+                // As in the differ: pair members in step while both sides list the same keys
+                // in the same order, look keys up (a SipHash each) only after they part.
+                let mut in_step = Some(am.iter());
+                let mut paired = 0;
                 for (k, ev) in em {
-                    self.child(k, Some(ev), am.get(k), under);
+                    let av = match in_step.as_mut().and_then(Iterator::next) {
+                        Some((ak, av)) if ak == k => Some(av),
+                        _ => {
+                            in_step = None;
+                            am.get(k)
+                        }
+                    };
+                    paired += usize::from(av.is_some());
+                    self.child(Token::Key(k), Some(ev), av, at);
                 }
-                for (k, av) in am {
-                    if !em.contains_key(k) {
-                        self.child(k, None, Some(av), under);
+                // Keys are unique: when every actual member was paired, none is left over.
+                if paired < am.len() {
+                    for (k, av) in am {
+                        if !em.contains_key(k) {
+                            self.child(Token::Key(k), None, Some(av), at);
+                        }
                     }
                 }
             }
             (Some(Value::Array(ea)), Some(Value::Array(aa))) => {
                 for i in 0..ea.len().max(aa.len()) {
-                    self.child(&i.to_string(), ea.get(i), aa.get(i), under);
+                    self.child(Token::Index(i), ea.get(i), aa.get(i), at);
                 }
             }
-            (Some(one), None) => self.children_of_one(one, true, under),
-            (None, Some(one)) => self.children_of_one(one, false, under),
+            (Some(one), None) => self.children_of_one(one, true, at),
+            (None, Some(one)) => self.children_of_one(one, false, at),
             // An object on one side, an array on the other: key "0" and index 0 are the same
             // pointer, so merge by token.
             (Some(e), Some(a)) => {
                 let tokens: BTreeSet<String> = tokens(e).into_iter().chain(tokens(a)).collect();
-                for t in tokens {
-                    self.child(&t, member(e, &t), member(a, &t), under);
+                for t in &tokens {
+                    self.child(Token::Key(t), member(e, t), member(a, t), at);
                 }
             }
         }
     }
 
-    fn children_of_one(&mut self, v: &Value, expected_side: bool, under: bool) {
-        let each = |this: &mut Self, token: &str, child: &Value| {
+    fn children_of_one(&mut self, v: &Value, expected_side: bool, at: Place) {
+        let each = |this: &mut Self, token: Token, child: &Value| {
             let (e, a) = if expected_side {
                 (Some(child), None)
             } else {
                 (None, Some(child))
             };
-            this.child(token, e, a, under);
+            this.child(token, e, a, at);
         };
         match v {
-            Value::Object(m) => m.iter().for_each(|(k, child)| each(self, k, child)),
+            Value::Object(m) => m
+                .iter()
+                .for_each(|(k, child)| each(self, Token::Key(k), child)),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .for_each(|(i, child)| each(self, &i.to_string(), child)),
+                .for_each(|(i, child)| each(self, Token::Index(i), child)),
             _ => {}
         }
     }
 
     /// One token deeper.
-    fn child(&mut self, token: &str, e: Option<&Value>, a: Option<&Value>, under: bool) {
-        if under || self.pointers.is_empty() {
-            self.walk(e, a, under);
+    fn child(&mut self, token: Token, e: Option<&Value>, a: Option<&Value>, at: Place) {
+        if at != Place::Above {
+            self.walk(e, a, at);
             return;
         }
         let len = self.path.len();
         self.path.push('/');
-        self.path.push_str(&crate::pointer::escape(token));
-        let under = self.pointers.contains(self.path.as_str());
-        self.walk(e, a, under);
+        match token {
+            Token::Key(k) => crate::pointer::escape_into(&mut self.path, k),
+            Token::Index(i) => {
+                use std::fmt::Write;
+                let _ = write!(self.path, "{i}");
+            }
+        }
+        let here = self.path.as_str();
+        let at = if self.pointers.contains(here) {
+            Place::Under
+        } else if self.ancestors.contains(here) {
+            Place::Above
+        } else {
+            Place::Clear
+        };
+        self.walk(e, a, at);
         self.path.truncate(len);
     }
 }
@@ -183,6 +248,24 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The walk (keys in step, pointers spelled out only where a difference may sit below)
+        /// counts what the definition counts, for the differences the differ really finds.
+        #[test]
+        fn counts_by_definition(e in crate::diff::tests::doc(), other in crate::diff::tests::doc(), seed in 1u64..) {
+            let mut rng = seed;
+            let near = crate::diff::tests::edited(&e, &mut rng);
+            for opts in crate::diff::tests::options() {
+                for a in [&e, &near, &other] {
+                    let ds = crate::diff::diff(&e, a, &opts);
+                    proptest::prop_assert_eq!(field_counts(&e, a, &ds), by_definition(&e, a, &ds));
+                }
+            }
+        }
+    }
+
     #[test]
     fn agrees_with_the_definition() {
         let cases = [
@@ -196,6 +279,10 @@ mod tests {
             (json!(null), json!({"a": {"b": 1}})),
             (json!({}), json!([])),
             (json!("s"), json!("s")),
+            (
+                json!({"a": {"k": [1, {"c": 2}]}, "b": {"c": [0, 1, 2]}, "x/y": {"~": 1}}),
+                json!({"a": {"k": [1, {"c": 3}]}, "b": {"c": [0]}, "x/y": {"~": [1]}}),
+            ),
         ];
         let diffs = [
             vec![],
@@ -205,6 +292,15 @@ mod tests {
             vec![d("", DiffKind::StatusChanged)],
             vec![d("", DiffKind::TypeChanged), d("/a", DiffKind::Missing)],
             vec![d("/nowhere", DiffKind::Missing)],
+            // Deep differences, siblings clear of them (the walk stops spelling pointers there).
+            vec![
+                d("/b/c/1", DiffKind::Missing),
+                d("/x~1y/~0", DiffKind::ValueChanged),
+            ],
+            vec![
+                d("/a/k", DiffKind::Missing),
+                d("/b/c/2", DiffKind::Unexpected),
+            ],
         ];
         for (e, a) in &cases {
             for ds in &diffs {

@@ -395,7 +395,8 @@ mod tests {
             .prop_map(String::from)
     }
 
-    fn doc() -> impl Strategy<Value = Value> {
+    /// Small JSON documents (also used by `fields`' tests).
+    pub(super) fn doc() -> impl Strategy<Value = Value> {
         scalar().prop_recursive(4, 48, 6, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
@@ -415,7 +416,7 @@ mod tests {
 
     /// `v` with a few edits of the kinds a target makes: a member dropped, added or moved, an
     /// element dropped or two swapped, a scalar changed.
-    fn edited(v: &Value, rng: &mut u64) -> Value {
+    pub(super) fn edited(v: &Value, rng: &mut u64) -> Value {
         match v {
             Value::Object(m) => {
                 let mut entries: Vec<(String, Value)> =
@@ -455,7 +456,7 @@ mod tests {
         }
     }
 
-    fn options() -> Vec<DiffOptions> {
+    pub(super) fn options() -> Vec<DiffOptions> {
         let sel = |s: &str| Selector::parse(s).unwrap();
         vec![
             crate::config::default_diff_options(),
