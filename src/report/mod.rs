@@ -101,7 +101,7 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportErro
 }
 
 /// [`write_all`], with `also` run beside it: the formats are independent, so each one is
-/// rendered, scrubbed and written (fsync included) on its own thread, and the caller's own
+/// rendered, scrubbed and written on its own thread, and the caller's own
 /// work (the terminal format) on the calling one. The first error in format order wins.
 pub fn write_all_and<T>(
     report: &Report,
@@ -123,7 +123,8 @@ pub fn write_all_and<T>(
         })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
         let text = report.redactor.text(&text);
-        crate::atomic::write(&path, text).map_err(|source| ReportError::Write {
+        // A report is re-made by the next run: atomic, but not worth an fsync.
+        crate::atomic::write_unsynced(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
             source,
         })?;
