@@ -372,13 +372,25 @@ pub fn normalize_step(
     step: &StepRun,
     redactor: &Redactor,
 ) -> NormalizedStep {
+    normalize_step_with(n, position, step, None, redactor)
+}
+
+/// [`normalize_step`] with the step's JSON body already taken out of it
+/// ([`crate::run::StepRun::take_body`]): normalized where it is instead of copied first.
+pub fn normalize_step_with(
+    n: &mut Normalizer,
+    position: usize,
+    step: &StepRun,
+    taken: Option<Value>,
+    redactor: &Redactor,
+) -> NormalizedStep {
     // Request first: ids it carries were captured from earlier responses and already numbered.
     let mut request = request_json(&step.request);
     redactor.value_in_place(&mut request);
     n.normalize(&mut request);
     let (status, body) = match step.response() {
         Some(r) => {
-            let mut body = r.body_value().into_owned();
+            let mut body = taken.unwrap_or_else(|| r.body_value().into_owned());
             redactor.value_in_place(&mut body);
             n.normalize(&mut body);
             (Some(r.status), body)

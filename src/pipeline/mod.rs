@@ -179,8 +179,10 @@ pub fn compare_one(
     let mut n = normalize::normalizer_for(srun, Arc::clone(&planned.rules));
     let mut out = Vec::with_capacity(srun.steps.len());
     for pos in 0..srun.steps.len() {
-        let ns = normalize::normalize_step(&mut n, pos, &srun.steps[pos], &session.redactor);
-        srun.steps[pos].release_body();
+        // The body is let go of here (what the report needs stays): normalized, not copied.
+        let taken = srun.steps[pos].take_body();
+        let ns =
+            normalize::normalize_step_with(&mut n, pos, &srun.steps[pos], taken, &session.redactor);
         let cmp = snapshot::compare_step(srun, ns, &session.snapshots)?;
         if let Some(why) = &cmp.error {
             srun.steps[pos].failures.push(run::ExpectFailure::new(
@@ -370,8 +372,8 @@ pub async fn execute(
         reachable(&mut target, cfg.requests.timeout).await?;
     }
     let report = run_against(cfg, planned, &target, &run::new_run_id(), baseline).await;
-    if let Some(s) = server {
-        s.shutdown().await;
-    }
+    // Every request has been answered: dropping the server stops it without waiting for the
+    // client's idle connections to wind down (a graceful shutdown here cost ~10 ms per run).
+    drop(server);
     report
 }

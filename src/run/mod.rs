@@ -248,10 +248,19 @@ impl StepRun {
     /// status, headers, a non-JSON body (which decides "unsupported") and an error answer
     /// (4xx/5xx: small, and what a reader of a failure needs to see) stay.
     pub fn release_body(&mut self) {
-        if let Outcome::Response(r) = &mut self.outcome {
-            if matches!(r.body, Body::Json(_)) && r.status < 400 {
-                r.body = Body::Released;
+        drop(self.take_body());
+    }
+    /// [`StepRun::release_body`], handing over the body it lets go of (to be normalized
+    /// without a copy); `None` when the body stays.
+    pub fn take_body(&mut self) -> Option<Value> {
+        match &mut self.outcome {
+            Outcome::Response(r) if matches!(r.body, Body::Json(_)) && r.status < 400 => {
+                match std::mem::replace(&mut r.body, Body::Released) {
+                    Body::Json(v) => Some(v),
+                    _ => None,
+                }
             }
+            _ => None,
         }
     }
 }
