@@ -492,6 +492,23 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// What lets a snapshot whose body text is the response's skip the diff.
+        #[test]
+        fn a_value_never_differs_from_itself(e in doc(), seed in 1u64..) {
+            let mut rng = seed;
+            let near = edited(&e, &mut rng);
+            for opts in options() {
+                for v in [&e, &near] {
+                    prop_assert_eq!(diff(v, &v.clone(), &opts), vec![]);
+                    prop_assert_eq!(diff_response(200, v, 200, &v.clone(), &opts), vec![]);
+                }
+            }
+        }
+    }
+
     #[test]
     fn keyed_arrays_in_step_and_reordered() {
         let opts = crate::config::default_diff_options();
