@@ -72,6 +72,7 @@ impl TargetChoice {
                 base_url: STRIPE_BASE_URL.to_string(),
                 api_key: Some(key),
                 kind: TargetKind::Stripe,
+                probed_at: None,
             })),
             (None, None) => Ok(TargetChoice::EmbeddedMock),
         }
@@ -108,6 +109,7 @@ fn parse_url(flag: &str, url: &str, api_key: Option<Secret>) -> Result<TargetCho
         } else {
             TargetKind::Custom
         },
+        probed_at: None,
     };
     Ok(if stripe {
         TargetChoice::Stripe(target)
@@ -122,6 +124,7 @@ pub fn embedded_mock(base_url: String) -> Target {
         base_url,
         api_key: Some(Secret::new(MOCK_API_KEY)),
         kind: TargetKind::EmbeddedMock,
+        probed_at: None,
     }
 }
 
@@ -241,6 +244,7 @@ mod tests {
             base_url: STRIPE_BASE_URL.into(),
             api_key: key(),
             kind: TargetKind::Stripe,
+            probed_at: None,
         };
         assert_eq!(
             rate_limit(None, &remote),
@@ -259,6 +263,7 @@ mod tests {
             base_url: STRIPE_BASE_URL.into(),
             api_key: key(),
             kind: TargetKind::Stripe,
+            probed_at: None,
         };
         let retry = crate::scenario::Retry {
             interval: Duration::from_secs(2),

@@ -93,6 +93,7 @@ pub async fn reachable(
     } else {
         timeout.min(std::time::Duration::from_secs(2))
     };
+    target.probed_at = Some(tokio::time::Instant::now());
     match run::probe(&target.base_url, wait).await {
         Ok(answer) => {
             if answer.apiparity_mock && target.kind == TargetKind::Custom {

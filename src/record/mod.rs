@@ -207,6 +207,7 @@ impl RecordOptions {
                 base_url: self.upstream.clone(),
                 api_key: None,
                 kind: TargetKind::Custom,
+                probed_at: None,
             })
             .is_loopback()
         {
@@ -329,6 +330,7 @@ pub async fn start(opts: RecordOptions) -> Result<Recorder, RecordError> {
         base_url: upstream.clone(),
         api_key: None,
         kind: TargetKind::Custom,
+        probed_at: None,
     };
     let rate: Option<RateLimit> = crate::config::target::rate_limit(opts.rate, &target);
     let mut client = reqwest::Client::builder()

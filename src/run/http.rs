@@ -123,7 +123,6 @@ fn build_client(https: bool, timeout: Duration) -> reqwest::Client {
 /// `Err` carries the innermost cause (a TLS handshake refused, the connection closed unanswered).
 pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, String> {
     let url = probe_url(base_url);
-    note_probe(base_url);
     if !base_url.starts_with("https:") {
         // Plain http, built and sent as the steps' requests are: no TLS client is built.
         let head = Prepared {
@@ -150,24 +149,6 @@ pub async fn probe(base_url: &str, timeout: Duration) -> Result<ProbeAnswer, Str
         Err(e) if e.is_timeout() => Ok(ProbeAnswer::default()),
         Err(e) => Err(root_cause(&e)),
     }
-}
-
-/// When this process probed each base URL: a run's rate window counts the probe, so a
-/// `--rate` holds from the probe on, not only from the first step.
-static PROBED: std::sync::Mutex<Vec<(String, tokio::time::Instant)>> =
-    std::sync::Mutex::new(Vec::new());
-
-fn note_probe(base_url: &str) {
-    let mut p = PROBED.lock().unwrap_or_else(|e| e.into_inner());
-    let key = base_url.trim_end_matches('/');
-    p.retain(|(u, _)| u != key);
-    p.push((key.to_string(), tokio::time::Instant::now()));
-}
-
-fn probed_at(base_url: &str) -> Option<tokio::time::Instant> {
-    let p = PROBED.lock().unwrap_or_else(|e| e.into_inner());
-    let key = base_url.trim_end_matches('/');
-    p.iter().find(|(u, _)| u == key).map(|(_, t)| *t)
 }
 
 /// `<base>/` without the userinfo a base URL may carry: the probe is keyless, so a key in the
@@ -230,7 +211,7 @@ impl Client {
     pub(crate) fn new(opts: &RunOptions) -> Client {
         let inner = Transport::new(&opts.target.base_url, opts.timeout);
         let all = opts.rate_limit.map(|r| Window::new(r.per_second));
-        if let (Some(w), Some(at)) = (&all, probed_at(&opts.target.base_url)) {
+        if let (Some(w), Some(at)) = (&all, opts.target.probed_at) {
             w.count_sent(at);
         }
         Client {

@@ -47,6 +47,9 @@ pub struct Target {
     pub api_key: Option<Secret>,
     /// What kind of target it is.
     pub kind: TargetKind,
+    /// When the reachability probe went to it ([`crate::pipeline::reachable`]): the run's rate
+    /// window counts that request too, so a `--rate` holds from the probe on.
+    pub probed_at: Option<tokio::time::Instant>,
 }
 
 /// What kind of target a run goes to.

@@ -81,17 +81,19 @@ pub(super) fn source_text(source: &Source, run: &ScenarioRun, step: Option<&Step
 
 /// Reads a snapshot; `None` when the file does not exist.
 pub fn read(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(SnapshotError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    parse(path, &text).map(Some)
+    read_text(path)?.map(|text| parse(path, &text)).transpose()
+}
+
+/// The file's text; `None` when it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>, SnapshotError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SnapshotError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 fn parse(path: &Path, text: &str) -> Result<Snapshot, SnapshotError> {
@@ -143,15 +145,8 @@ struct StoredResponse<'a> {
 /// [`read`] for comparing: the body left unparsed, but checked to be JSON (a broken file is
 /// the same error as [`read`]'s, with the same line and column).
 pub fn read_stored(path: &Path) -> Result<Option<Stored>, SnapshotError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(SnapshotError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
+    let Some(text) = read_text(path)? else {
+        return Ok(None);
     };
     let raw = serde_json::from_str::<StoredFile>(&text).ok().map(|f| {
         let body = f.response.body.get();

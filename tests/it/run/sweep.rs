@@ -176,6 +176,7 @@ async fn fake_target(fake: &Arc<Mutex<Fake>>) -> (TestServer, Target) {
         base_url: server.base_url(),
         api_key: Some(Secret::new(TEST_KEY)),
         kind: TargetKind::Custom,
+        probed_at: None,
     };
     (server, target)
 }
@@ -373,6 +374,7 @@ async fn an_unreachable_target_is_an_error_not_a_hang() {
         base_url: format!("http://127.0.0.1:{port}"),
         api_key: Some(Secret::new(TEST_KEY)),
         kind: TargetKind::Custom,
+        probed_at: None,
     };
     let mut opts = SweepOptions::new(HOUR, SystemTime::now());
     opts.retry.base = Duration::from_millis(10);
@@ -517,6 +519,7 @@ async fn sweeps_what_an_interrupted_run_left_in_the_embedded_mock() {
         base_url: base.clone(),
         api_key: Some(Secret::new(TEST_KEY)),
         kind: TargetKind::EmbeddedMock,
+        probed_at: None,
     };
     let report = sweep::sweep(
         &target,

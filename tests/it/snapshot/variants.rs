@@ -278,6 +278,7 @@ async fn run_through(variant: Variant, scenario: &str) -> Report {
         base_url: format!("http://{addr}"),
         api_key: Some(Secret::new("sk_test_apiparity")),
         kind: TargetKind::Custom,
+        probed_at: None,
     };
     let report = pipeline::run_against(&cfg, &planned, &target, "variants", None)
         .await

@@ -90,6 +90,7 @@ pub fn options(base_url: &str, timeout: Duration, retries: u32) -> RunOptions {
             base_url: base_url.into(),
             api_key: Some(Secret::new(TEST_KEY)),
             kind: TargetKind::Custom,
+            probed_at: None,
         },
         jobs: 1,
         timeout,
