@@ -86,6 +86,7 @@ pub mod mock;
 pub mod normalize;
 pub mod pipeline;
 pub mod pointer;
+pub mod pretty;
 pub mod record;
 pub mod report;
 pub mod run;

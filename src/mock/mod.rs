@@ -24,7 +24,6 @@ mod invoice_item;
 mod list;
 mod params;
 mod payment_method;
-mod pretty;
 mod render;
 mod routes;
 mod server;

@@ -74,8 +74,13 @@ struct Reply {
     replayed: bool,
 }
 
+/// Pretty-printed as Stripe answers, with a trailing newline.
 fn json_bytes(v: &Value) -> Bytes {
-    super::pretty::to_bytes(v).unwrap_or_else(|| Bytes::from_static(b"{}\n"))
+    crate::pretty::with_printed(v, 0, |buf| {
+        buf.push(b'\n');
+        Bytes::copy_from_slice(buf)
+    })
+    .unwrap_or_else(|| Bytes::from_static(b"{}\n"))
 }
 
 fn error_reply(e: &ApiError, rid: &str, now: i64, version: &str) -> Reply {

@@ -3,10 +3,5 @@
 use super::{Report, Style};
 
 pub fn render(report: &Report, _: &Style) -> Result<String, String> {
-    serde_json::to_string_pretty(report)
-        .map(|mut s| {
-            s.push('\n');
-            s
-        })
-        .map_err(|e| e.to_string())
+    crate::pretty::to_string(report).map_err(|e| e.to_string())
 }

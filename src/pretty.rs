@@ -1,14 +1,14 @@
-//! The mock's answers are pretty-printed as Stripe's are (two-space indentation). This writes
-//! the same bytes as `serde_json::to_vec_pretty`, cheaper: a line's indentation is one write
-//! (serde_json's formatter writes it two spaces at a time, so an object nested in a list page
-//! costs more per line than the same object answered alone), and the text is built in a
-//! per-thread buffer that keeps its capacity, then copied once into an exactly-sized body
-//! (instead of a fresh buffer regrown a dozen times per answer).
+//! JSON pretty-printed as Stripe answers it and as snapshot files hold it (two-space
+//! indentation), the same bytes as `serde_json::to_vec_pretty`, cheaper: a line's indentation
+//! is one write (serde_json's formatter writes it two spaces at a time, so an object nested in
+//! a list page costs more per line than the same object alone), and the text is built in a
+//! per-thread buffer that keeps its capacity (instead of a fresh buffer regrown a dozen times
+//! per value). The mock's answers are printed from the left margin; a snapshot's body two
+//! levels in, as it sits in its file, so checking a response against one is one comparison.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
 
-use axum::body::Bytes;
 use serde::Serialize;
 use serde_json::ser::Formatter;
 
@@ -101,18 +101,26 @@ thread_local! {
 /// Above this the per-thread buffer is not kept (a huge answer should not pin its memory).
 const KEEP: usize = 1 << 20;
 
-/// `v` pretty-printed, with a trailing newline; `None` if it cannot be serialized.
-pub fn to_bytes<T: Serialize + ?Sized>(v: &T) -> Option<Bytes> {
+/// `v` pretty-printed as if `depth` levels deep (every line but the first indented by
+/// `2 × depth` more spaces), handed to `f` in a per-thread buffer; `None` if it cannot be
+/// serialized.
+pub fn with_printed<T: Serialize + ?Sized, R>(
+    v: &T,
+    depth: usize,
+    f: impl FnOnce(&mut Vec<u8>) -> R,
+) -> Option<R> {
     BUF.with(|b| {
         // A re-entrant call (none today) would find the buffer borrowed: use a fresh one.
         let mut fresh = Vec::new();
         let mut guard = b.try_borrow_mut().ok();
         let buf = guard.as_deref_mut().unwrap_or(&mut fresh);
         buf.clear();
-        let mut ser = serde_json::Serializer::with_formatter(&mut *buf, Pretty::default());
-        let ok = v.serialize(&mut ser).is_ok();
-        buf.push(b'\n');
-        let out = ok.then(|| Bytes::copy_from_slice(buf));
+        let format = Pretty {
+            depth,
+            has_value: false,
+        };
+        let mut ser = serde_json::Serializer::with_formatter(&mut *buf, format);
+        let out = v.serialize(&mut ser).is_ok().then(|| f(buf));
         if buf.capacity() > KEEP {
             *buf = Vec::new();
         }
@@ -120,18 +128,37 @@ pub fn to_bytes<T: Serialize + ?Sized>(v: &T) -> Option<Bytes> {
     })
 }
 
+/// `v` pretty-printed into a string of its own, with a trailing newline (the writer of
+/// `report.json`, too large to print through the per-thread buffer).
+pub fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, serde_json::Error> {
+    let mut buf = Vec::with_capacity(1 << 16);
+    v.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut buf,
+        Pretty::default(),
+    ))?;
+    buf.push(b'\n');
+    // serde_json writes only UTF-8.
+    Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{json, Value};
 
+    fn printed(v: &Value, depth: usize) -> String {
+        with_printed(v, depth, |b| String::from_utf8(b.clone()).unwrap()).unwrap()
+    }
+
     fn same(v: &Value) {
-        let mut want = serde_json::to_vec_pretty(v).unwrap();
-        want.push(b'\n');
-        assert_eq!(
-            String::from_utf8(to_bytes(v).unwrap().to_vec()).unwrap(),
-            String::from_utf8(want).unwrap()
-        );
+        let want = String::from_utf8(serde_json::to_vec_pretty(v).unwrap()).unwrap();
+        assert_eq!(printed(v, 0), want);
+        assert_eq!(to_string(v).unwrap(), want.clone() + "\n");
+        // Two levels in: what serde_json writes for the value inside two objects, between
+        // the second key and the closing braces.
+        let nested = serde_json::to_string_pretty(&json!({"a": {"b": v}})).unwrap();
+        let inner = &nested["{\n  \"a\": {\n    \"b\": ".len()..nested.len() - "\n  }\n}".len()];
+        assert_eq!(printed(v, 2), inner);
     }
 
     #[test]
