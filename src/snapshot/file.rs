@@ -117,12 +117,12 @@ fn parse_error(path: &Path, e: &serde_json::Error) -> SnapshotError {
 pub struct Stored {
     /// Where the truth comes from.
     pub meta: Meta,
-    /// The request as recorded.
-    pub request: Value,
     /// The recorded HTTP status.
     pub status: u16,
-    /// The file's text, and where the body is in it.
+    /// The file's text, and where the request and the body are in it (the request is read
+    /// only by `--update`, to tell an unchanged file from one to rewrite).
     text: String,
+    request: std::ops::Range<usize>,
     body: std::ops::Range<usize>,
     path: PathBuf,
 }
@@ -130,7 +130,8 @@ pub struct Stored {
 #[derive(Deserialize)]
 struct StoredFile<'a> {
     meta: Meta,
-    request: Value,
+    #[serde(borrow)]
+    request: &'a RawValue,
     #[serde(borrow)]
     response: StoredResponse<'a>,
 }
@@ -142,39 +143,97 @@ struct StoredResponse<'a> {
     body: &'a RawValue,
 }
 
-/// [`read`] for comparing: the body left unparsed, but checked to be JSON (a broken file is
-/// the same error as [`read`]'s, with the same line and column).
+/// The start of a snapshot file as the writer lays it out, when nothing else is in it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head<'a> {
+    meta: Meta,
+    #[serde(borrow)]
+    request: &'a RawValue,
+}
+
+/// Where the writer's layout puts the response: the last member, its status then its body.
+/// Raw newlines in JSON are layout (strings carry theirs escaped), so these can only be the
+/// file's own lines, at depth one and two.
+const RESPONSE: &str = "\n  \"response\": {\n    \"status\": ";
+const BODY: &str = ",\n    \"body\": ";
+const END: &str = "\n  }\n}";
+
+/// Meta, request, status and the body's range of a file in the writer's layout, with the body
+/// unread: most bodies are then compared as text ([`Stored::body_is`]), which proves them
+/// JSON, and scanning them was most of reading the file. `None` for any other layout.
+fn locate(text: &str) -> Option<(Meta, std::ops::Range<usize>, u16, std::ops::Range<usize>)> {
+    let at = text.find(RESPONSE)?;
+    let digits_at = at + RESPONSE.len();
+    let digits = text[digits_at..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let status_text = &text[digits_at..digits_at + digits];
+    if status_text.starts_with('0') {
+        return None;
+    }
+    let status = status_text.parse().ok()?;
+    let body_at = digits_at + digits;
+    text[body_at..].strip_prefix(BODY)?;
+    let body_start = body_at + BODY.len();
+    let body_end = text
+        .strip_suffix('\n')
+        .unwrap_or(text)
+        .strip_suffix(END)?
+        .len();
+    let head_text = format!("{}\n}}", text[..at].strip_suffix(',')?);
+    let head: Head = serde_json::from_str(&head_text).ok()?;
+    let request_offset = head.request.get().as_ptr() as usize - head_text.as_ptr() as usize;
+    let request = request_offset..request_offset + head.request.get().len();
+    (body_start <= body_end).then_some((head.meta, request, status, body_start..body_end))
+}
+
+/// [`read`] for comparing: the request and the body left unparsed (the body is checked when
+/// it is compared or parsed: a broken file is then the same error as [`read`]'s, with the same
+/// line and column).
 pub fn read_stored(path: &Path) -> Result<Option<Stored>, SnapshotError> {
     let Some(text) = read_text(path)? else {
         return Ok(None);
     };
-    let raw = serde_json::from_str::<StoredFile>(&text).ok().map(|f| {
-        let body = f.response.body.get();
-        let start = body.as_ptr() as usize - text.as_ptr() as usize;
-        (
-            f.meta,
-            f.request,
-            f.response.status,
-            start..start + body.len(),
-        )
+    let raw = locate(&text).or_else(|| {
+        serde_json::from_str::<StoredFile>(&text).ok().map(|f| {
+            let range = |raw: &RawValue| {
+                let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                start..start + raw.get().len()
+            };
+            (
+                f.meta,
+                range(f.request),
+                f.response.status,
+                range(f.response.body),
+            )
+        })
     });
     let (meta, request, status, body, text) = match raw {
         Some((meta, request, status, body)) => (meta, request, status, body, text),
         None => {
             // The whole parse words the error, as for any snapshot read; should it take what
-            // the raw one refused, its body becomes the text.
+            // the raw one refused, its request and body become the text.
             let s = parse(path, &text)?;
-            let text =
+            let request = serde_json::to_string(&s.request).map_err(|e| parse_error(path, &e))?;
+            let body =
                 serde_json::to_string(&s.response.body).map_err(|e| parse_error(path, &e))?;
-            let body = 0..text.len();
-            (s.meta, s.request, s.response.status, body, text)
+            let ranges = (0..request.len(), request.len()..request.len() + body.len());
+            (
+                s.meta,
+                ranges.0,
+                s.response.status,
+                ranges.1,
+                request + &body,
+            )
         }
     };
     Ok(Some(Stored {
         meta,
-        request,
         status,
         text,
+        request,
         body,
         path: path.to_path_buf(),
     }))
@@ -185,32 +244,29 @@ impl Stored {
     /// levels deep: every line but the first indented four spaces more than alone). True only
     /// for the same JSON value; false says nothing (another layout, or another value).
     pub fn body_is(&self, body: &Value) -> bool {
-        let Ok(alone) = serde_json::to_vec_pretty(body) else {
-            return false;
-        };
-        let mut raw = self.text[self.body.clone()].as_bytes();
-        // A newline in pretty JSON is always layout: strings carry theirs escaped.
-        for (i, line) in alone.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                match raw.strip_prefix(b"\n    ") {
-                    Some(rest) => raw = rest,
-                    None => return false,
-                }
-            }
-            match raw.strip_prefix(line) {
-                Some(rest) => raw = rest,
-                None => return false,
-            }
-        }
-        raw.is_empty()
+        let text = self.text[self.body.clone()].as_bytes();
+        crate::pretty::with_printed(body, 2, |printed| printed[..] == *text).unwrap_or(false)
     }
 
     /// The body, parsed.
     pub fn body(&self) -> Result<Value, SnapshotError> {
-        match serde_json::from_str(&self.text[self.body.clone()]) {
+        self.value(&self.body, |s| s.response.body)
+    }
+
+    /// The request as recorded, parsed.
+    pub fn request(&self) -> Result<Value, SnapshotError> {
+        self.value(&self.request, |s| s.request)
+    }
+
+    fn value(
+        &self,
+        at: &std::ops::Range<usize>,
+        part: fn(Snapshot) -> Value,
+    ) -> Result<Value, SnapshotError> {
+        match serde_json::from_str(&self.text[at.clone()]) {
             Ok(v) => Ok(v),
-            // Positions in the file, not in the body: the whole parse says where.
-            Err(_) => parse(&self.path, &self.text).map(|s| s.response.body),
+            // Positions in the file, not in the part: the whole parse says where.
+            Err(_) => parse(&self.path, &self.text).map(part),
         }
     }
 }
@@ -274,10 +330,19 @@ mod tests {
         for body in bodies() {
             write_atomic(&path, &snapshot(body.clone())).unwrap();
             let stored = read_stored(&path).unwrap().unwrap();
+            // The writer's layout is read without scanning the body, to the same places as
+            // a parse finds.
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (_, request, status, range) = locate(&text).expect("the writer's layout");
+            let f: StoredFile = serde_json::from_str(&text).unwrap();
+            assert_eq!(&text[request], f.request.get());
+            assert_eq!(&text[range], f.response.body.get());
+            assert_eq!(status, 200);
             assert!(stored.body_is(&body), "{body}");
             assert_eq!(stored.body().unwrap(), body);
             assert_eq!(stored.status, 200);
             assert_eq!(stored.meta, snapshot(Value::Null).meta);
+            assert_eq!(stored.request().unwrap(), snapshot(Value::Null).request);
             // Any other value is not the same text.
             for other in bodies().into_iter().filter(|o| *o != body) {
                 assert!(!stored.body_is(&other), "{body} vs {other}");
@@ -316,11 +381,20 @@ mod tests {
             good.replacen("\"status\": 200", "\"status\": \"200\"", 1),
             good[..good.len() / 2].to_string(),
             "{}".to_string(),
+            good.replacen("\"status\": 200", "\"status\": 0200", 1),
+            good.replacen("\"status\": 200", "\"status\": 70000", 1),
+            good.replacen("\"step\": \"x\"", "\"step\": x", 1),
+            good.replacen("\"request\": {", "\"response\": 1,\n  \"request\": {", 1),
         ] {
             std::fs::write(&path, &bad).unwrap();
             let full = read(&path).unwrap_err().to_string();
-            let stored = read_stored(&path).unwrap_err().to_string();
-            assert_eq!(stored, full);
+            // As a comparison reads it: the file, then the body unless it is the response's
+            // text (a broken body never is).
+            let stored = read_stored(&path)
+                .and_then(|s| s.unwrap().body())
+                .unwrap_err()
+                .to_string();
+            assert_eq!(stored, full, "{bad}");
         }
         assert!(read_stored(&dir.path().join("absent.json"))
             .unwrap()

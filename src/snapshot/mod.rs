@@ -271,7 +271,8 @@ pub fn compare_step(
         .iter()
         .chain(&run.scenario.teardown)
         .find(|s| s.id == step.id);
-    let meta = Meta {
+    // Built only when a file is written or rewritten (most steps only compare).
+    let meta = || Meta {
         scenario: run.scenario.key.clone(),
         step: step.id.clone(),
         source: file::source_text(&opts.source, run, scenario_step),
@@ -306,9 +307,10 @@ pub fn compare_step(
     }
     match (&opts.mode, existing) {
         (Mode::Update, Some((old, old_body))) => {
+            let meta = meta();
             let same_content = old.status == status
                 && old_body.as_ref().is_none_or(|b| *b == ns.body)
-                && old.request == ns.request
+                && old.request().is_ok_and(|r| r == ns.request)
                 && same_source(&old.meta.source, &meta.source)
                 && old.meta.stripe_version == meta.stripe_version;
             if same_content {
@@ -321,6 +323,7 @@ pub fn compare_step(
             file::remove_if_exists(&pending_path)?;
         }
         (Mode::Update, None) => {
+            let meta = meta();
             cmp.meta = Some(meta.clone());
             file::write_atomic(&file, &fresh(meta, ns))?;
             cmp.verdict = Verdict::Updated;
@@ -343,7 +346,7 @@ pub fn compare_step(
                 if *mode == Mode::Compare && known {
                     file::remove_if_exists(&pending_path)?;
                 } else if *mode == Mode::Compare {
-                    file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                    file::write_atomic(&pending_path, &fresh(meta(), ns))?;
                     cmp.pending = Some(pending_path);
                 }
             }
@@ -352,7 +355,7 @@ pub fn compare_step(
             cmp.verdict = Verdict::Unreadable;
             let why = unreadable.map(|e| e.to_string()).unwrap_or_default();
             cmp.error = Some(if *mode == Mode::Compare {
-                file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                file::write_atomic(&pending_path, &fresh(meta(), ns))?;
                 cmp.pending = Some(pending_path);
                 format!("{why} (the response is in the .json.new beside it: `apiparity accept` or `--update` replaces the file)")
             } else {
@@ -362,7 +365,7 @@ pub fn compare_step(
         (mode, None) => {
             cmp.verdict = Verdict::Missing;
             if *mode == Mode::Compare {
-                file::write_atomic(&pending_path, &fresh(meta, ns))?;
+                file::write_atomic(&pending_path, &fresh(meta(), ns))?;
                 cmp.pending = Some(pending_path);
             }
         }
