@@ -111,6 +111,10 @@ pub(crate) struct IdState {
     /// id → placeholder, in order of first appearance.
     seen: IndexMap<String, String>,
     counters: HashMap<String, usize>,
+    /// The rule's prefixes by first letter (`a`..=`z`), longest first: an id can only start
+    /// with one of its letter's, and most words start with a letter no prefix has. Built on
+    /// first use; a state serves the one rule that made it.
+    by_letter: Vec<Vec<usize>>,
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -181,6 +185,18 @@ impl IdState {
         if rule.prefixes.is_empty() || !s.contains('_') {
             return None;
         }
+        if self.by_letter.is_empty() {
+            self.by_letter = vec![Vec::new(); 26];
+            for (i, p) in rule.prefixes.iter().enumerate() {
+                // Valid prefixes start with a lowercase letter (checked when read).
+                if let Some(&b @ b'a'..=b'z') = p.as_bytes().first() {
+                    self.by_letter[usize::from(b - b'a')].push(i);
+                }
+            }
+            for list in &mut self.by_letter {
+                list.sort_by_key(|&i| std::cmp::Reverse(rule.prefixes[i].len()));
+            }
+        }
         let bytes = s.as_bytes();
         let mut out = String::new();
         let mut copied = 0;
@@ -212,18 +228,14 @@ impl IdState {
     fn match_at<'r>(&self, s: &str, i: usize, rule: &'r Ids) -> Option<(usize, &'r str)> {
         let rest = &s[i..];
         let bytes = rest.as_bytes();
-        // Longest prefix first, so a configured `il_tmp` wins over `il`.
-        let prefix = rule
-            .prefixes
+        // The caller saw a lowercase letter at `i`. Longest prefix first, so a configured
+        // `il_tmp` wins over `il`.
+        let prefix = self.by_letter[usize::from(bytes[0] - b'a')]
             .iter()
-            .filter(|p| {
-                // The cheap tests first: most prefixes differ in the first byte.
-                rest.len() > p.len() + 1
-                    && p.as_bytes().first() == bytes.first()
-                    && bytes[p.len()] == b'_'
-                    && rest.starts_with(p.as_str())
-            })
-            .max_by_key(|p| p.len())?;
+            .map(|&p| &rule.prefixes[p])
+            .find(|p| {
+                rest.len() > p.len() + 1 && bytes[p.len()] == b'_' && rest.starts_with(p.as_str())
+            })?;
         let start = prefix.len() + 1;
         let len = bytes[start..]
             .iter()
