@@ -16,6 +16,12 @@ use super::Difference;
 
 /// `(fields compared, fields matching)` for `expected` against `actual` with `diffs`.
 pub fn field_counts(expected: &Value, actual: &Value, diffs: &[Difference]) -> (usize, usize) {
+    // A step whose response is its snapshot's text compares the body with itself: every leaf
+    // matches, and there is nothing to pair.
+    if std::ptr::eq(expected, actual) && diffs.is_empty() {
+        let n = leaves(expected);
+        return (n, n);
+    }
     let pointers: FnvHashSet<&str> = diffs.iter().map(|d| d.pointer.as_str()).collect();
     // Every proper prefix of a difference's pointer: below these a difference may still come.
     let mut ancestors = FnvHashSet::default();
@@ -40,6 +46,15 @@ pub fn field_counts(expected: &Value, actual: &Value, diffs: &[Difference]) -> (
     };
     c.walk(Some(expected), Some(actual), at_root);
     (c.total, c.total - c.differing)
+}
+
+/// The leaves of one document.
+fn leaves(v: &Value) -> usize {
+    match container(Some(v)) {
+        Some(Value::Object(m)) => m.values().map(leaves).sum(),
+        Some(Value::Array(a)) => a.iter().map(leaves).sum(),
+        _ => 1,
+    }
 }
 
 /// Where the walk is relative to the differences.
