@@ -41,24 +41,24 @@ pub fn parse(bytes: &[u8], max_nodes: usize) -> Result<Parsed, serde_json::Error
     // strings cost); a body that is not UTF-8 is read from the bytes, for serde_json's own
     // error and position.
     let value = match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value = Node { st: &state }.deserialize(&mut de)?;
-            de.end()?;
-            value
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let value = Node { st: &state }.deserialize(&mut de)?;
-            de.end()?;
-            value
-        }
+        Ok(text) => whole(serde_json::Deserializer::from_str(text), &state)?,
+        Err(_) => whole(serde_json::Deserializer::from_slice(bytes), &state)?,
     };
     let s = state.into_inner();
     Ok(Parsed {
         value,
         duplicate_keys: s.duplicate_keys,
     })
+}
+
+/// One value, and nothing after it.
+fn whole<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    st: &RefCell<State>,
+) -> Result<Value, serde_json::Error> {
+    let value = Node { st }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
 }
 
 enum Seg {
