@@ -10,7 +10,8 @@
 //! For each variant (run only; run + compare with snapshots) and `--jobs` 1, 2 and 4 it runs
 //! interleaved pairs (`APIPARITY_BENCH_PAIRS`, default 5; the order alternates within pairs) and
 //! reports the median of the per-pair ratios apiparity/Hurl, plus each tool's median peak RSS
-//! (wait4's ru_maxrss). Without `hurl` on PATH only apiparity's side is measured.
+//! (wait4's ru_maxrss) and CPU time, with the mock's CPU while each run lasted. Without `hurl`
+//! on PATH only apiparity's side is measured.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -187,18 +188,34 @@ fn main() {
             let mut ratios = Vec::new();
             let (mut a_wall, mut h_wall, mut a_rss, mut h_rss) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            // CPU seconds of each run, the tool's own and the mock's while it ran: steadier
+            // than wall time on a shared machine, and they say what the wall ratio is made of.
+            let (mut a_cpu, mut h_cpu, mut mock_cpu, mut cpu_ratios) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let with_mock_cpu = |f: &dyn Fn() -> Finished| {
+                let before = mock.cpu();
+                let done = f();
+                (done, (mock.cpu() - before).as_secs_f64())
+            };
             for p in 0..pairs {
                 let run_a = || {
-                    checked(
-                        "apiparity run",
-                        run_measured(&mut apiparity_cmd(&flows, variant, &base, jobs, false)),
-                    )
+                    with_mock_cpu(&|| {
+                        checked(
+                            "apiparity run",
+                            run_measured(&mut apiparity_cmd(&flows, variant, &base, jobs, false)),
+                        )
+                    })
                 };
                 let (a, h) = match &hurl {
                     None => (run_a(), None),
                     Some(hp) => {
                         let run_h = || {
-                            checked("hurl", run_measured(&mut hurl_cmd(hp, &flows, &base, jobs)))
+                            with_mock_cpu(&|| {
+                                checked(
+                                    "hurl",
+                                    run_measured(&mut hurl_cmd(hp, &flows, &base, jobs)),
+                                )
+                            })
                         };
                         if p % 2 == 0 {
                             let a = run_a();
@@ -209,12 +226,19 @@ fn main() {
                         }
                     }
                 };
+                let ((a, a_mock), h) = (a, h);
                 a_wall.push(a.wall.as_secs_f64());
                 a_rss.push(a.max_rss_kib as f64);
-                if let Some(h) = h {
+                a_cpu.push(a.cpu.as_secs_f64());
+                mock_cpu.push(a_mock);
+                if let Some((h, h_mock)) = h {
                     h_wall.push(h.wall.as_secs_f64());
                     h_rss.push(h.max_rss_kib as f64);
+                    h_cpu.push(h.cpu.as_secs_f64());
+                    mock_cpu.push(h_mock);
                     ratios.push(a.wall.as_secs_f64() / h.wall.as_secs_f64());
+                    cpu_ratios
+                        .push((a.cpu.as_secs_f64() + a_mock) / (h.cpu.as_secs_f64() + h_mock));
                 }
             }
             let label = if variant == "run-only" {
@@ -253,6 +277,14 @@ fn main() {
                 },
                 rss_ratio,
                 "≤ 1.00".into(),
+                format!("{:.2}", median(&a_cpu)),
+                if h_cpu.is_empty() {
+                    "—".into()
+                } else {
+                    format!("{:.2}", median(&h_cpu))
+                },
+                format!("{:.2}", median(&mock_cpu)),
+                fmt_ratio(&cpu_ratios),
             ];
             println!("{}", row.join("  "));
             rows.push(row);
@@ -275,7 +307,10 @@ fn main() {
     let text = format!(
         "{flows_n} flows × 4 requests (customer, invoice, finalize, retrieve), both tools against one \
 `apiparity mock` on loopback; {hurl_version}. Wall time and peak RSS (ru_maxrss) of the whole \
-process; medians of {pairs} interleaved pairs per row (ratio = median of per-pair ratios).\n\n{}",
+process; medians of {pairs} interleaved pairs per row (ratio = median of per-pair ratios). CPU \
+is user + system seconds per run: each tool's own, and the mock's while the run lasted (from \
+`/proc`); the last column is (tool + mock) CPU, apiparity's over Hurl's — what the wall ratio \
+tends to once both tools keep the two cores busy, and steadier than it on a shared machine.\n\n{}",
         support::table(
             &[
                 "variant",
@@ -288,6 +323,10 @@ process; medians of {pairs} interleaved pairs per row (ratio = median of per-pai
                 "Hurl MiB",
                 "RSS apiparity/Hurl",
                 "goal",
+                "apiparity CPU s",
+                "Hurl CPU s",
+                "mock CPU s",
+                "CPU (tool + mock) apiparity/Hurl",
             ],
             &rows,
         )
