@@ -80,7 +80,6 @@ fn json_bytes(v: &Value) -> Bytes {
         buf.push(b'\n');
         Bytes::copy_from_slice(buf)
     })
-    .unwrap_or_else(|| Bytes::from_static(b"{}\n"))
 }
 
 fn error_reply(e: &ApiError, rid: &str, now: i64, version: &str) -> Reply {

@@ -245,7 +245,7 @@ impl Stored {
     /// for the same JSON value; false says nothing (another layout, or another value).
     pub fn body_is(&self, body: &Value) -> bool {
         let text = self.text[self.body.clone()].as_bytes();
-        crate::pretty::with_printed(body, 2, |printed| printed[..] == *text).unwrap_or(false)
+        crate::pretty::with_printed(body, 2, |printed| printed[..] == *text)
     }
 
     /// The body, parsed.
