@@ -308,10 +308,19 @@ mod tests {
 
     #[test]
     fn small_bodies_parse_exactly() {
-        let text = r#"{"a":[1,2.5,"x",null,true,{"b":{}}],"c":-3}"#;
-        let p = parse(text.as_bytes(), MAX_NODES).unwrap();
-        assert_eq!(p.value, serde_json::from_str::<Value>(text).unwrap());
-        assert!(p.duplicate_keys.is_empty());
+        for text in [
+            r#"{"a":[1,2.5,"x",null,true,{"b":{}}],"c":-3}"#,
+            r#"{"z":1,"b":[[],[{}],[[1,[2]],{"y":{"x":[3]},"a":4}]],"m":{"q":null,"c":"d"}}"#,
+            r#"[{"k":1},[],{"j":[{"i":{}}]},"s"]"#,
+            "3",
+        ] {
+            let p = parse(text.as_bytes(), MAX_NODES).unwrap();
+            let want = serde_json::from_str::<Value>(text).unwrap();
+            assert_eq!(p.value, want);
+            // Map equality ignores order: the text says the members kept theirs.
+            assert_eq!(p.value.to_string(), want.to_string());
+            assert!(p.duplicate_keys.is_empty());
+        }
         assert!(parse(b"{\"a\":", MAX_NODES).is_err());
         assert!(parse(b"{} x", MAX_NODES).is_err());
         // Not UTF-8: serde_json's error, at its position.
@@ -333,6 +342,18 @@ mod tests {
         .unwrap();
         assert_eq!(p.duplicate_keys, vec!["/x/k~11/0/id", "/x/k~11", "/a"]);
         assert_eq!(p.value["a"], json!(3));
+        // Each duplicate at its place: in order of the members they follow, before the
+        // duplicates inside their values; the first place and the last value kept.
+        let p = parse(
+            br#"{"a":1,"b":{"c":1,"c":2},"a":{"d":0,"d":1},"b":2,"a":3,"e":[{"f":0,"f":1}]}"#,
+            100,
+        )
+        .unwrap();
+        assert_eq!(
+            p.duplicate_keys,
+            vec!["/b/c", "/a", "/a/d", "/b", "/a", "/e/0/f"]
+        );
+        assert_eq!(p.value.to_string(), r#"{"a":3,"b":2,"e":[{"f":1}]}"#);
     }
 
     #[test]
