@@ -7,8 +7,9 @@
 //! whose mock is measured, default this one). With `APIPARITY_BENCH_OLD_BIN=PATH` it compares
 //! two builds in one sitting: `APIPARITY_BENCH_PAIRS` (default 4) pairs, old and new
 //! alternately (old first in odd pairs, new first in even ones), each run on a fresh mock, and
-//! the figure is the median of the per-pair new/old ratios. Every loop is bounded in time and
-//! in count, and only 127.0.0.1 is contacted.
+//! the figure is the median of the per-pair new/old ratios, of requests/s and of requests per
+//! second of the mock's CPU (from `/proc`). Every loop is bounded in time and in count, and
+//! only 127.0.0.1 is contacted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -87,11 +88,18 @@ impl Client {
 struct Outcome {
     requests: u64,
     elapsed: Duration,
+    /// The mock's CPU (user + system) while the workload ran.
+    cpu: Duration,
 }
 
 impl Outcome {
     fn rps(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    /// Requests per second of the mock's CPU: what the mock costs per request, steadier than
+    /// requests/s on a shared machine (the clients and other jobs take cores from it there).
+    fn per_cpu(&self) -> f64 {
+        self.requests as f64 / self.cpu.as_secs_f64().max(1e-9)
     }
 }
 
@@ -126,6 +134,7 @@ where
     Outcome {
         requests: done.load(Ordering::Relaxed),
         elapsed: start.elapsed(),
+        cpu: Duration::ZERO,
     }
 }
 
@@ -139,10 +148,12 @@ fn measure(
     let mock = MockProc::start_at(bin, &[]);
     let base = mock.base_url();
     rt.block_on(async {
-        let mix = run(&base, clients, secs, 5, |c: Arc<Client>| async move {
+        let before = mock.cpu();
+        let mut mix = run(&base, clients, secs, 5, |c: Arc<Client>| async move {
             c.flow().await
         })
         .await;
+        mix.cpu = mock.cpu().saturating_sub(before);
         // One invoice to read back.
         let setup = Client {
             http: reqwest::Client::new(),
@@ -166,13 +177,15 @@ fn measure(
                 .await,
         );
         let path = format!("/v1/invoices/{inv}");
-        let retrieve = run(&base, clients, secs, 1, move |c: Arc<Client>| {
+        let before = mock.cpu();
+        let mut retrieve = run(&base, clients, secs, 1, move |c: Arc<Client>| {
             let path = path.clone();
             async move {
                 c.call(false, &path, "").await;
             }
         })
         .await;
+        retrieve.cpu = mock.cpu().saturating_sub(before);
         (mix, retrieve)
     })
 }
@@ -189,23 +202,36 @@ fn main() {
         "apiparity mock benchmark ({clients} clients, {secs}s per workload, loopback HTTP, {})",
         new_bin.display()
     );
-    println!("{:<44} {:>10} {:>12}", "workload", "requests", "requests/s");
+    println!(
+        "{:<44} {:>10} {:>12} {:>16}",
+        "workload", "requests", "requests/s", "per mock CPU s"
+    );
     let rows = [
         ("create/finalize/pay mix (5 requests/flow)", &mix),
         ("retrieve invoice", &retrieve),
     ];
     for (name, o) in rows {
-        println!("{name:<44} {:>10} {:>12.0}", o.requests, o.rps());
+        println!(
+            "{name:<44} {:>10} {:>12.0} {:>16.0}",
+            o.requests,
+            o.rps(),
+            o.per_cpu()
+        );
     }
     let flows = mix.rps() / 5.0;
     println!("(mix: {flows:.0} complete invoice flows/s)");
 
     let mut text = format!(
         "{clients} clients, {secs} s per workload, loopback HTTP, an `apiparity mock` process.\n\n\
-         | workload | requests | requests/s |\n| --- | --- | --- |\n"
+         | workload | requests | requests/s | requests per mock CPU second |\n| --- | --- | --- | --- |\n"
     );
     for (name, o) in rows {
-        text.push_str(&format!("| {name} | {} | {:.0} |\n", o.requests, o.rps()));
+        text.push_str(&format!(
+            "| {name} | {} | {:.0} | {:.0} |\n",
+            o.requests,
+            o.rps(),
+            o.per_cpu()
+        ));
     }
     text.push_str(&format!(
         "\nThe mix completes {flows:.0} invoice flows/s.\n"
@@ -215,6 +241,7 @@ fn main() {
         let pairs = support::env_num("APIPARITY_BENCH_PAIRS", 4.0) as usize;
         let mut table = Vec::new();
         let (mut mix_r, mut get_r) = (Vec::new(), Vec::new());
+        let (mut mix_c, mut get_c) = (Vec::new(), Vec::new());
         for i in 0..pairs {
             let (old, new) = if i % 2 == 0 {
                 let old = measure(&rt, &old_bin, clients, secs);
@@ -226,6 +253,12 @@ fn main() {
             let (m, g) = (new.0.rps() / old.0.rps(), new.1.rps() / old.1.rps());
             mix_r.push(m);
             get_r.push(g);
+            let (mc, gc) = (
+                new.0.per_cpu() / old.0.per_cpu(),
+                new.1.per_cpu() / old.1.per_cpu(),
+            );
+            mix_c.push(mc);
+            get_c.push(gc);
             let row = vec![
                 format!(
                     "{}{}",
@@ -242,11 +275,14 @@ fn main() {
                 format!("{:.0}", old.1.rps()),
                 format!("{:.0}", new.1.rps()),
                 format!("{g:.2}"),
+                format!("{mc:.2}"),
+                format!("{gc:.2}"),
             ];
             println!("{}", row.join("  "));
             table.push(row);
         }
         let (mm, gm) = (median(&mix_r), median(&get_r));
+        let (mcm, gcm) = (median(&mix_c), median(&get_c));
         table.push(vec![
             "median of ratios".into(),
             String::new(),
@@ -255,8 +291,12 @@ fn main() {
             String::new(),
             String::new(),
             format!("**{gm:.2}**"),
+            format!("**{mcm:.2}**"),
+            format!("**{gcm:.2}**"),
         ]);
-        println!("new/old: mix {mm:.2}, retrieve {gm:.2}");
+        println!(
+            "new/old: mix {mm:.2}, retrieve {gm:.2}; per mock CPU second: mix {mcm:.2}, retrieve {gcm:.2}"
+        );
         let name = |p: &std::path::Path| {
             p.file_name().map_or_else(
                 || p.display().to_string(),
@@ -265,8 +305,10 @@ fn main() {
         };
         text.push_str(&format!(
             "\nOld and new builds side by side: old `{}`, new `{}`, {pairs} pairs run \
-             alternately in one sitting (a fresh mock per run); requests/s; the figure is the \
-             median of the per-pair ratios (goal: new/old ≥ 1.00).\n\n{}",
+             alternately in one sitting (a fresh mock per run); requests/s, and requests per \
+             second of the mock's CPU (what a request costs the mock, steadier where the \
+             clients and other jobs share its cores); each figure is the median of the \
+             per-pair ratios (goal: new/old ≥ 1.00).\n\n{}",
             name(&old_bin),
             name(&new_bin),
             support::table(
@@ -277,7 +319,9 @@ fn main() {
                     "new/old",
                     "old retrieve",
                     "new retrieve",
-                    "new/old"
+                    "new/old",
+                    "mix new/old per CPU s",
+                    "retrieve new/old per CPU s"
                 ],
                 &table
             )
