@@ -4,8 +4,8 @@
 //! repository's `reports/` is left alone; nothing else differs from a plain `apiparity run`.
 //!
 //! `APIPARITY_BENCH_BEFORE=PATH` (an older build) runs that build interleaved with this one (the
-//! order alternates per pair) and adds its median and the median per-pair ratio this/before, a
-//! figure that stays comparable on a loaded machine where the absolute times do not.
+//! order alternates per pair) and adds its median and the median per-pair ratios this/before
+//! (wall and CPU), figures that stay comparable on a loaded machine where absolute times do not.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -50,6 +50,7 @@ fn main() {
     }
     let (mut wall, mut cpu, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     let (mut before_wall, mut ratios) = (Vec::new(), Vec::new());
+    let (mut before_cpu, mut cpu_ratios) = (Vec::new(), Vec::new());
     for i in 0..runs {
         let pair = |first_this: bool| {
             if first_this {
@@ -64,6 +65,8 @@ fn main() {
         if let Some(o) = other {
             before_wall.push(o.wall.as_secs_f64() * 1000.0);
             ratios.push(f.wall.as_secs_f64() / o.wall.as_secs_f64());
+            before_cpu.push(o.cpu.as_secs_f64() * 1000.0);
+            cpu_ratios.push(f.cpu.as_secs_f64() / o.cpu.as_secs_f64());
         }
         wall.push(f.wall.as_secs_f64() * 1000.0);
         cpu.push(f.cpu.as_secs_f64() * 1000.0);
@@ -99,9 +102,12 @@ median of {runs} runs after one warm-up; CPU is user + system time.\n\n{}",
     } else {
         let line = format!(
             "Side by side with an older build (`APIPARITY_BENCH_BEFORE`), interleaved: its median \
-{:.1} ms; median per-pair wall ratio this/before {:.2}.",
+{:.1} ms ({:.1} ms CPU); median per-pair ratio this/before: wall {:.2}, CPU {:.2} (steadier \
+than wall time where other jobs share the cores).",
             median(&before_wall),
-            median(&ratios)
+            median(&before_cpu),
+            median(&ratios),
+            median(&cpu_ratios)
         );
         println!("{line}");
         format!("{text}\n\n{line}")
