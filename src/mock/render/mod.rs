@@ -52,24 +52,20 @@ impl Expand {
 /// Answers are built from a few key sets (one per renderer and version), so each set's layout
 /// is kept per thread: where each key lands, and the object with every value null. An answer
 /// with a known set is a copy of that object with the values put in place, instead of a sort
-/// and a hashed insert per key (a quarter of the mock's CPU per invoice answer). Keys are the
-/// renderers' string literals, so a set is found by the keys' addresses and then checked by
-/// their text (a key built at run time may sit where a freed one sat): a key spelled elsewhere
-/// only misses the cache.
-pub fn ordered(pairs: Vec<(&str, Value)>) -> Value {
-    let keys: Vec<(usize, usize)> = pairs
-        .iter()
-        .map(|(k, _)| (k.as_ptr() as usize, k.len()))
-        .collect();
-    let (names, mut values): (Vec<&str>, Vec<Value>) = pairs.into_iter().unzip();
+/// and a hashed insert per key (a quarter of the mock's CPU per invoice answer).
+pub fn ordered(mut pairs: Vec<(&str, Value)>) -> Value {
     let known = LAYOUTS.with(|layouts| {
         let layouts = layouts.try_borrow().ok()?;
         let layout = layouts.iter().find(|l| {
-            l.keys == keys && l.names.iter().zip(&names).all(|(a, b)| a.as_str() == *b)
+            l.names.len() == pairs.len()
+                && l.names
+                    .iter()
+                    .zip(&pairs)
+                    .all(|(n, (k, _))| n.as_str() == *k)
         })?;
         let mut m = layout.template.clone();
         for (slot, &i) in m.values_mut().zip(&layout.order) {
-            *slot = std::mem::take(&mut values[i]);
+            *slot = std::mem::take(&mut pairs[i].1);
         }
         Some(m)
     });
@@ -78,29 +74,27 @@ pub fn ordered(pairs: Vec<(&str, Value)>) -> Value {
     }
     // `id` then `object` (the last of each, should one repeat), then the rest by key, in a
     // stable order: a repeated key keeps its first place and its last value.
-    let last = |name: &str| names.iter().rposition(|k| *k == name);
+    let last = |name: &str| pairs.iter().rposition(|(k, _)| *k == name);
     let mut order: Vec<usize> = [last("id"), last("object")].into_iter().flatten().collect();
-    let mut rest: Vec<usize> = (0..names.len())
-        .filter(|&i| names[i] != "id" && names[i] != "object")
+    let mut rest: Vec<usize> = (0..pairs.len())
+        .filter(|&i| pairs[i].0 != "id" && pairs[i].0 != "object")
         .collect();
-    rest.sort_by(|&a, &b| names[a].cmp(names[b]));
+    rest.sort_by(|&a, &b| pairs[a].0.cmp(pairs[b].0));
     order.extend(rest);
     // Sized once: growing the map rehashes every key inserted so far.
     let mut m = Map::with_capacity(order.len());
     for &i in &order {
-        m.insert(names[i].to_string(), std::mem::take(&mut values[i]));
+        m.insert(pairs[i].0.to_string(), std::mem::take(&mut pairs[i].1));
     }
     // A set with a repeated key is built the long way every time.
-    if m.len() == names.len() {
+    if m.len() == pairs.len() {
         LAYOUTS.with(|layouts| {
             if let Ok(mut layouts) = layouts.try_borrow_mut() {
                 if layouts.len() < MAX_LAYOUTS {
-                    let template = m.keys().map(|k| (k.clone(), Value::Null)).collect();
                     layouts.push(Layout {
-                        keys,
-                        names: names.iter().map(|k| k.to_string()).collect(),
+                        names: pairs.iter().map(|(k, _)| k.to_string()).collect(),
                         order,
-                        template,
+                        template: m.keys().map(|k| (k.clone(), Value::Null)).collect(),
                     });
                 }
             }
@@ -109,10 +103,9 @@ pub fn ordered(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(m)
 }
 
-/// A key set [`ordered`] has built: the keys as given (address and length, then text), the
-/// input position of each member of the answer in order, and the answer with every value null.
+/// A key set [`ordered`] has built: the keys as given, the input position of each member of
+/// the answer in order, and the answer with every value null.
 struct Layout {
-    keys: Vec<(usize, usize)>,
     names: Vec<String>,
     order: Vec<usize>,
     template: Map<String, Value>,
@@ -510,8 +503,8 @@ mod tests {
                 assert_eq!(keys(&got), keys(&want));
             }
         }
-        // A key built at run time (another address) is the same answer, and so is another
-        // key later built where that one sat (same address and length, other text).
+        // A key built at run time is the same answer, and so is another key of the same
+        // length later written into the same buffer (a set is known by its keys' text).
         let mut k = String::from("b");
         assert_eq!(
             ordered(vec![(k.as_str(), json!(1)), ("a", json!(2))]),
