@@ -18,8 +18,7 @@ use super::args::{
 use super::{color_stdout, Error};
 
 /// `apiparity run`.
-pub async fn run(args: &RunArgs) -> Result<ExitCode, Error> {
-    let mut cfg = RunConfig::new(args.settings())?;
+pub async fn run(args: &RunArgs, mut cfg: RunConfig) -> Result<ExitCode, Error> {
     let plan = selected(&cfg)?;
     let display = super::progress::Display::new(super::progress::wanted(args.quiet));
     cfg.progress = Some(display.progress());

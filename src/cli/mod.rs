@@ -17,17 +17,15 @@ use commands::Review;
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     load_dotenv()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            what: "cannot start the async runtime".into(),
-            source: e,
-        })?;
+    let rt = || runtime(None);
     match cli.command {
-        Command::Run(args) => rt.block_on(commands::run(&args)),
+        Command::Run(args) => {
+            // The run's settings decide its runtime's size.
+            let cfg = apiparity::config::RunConfig::new(args.settings())?;
+            runtime(cfg.async_workers())?.block_on(commands::run(&args, cfg))
+        }
         Command::Check(args) => commands::check(&args),
-        Command::Mock(args) => rt.block_on(commands::mock(&args)),
+        Command::Mock(args) => rt()?.block_on(commands::mock(&args)),
         Command::Review(args) => commands::review(&args, Review::Show),
         Command::Accept(args) => commands::review(
             &args.review,
@@ -36,13 +34,25 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
             },
         ),
         Command::Reject(args) => commands::review(&args, Review::Reject),
-        Command::Diff(args) => rt.block_on(commands::diff(&args)),
-        Command::LearnNoise(args) => rt.block_on(commands::learn_noise(&args)),
-        Command::Sweep(args) => rt.block_on(commands::sweep(&args)),
+        Command::Diff(args) => rt()?.block_on(commands::diff(&args)),
+        Command::LearnNoise(args) => rt()?.block_on(commands::learn_noise(&args)),
+        Command::Sweep(args) => rt()?.block_on(commands::sweep(&args)),
         Command::Import(args) => import::run(&args),
         Command::Report(args::ReportCommand::Merge(args)) => commands::report_merge(&args),
-        Command::Record(args) => rt.block_on(commands::record(&args)),
+        Command::Record(args) => rt()?.block_on(commands::record(&args)),
     }
+}
+
+/// A multi-threaded runtime with `workers` async workers (`None`: one per core).
+fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, Error> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        b.worker_threads(n);
+    }
+    b.enable_all().build().map_err(|e| Error::Io {
+        what: "cannot start the async runtime".into(),
+        source: e,
+    })
 }
 
 /// `.env` in the current directory, when present. A malformed line is an error that names it.

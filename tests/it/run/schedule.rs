@@ -227,3 +227,28 @@ async fn events_tell_the_story_of_a_run_in_order() {
     };
     assert!(*wait > Duration::from_millis(500), "{wait:?}");
 }
+
+/// `--jobs 1` against a target of its own runs on one async worker (a second one only moved
+/// the run between cores); the embedded mock, adaptive concurrency and `--jobs N` keep the
+/// default of one per core.
+#[test]
+fn one_scenario_at_a_time_against_a_target_of_its_own_gets_one_async_worker() {
+    use apiparity::config::{RunConfig, Settings, TargetSpec};
+    let cfg = |target: TargetSpec, jobs: Option<u16>| {
+        let mut s = Settings {
+            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")],
+            target,
+            ..Settings::default()
+        };
+        s.requests.jobs = jobs;
+        RunConfig::new(s).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let url = || TargetSpec::Url {
+        flag: "--base-url",
+        url: "http://127.0.0.1:9".into(),
+    };
+    assert_eq!(cfg(url(), Some(1)).async_workers(), Some(1));
+    assert_eq!(cfg(url(), Some(2)).async_workers(), None);
+    assert_eq!(cfg(url(), None).async_workers(), None);
+    assert_eq!(cfg(TargetSpec::EmbeddedMock, Some(1)).async_workers(), None);
+}
