@@ -163,7 +163,9 @@ const END: &str = "\n  }\n}";
 /// unread: most bodies are then compared as text ([`Stored::body_is`]), which proves them
 /// JSON, and scanning them was most of reading the file. `None` for any other layout.
 fn locate(text: &str) -> Option<(Meta, std::ops::Range<usize>, u16, std::ops::Range<usize>)> {
-    let at = text.find(RESPONSE)?;
+    // memchr's search skips along rare bytes; `str::find` walked the whole head (1 % of a
+    // compare run).
+    let at = memchr::memmem::find(text.as_bytes(), RESPONSE.as_bytes())?;
     let digits_at = at + RESPONSE.len();
     let digits = text[digits_at..]
         .bytes()

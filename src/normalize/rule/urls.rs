@@ -59,22 +59,30 @@ impl Rule for Urls {
 
 /// Replaces the token of every `<mode>_<token>` path segment (before any `?` or `#`).
 pub(crate) fn tokenize(url: &str) -> String {
-    let split = url.find(['?', '#']).unwrap_or(url.len());
+    let split = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
     let (path, rest) = url.split_at(split);
-    let segments: Vec<String> = path
-        .split('/')
-        .map(|seg| {
-            for mode in MODES {
-                if let Some(token) = seg.strip_prefix(mode).and_then(|t| t.strip_prefix('_')) {
-                    if !token.is_empty() {
-                        return format!("{mode}_<token>");
-                    }
-                }
+    // Written into one buffer: the URL's segments are not kept apart.
+    let mut out = String::with_capacity(url.len());
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let mode = MODES.iter().find(|mode| {
+            seg.strip_prefix(**mode)
+                .and_then(|t| t.strip_prefix('_'))
+                .is_some_and(|token| !token.is_empty())
+        });
+        match mode {
+            Some(mode) => {
+                out.push_str(mode);
+                out.push_str("_<token>");
             }
-            seg.to_string()
-        })
-        .collect();
-    let mut out = segments.join("/");
+            None => out.push_str(seg),
+        }
+    }
     out.push_str(rest);
     out
 }
