@@ -322,7 +322,7 @@ impl RunConfig {
     /// How many async workers the run's runtime gets; `None`: one per core (tokio's default).
     /// One scenario at a time against a target of its own (`--jobs 1`) needs one: every
     /// request waits for the one before it, and a second worker only moves the run's task
-    /// from core to core, each move a thread woken (measured: 0.70-0.80x the wall time with
+    /// from core to core, each move a thread woken (measured: 0.70-0.85x the wall time with
     /// one). The embedded mock answers on the run's own workers, so it keeps them all; and
     /// with more scenarios in flight, responses are parsed on every core.
     pub fn async_workers(&self) -> Option<usize> {
