@@ -35,6 +35,7 @@ pub fn parse(bytes: &[u8], max_nodes: usize) -> Result<Parsed, serde_json::Error
         max_nodes,
         path: Vec::new(),
         duplicate_keys: Vec::new(),
+        sizes: SIZES.get(),
     });
     // serde_json's own recursion limit (128) stays on: a hostile nesting cannot overflow.
     // UTF-8 is checked once, whole, instead of string by string (a third of what parsing the
@@ -45,6 +46,7 @@ pub fn parse(bytes: &[u8], max_nodes: usize) -> Result<Parsed, serde_json::Error
         Err(_) => whole(serde_json::Deserializer::from_slice(bytes), &state)?,
     };
     let s = state.into_inner();
+    SIZES.set(s.sizes);
     Ok(Parsed {
         value,
         duplicate_keys: s.duplicate_keys,
@@ -71,9 +73,50 @@ struct State {
     max_nodes: usize,
     path: Vec<Seg>,
     duplicate_keys: Vec<String>,
+    sizes: Sizes,
+}
+
+/// How many members the last object under each parent key had (by a digest of the key, in one
+/// of [`SIZE_SLOTS`] slots). Growing a map rehashes all it holds; a Stripe answer repeats its
+/// shapes (every line item, every invoice of a list, the same answer step after step), so a map
+/// sized like the last one under the same key grows about never. Kept per thread, across bodies.
+type Sizes = [(u64, u16); SIZE_SLOTS];
+
+const SIZE_SLOTS: usize = 64;
+
+thread_local! {
+    static SIZES: std::cell::Cell<Sizes> = const { std::cell::Cell::new([(0, 0); SIZE_SLOTS]) };
 }
 
 impl State {
+    /// The digest of the key the object being opened sits under (an array's key for its
+    /// elements; 1 for the root), never 0 (an empty slot).
+    fn parent(&self) -> u64 {
+        let mut h = Fnv::new();
+        let mut segs = self.path.iter().rev();
+        match segs.next() {
+            None => return 1,
+            Some(Seg::Key(k)) => h.bytes(k.as_bytes()),
+            Some(Seg::Index(_)) => {
+                h.bytes(b"[");
+                if let Some(Seg::Key(k)) = segs.next() {
+                    h.bytes(k.as_bytes());
+                }
+            }
+        }
+        h.value() | 1
+    }
+    /// The members the last object under `parent` had, if it is remembered.
+    fn size_hint(&self, parent: u64) -> usize {
+        match self.sizes[parent as usize % SIZE_SLOTS] {
+            (p, n) if p == parent => usize::from(n),
+            _ => 0,
+        }
+    }
+    fn remember_size(&mut self, parent: u64, n: usize) {
+        self.sizes[parent as usize % SIZE_SLOTS] = (parent, n.min(usize::from(u16::MAX)) as u16);
+    }
+
     fn pointer(&self, last: &str) -> String {
         let mut p = String::new();
         for seg in &self.path {
@@ -172,7 +215,8 @@ impl<'de> Visitor<'de> for Node<'_> {
         Ok(Value::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
+        let parent = self.st.borrow().parent();
+        let mut map = Map::with_capacity(self.st.borrow().size_hint(parent));
         loop {
             if self.st.borrow().full() {
                 let mut h = Fnv::new();
@@ -219,6 +263,7 @@ impl<'de> Visitor<'de> for Node<'_> {
                 }
             }
         }
+        self.st.borrow_mut().remember_size(parent, map.len());
         Ok(Value::Object(map))
     }
 }
