@@ -94,8 +94,36 @@ pub struct Normalizer {
     rules: Arc<Rules>,
     /// Each rule's state (placeholder numbering), in table order.
     states: Vec<Box<dyn Any + Send>>,
-    /// (literal, placeholder), longest literal first so a literal that contains another wins.
-    masks: Vec<(String, String)>,
+    /// Longest literal first, so a literal that contains another wins.
+    masks: Vec<Mask>,
+}
+
+/// A run-specific literal and its placeholder. Every string of every body is searched for
+/// every mask, so each keeps its searcher built (`str::contains` built one per call).
+#[derive(Clone, Debug)]
+struct Mask {
+    literal: String,
+    placeholder: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Mask {
+    /// `s` with every occurrence replaced (left to right, not overlapping, as `str::replace`),
+    /// or `None` when there is none.
+    fn replace(&self, s: &str) -> Option<String> {
+        let mut at = self.finder.find_iter(s.as_bytes()).peekable();
+        at.peek()?;
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for i in at {
+            // A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries.
+            out.push_str(&s[last..i]);
+            out.push_str(&self.placeholder);
+            last = i + self.literal.len();
+        }
+        out.push_str(&s[last..]);
+        Some(out)
+    }
 }
 
 impl Normalizer {
@@ -114,13 +142,16 @@ impl Normalizer {
         if literal.is_empty() {
             return;
         }
-        match self.masks.iter_mut().find(|(l, _)| l == literal) {
-            Some(m) => m.1 = placeholder.to_string(),
-            None => self
-                .masks
-                .push((literal.to_string(), placeholder.to_string())),
+        match self.masks.iter_mut().find(|m| m.literal == literal) {
+            Some(m) => m.placeholder = placeholder.to_string(),
+            None => self.masks.push(Mask {
+                literal: literal.to_string(),
+                placeholder: placeholder.to_string(),
+                finder: memchr::memmem::Finder::new(literal.as_bytes()).into_owned(),
+            }),
         }
-        self.masks.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
+        self.masks
+            .sort_by_key(|m| std::cmp::Reverse(m.literal.len()));
     }
 
     /// Normalizes a JSON value (response body, or a request rendered as JSON). Id placeholders
@@ -173,21 +204,18 @@ impl Normalizer {
     }
 
     fn apply_masks(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for (literal, placeholder) in &self.masks {
-            if out.contains(literal.as_str()) {
-                out = out.replace(literal.as_str(), placeholder);
+        self.masked(s).unwrap_or_else(|| s.to_string())
+    }
+
+    /// `masks` applied to `s` in order, or `None` when no literal occurs in it (most strings).
+    fn masked(&self, s: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for m in &self.masks {
+            if let Some(replaced) = m.replace(out.as_deref().unwrap_or(s)) {
+                out = Some(replaced);
             }
         }
         out
-    }
-
-    /// `masks` applied to `s`, or `None` when no literal occurs in it (most strings).
-    fn masked(&self, s: &str) -> Option<String> {
-        self.masks
-            .iter()
-            .any(|(literal, _)| s.contains(literal.as_str()))
-            .then(|| self.apply_masks(s))
     }
 
     fn walk(&mut self, v: &mut Value, path: &mut KeyPath) {
@@ -521,6 +549,26 @@ mod tests {
             v,
             json!({"metadata": {"run": "apiparity-<run>"}, "id": "in_1"})
         );
+    }
+
+    #[test]
+    fn a_mask_replaces_as_str_replace_does() {
+        let mut n = n();
+        n.mask("aa", "<a>");
+        n.mask("é-key", "<k>");
+        for s in [
+            "aaa",
+            "aaaa",
+            "xaaxaa",
+            "no match",
+            "é-keyé-key aa",
+            "",
+            "a",
+        ] {
+            let by_hand = s.replace("é-key", "<k>").replace("aa", "<a>");
+            assert_eq!(n.apply_masks(s), by_hand, "{s:?}");
+            assert_eq!(n.masked(s).is_some(), by_hand != s, "{s:?}");
+        }
     }
 
     #[test]
