@@ -84,6 +84,8 @@ type Sizes = [(u64, u16); SIZE_SLOTS];
 
 const SIZE_SLOTS: usize = 64;
 
+const MAX_SIZE_HINT: usize = 256;
+
 thread_local! {
     static SIZES: std::cell::Cell<Sizes> = const { std::cell::Cell::new([(0, 0); SIZE_SLOTS]) };
 }
@@ -113,8 +115,10 @@ impl State {
             _ => 0,
         }
     }
+    /// At most [`MAX_SIZE_HINT`]: a hostile body's huge object then costs the next small one
+    /// under its key a few kilobytes, not its own size (a Stripe object has ~100 keys at most).
     fn remember_size(&mut self, parent: u64, n: usize) {
-        self.sizes[parent as usize % SIZE_SLOTS] = (parent, n.min(usize::from(u16::MAX)) as u16);
+        self.sizes[parent as usize % SIZE_SLOTS] = (parent, n.min(MAX_SIZE_HINT) as u16);
     }
 
     fn pointer(&self, last: &str) -> String {
