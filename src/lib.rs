@@ -79,6 +79,7 @@ pub mod config;
 pub mod diff;
 pub mod import;
 pub mod input;
+pub mod literals;
 // The mock's façade (private modules behind spawn/serve) is another change; until then its
 // internals are public and undocumented, so the lint is off for it alone.
 #[allow(missing_docs)]

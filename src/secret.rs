@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::literals::Literals;
+
 use serde_json::Value;
 
 /// An API key. `Debug` and `Display` show only the masked form.
@@ -70,7 +72,7 @@ pub fn mask(key: &str) -> String {
 /// JSON- and HTML-escaped.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    needles: std::sync::Arc<std::sync::RwLock<Vec<(String, String)>>>,
+    needles: std::sync::Arc<std::sync::RwLock<Literals>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -93,7 +95,7 @@ impl Redactor {
         self.add(secret.expose());
         self
     }
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<(String, String)>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Literals> {
         // A poisoned lock only means a panic elsewhere mid-push; the list is still valid.
         self.needles.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -103,7 +105,7 @@ impl Redactor {
             return;
         }
         // Every render of `{{env.X}}` registers its value again: known values cost one scan.
-        if self.read().iter().any(|(n, _)| n == value) {
+        if self.read().has(value) {
             return;
         }
         let masked = mask(value);
@@ -114,15 +116,8 @@ impl Redactor {
             forms.extend(encodings(b));
         }
         let mut needles = self.needles.write().unwrap_or_else(|e| e.into_inner());
-        let before = needles.len();
-        for f in forms {
-            if f.len() >= MIN_SECRET_LEN && !needles.iter().any(|(n, _)| *n == f) {
-                needles.push((f, masked.clone()));
-            }
-        }
-        if needles.len() != before {
-            // Longest first, so a form that contains another is replaced whole.
-            needles.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        for f in forms.iter().filter(|f| f.len() >= MIN_SECRET_LEN) {
+            needles.add(f, &masked);
         }
     }
     /// Registers the userinfo of `url` (`http://user:KEY@host`), the other place a key hides.
@@ -145,12 +140,7 @@ impl Redactor {
         }
         let theirs = other.read().clone();
         let mut needles = self.needles.write().unwrap_or_else(|e| e.into_inner());
-        for n in theirs {
-            if !needles.contains(&n) {
-                needles.push(n);
-            }
-        }
-        needles.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        needles.extend(&theirs);
     }
     /// Whether it scrubs nothing.
     pub fn is_empty(&self) -> bool {
@@ -158,18 +148,11 @@ impl Redactor {
     }
     /// Whether `s` holds any secret, in any of its forms.
     pub fn touches(&self, s: &str) -> bool {
-        self.read().iter().any(|(n, _)| s.contains(n.as_str()))
+        self.read().found_in(s)
     }
     /// `s` with every secret replaced by its masked form.
     pub fn text(&self, s: &str) -> String {
-        let needles = self.read();
-        let mut out = s.to_string();
-        for (needle, replacement) in needles.iter() {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), replacement);
-            }
-        }
-        out
+        self.read().apply(s)
     }
     /// `v` with every secret in its strings replaced by its masked form.
     pub fn value(&self, v: &Value) -> Value {
