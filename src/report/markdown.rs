@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::text::{display_pointer, failure_rows, failure_snippet};
+use super::text::{display_pointer, failure_rows, plain_snippets};
 use super::{Report, ScenarioReport, Status, Style};
 use crate::verdict::Headline;
 
@@ -232,9 +232,7 @@ pub(super) fn scenario_details(sc: &ScenarioReport) -> String {
         }
         for (i, f) in st.failures.iter().enumerate() {
             let _ = writeln!(o, "- expectation failed: {}", f.message);
-            let snippet = (i < super::terminal::SNIPPETS)
-                .then(|| failure_snippet(&sc.file, &sc.source, f, false))
-                .flatten();
+            let snippet = plain_snippets(sc, st).get(i).and_then(Option::as_deref);
             if let Some(snippet) = snippet {
                 let _ = writeln!(o, "\n  ```text");
                 for line in snippet.trim_end().lines() {

@@ -217,6 +217,10 @@ pub struct StepReport {
     /// The status a baseline accepted when it accepted the whole step (`status` is then
     /// `baselined`).
     pub baselined_status: Option<Status>,
+    /// The failures' snippets without color, rendered once for every format that shows them
+    /// (`report::text::plain_snippets`).
+    #[serde(skip, default)]
+    pub plain_snippets: std::sync::OnceLock<Vec<Option<String>>>,
 }
 
 impl StepReport {
@@ -404,6 +408,7 @@ fn step_report(
         fields_matching,
         baselined: v.baselined.clone(),
         baselined_status: v.baselined_status,
+        plain_snippets: Default::default(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! The terminal summary: a line per scenario, details for failures, colored unless NO_COLOR.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::text::{display_pointer, failure_snippet, value_or_absent};
+use super::text::{display_pointer, failure_snippet, plain_snippets, value_or_absent, SNIPPETS};
 use super::{Report, Status};
 
 fn paint(color: bool, style: Style, text: &str) -> String {
@@ -15,8 +16,6 @@ fn paint(color: bool, style: Style, text: &str) -> String {
     }
 }
 
-/// Failed expectations per step shown against their scenario lines (the rest take one line).
-pub(super) const SNIPPETS: usize = 5;
 
 /// The terminal format (see [`terminal`]).
 pub fn render(r: &Report, style: &super::Style) -> Result<String, String> {
@@ -104,9 +103,11 @@ pub fn terminal(r: &Report, color: bool) -> String {
             }
             for (i, f) in st.failures.iter().enumerate() {
                 // The first few against their lines; past them, one line each.
-                let snippet = (i < SNIPPETS)
-                    .then(|| failure_snippet(&sc.file, &sc.source, f, color))
-                    .flatten();
+                let snippet = match (i < SNIPPETS, color) {
+                    (false, _) => None,
+                    (true, true) => failure_snippet(&sc.file, &sc.source, f, true).map(Cow::Owned),
+                    (true, false) => plain_snippets(sc, st)[i].as_deref().map(Cow::Borrowed),
+                };
                 match snippet {
                     Some(snippet) => {
                         for line in snippet.lines() {

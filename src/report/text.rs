@@ -9,6 +9,25 @@ use serde_json::Value;
 use crate::input::diag::Diagnostic;
 use crate::run::ExpectFailure;
 
+use super::model::{ScenarioReport, StepReport};
+
+/// How many of a step's failed expectations are shown against their lines; the rest get a
+/// line each.
+pub const SNIPPETS: usize = 5;
+
+/// The snippets of a step's first [`SNIPPETS`] failures without color, rendered on first use
+/// and shared: the terminal (when not colored) and summary.md show the same ones, and
+/// rendering them was a tenth of a default run's report time.
+pub fn plain_snippets<'a>(sc: &ScenarioReport, st: &'a StepReport) -> &'a [Option<String>] {
+    st.plain_snippets.get_or_init(|| {
+        st.failures
+            .iter()
+            .take(SNIPPETS)
+            .map(|f| failure_snippet(&sc.file, &sc.source, f, false))
+            .collect()
+    })
+}
+
 /// A JSON pointer as shown: the root (`""`) reads `(root)`.
 pub fn display_pointer(p: &str) -> &str {
     if p.is_empty() {

@@ -98,10 +98,32 @@ async fn past_five_failures_a_step_lists_the_rest_in_one_line_each() {
     let finished = pipeline::execute(&cfg, &plan.selected, None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let term = report::to_terminal(&finished.report, &Style::default());
+    let r = &finished.report;
+    let term = report::to_terminal(r, &Style::default());
     assert_eq!(term.matches(" --> ").count(), 5, "{term}");
     assert!(
         term.contains("              /nope6: expected 1, but it is not present\n"),
         "{term}"
     );
+    // summary.md shows the same five snippets, line for line, as the plain terminal (they are
+    // rendered once for both); a colored terminal renders its own, five as well.
+    let out = dir.path().join("reports");
+    report::write_all(r, &out).unwrap();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert_eq!(md.matches(" --> ").count(), 5, "{md}");
+    let snippet_lines = |text: &str, indent: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(indent))
+            .filter(|l| l.contains(" | ") || l.contains(" --> "))
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    };
+    assert_eq!(
+        snippet_lines(&md, "  "),
+        snippet_lines(&term, "              "),
+        "{md}\n{term}"
+    );
+    let colored = report::to_terminal(r, &Style { color: true });
+    assert_eq!(colored.matches("-->").count(), 5, "{colored}");
+    assert!(colored.contains('\u{1b}'), "{colored}");
 }
