@@ -19,6 +19,7 @@ use super::{color_stdout, Error};
 
 /// `apiparity run`.
 pub async fn run(args: &RunArgs, mut cfg: RunConfig) -> Result<ExitCode, Error> {
+    pipeline::prepare_target(&cfg.target);
     let plan = selected(&cfg)?;
     let display = super::progress::Display::new(super::progress::wanted(args.quiet));
     cfg.progress = Some(display.progress());

@@ -156,8 +156,23 @@ impl Drop for MockServer {
     }
 }
 
+/// Loads the mock's parameter tables (127 KB of embedded JSON, about 9M instructions) on a
+/// thread of its own, once per process. Otherwise the first request parses them while every
+/// other request waits: a stall at the start of every run against the embedded mock, which
+/// calls this before it loads the scenario files.
+pub fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        // Should no thread start, the first request loads them.
+        let _ = std::thread::Builder::new()
+            .name("mock-tables".into())
+            .spawn(params::load);
+    });
+}
+
 /// Binds and serves in the background on the current tokio runtime.
 pub async fn spawn(opts: MockOptions) -> std::io::Result<MockServer> {
+    warm_up();
     let listener = tokio::net::TcpListener::bind((opts.host, opts.port)).await?;
     let addr = listener.local_addr()?;
     let app = server::router(server::Settings {

@@ -237,8 +237,14 @@ fn parse_node(v: &Value) -> Option<Node> {
     })
 }
 
-/// Parsed once, on the first request; a broken embedded file is a build defect that the
-/// `params_data` test catches, so it panics loudly rather than serving without validation.
+/// Loads the tables now (see [`crate::mock::warm_up`]).
+pub(super) fn load() {
+    let _ = data();
+}
+
+/// Parsed once, by [`crate::mock::warm_up`]'s thread or else on the first request; a broken
+/// embedded file is a build defect that the `params_data` test catches, so it panics loudly
+/// rather than serving without validation.
 fn data() -> &'static Data {
     static D: OnceLock<Data> = OnceLock::new();
     D.get_or_init(|| {

@@ -212,6 +212,14 @@ pub fn compare(
     Ok(out)
 }
 
+/// Work the target will need, begun now, beside loading the scenario files: the embedded mock's
+/// tables.
+pub fn prepare_target(choice: &TargetChoice) {
+    if choice.target().is_none() {
+        crate::mock::warm_up();
+    }
+}
+
 /// The target to run against: the configured one, or the embedded mock started on an
 /// ephemeral loopback port (returned too: it stops when dropped or shut down).
 pub async fn start_target(
