@@ -122,7 +122,7 @@ pub fn write_all_and<T>(
             message,
         })?;
         // Reports may quote what a target sent back; scrub secrets one last time.
-        let text = report.redactor.text(&text);
+        let text = report.redactor.scrub(text);
         // A report is re-made by the next run: atomic, but not worth an fsync.
         crate::atomic::write_unsynced(&path, text).map_err(|source| ReportError::Write {
             path: path.clone(),
@@ -154,6 +154,6 @@ pub fn to_terminal(report: &Report, style: &Style) -> String {
         .iter()
         .filter(|f| f.output == Output::Terminal)
         .map(|f| (f.render)(report, style).unwrap_or_else(|e| format!("error: {e}\n")))
-        .map(|text| report.redactor.text(&text))
+        .map(|text| report.redactor.scrub(text))
         .collect()
 }

@@ -332,7 +332,8 @@ impl Client {
             .map(|(k, v)| {
                 (
                     k.as_str().to_ascii_lowercase(),
-                    self.redactor.text(&String::from_utf8_lossy(v.as_bytes())),
+                    self.redactor
+                        .scrub(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                 )
             })
             .collect()
