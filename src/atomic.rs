@@ -1,5 +1,6 @@
 //! The one way apiparity writes a file: a temp file in the same directory, written whole,
-//! fsynced, then renamed over the target. A reader (or a kill -9, or a full disk) never sees
+//! fsynced, then renamed over the target (output written unsynced swaps places with the old
+//! file instead, see [`Staged::commit`]). A reader (or a kill -9, or a full disk) never sees
 //! half a file: the old one stays until the new one is complete, and a failed write is an
 //! error naming the file, never a silent truncation.
 //!
@@ -72,9 +73,12 @@ fn stage_with(path: &Path, bytes: &[u8], sync: bool) -> io::Result<Staged> {
 }
 
 impl Staged {
-    /// Renames the temp file over the target.
+    /// Renames the temp file over the target; unsynced, it swaps places with an existing
+    /// file, which is then removed (see `exchange`).
     pub fn commit(mut self) -> io::Result<()> {
-        fs::rename(&self.tmp, &self.target)?;
+        if self.sync || !exchange(&self.tmp, &self.target) {
+            fs::rename(&self.tmp, &self.target)?;
+        }
         self.committed = true;
         // The rename is durable once the directory is synced; where directories cannot be
         // opened (not Unix), the rename itself is still atomic. Unsynced output skips it too.
@@ -93,6 +97,32 @@ impl Drop for Staged {
             let _ = fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Puts an unsynced file in place of an existing regular file by swapping the two atomically,
+/// then removes the old one; `false` when it did not (no such file, or a file system without
+/// the swap), and a plain rename is due. A plain rename over an existing file makes ext4
+/// allocate and start writing the new file's blocks within the rename (its `auto_da_alloc`
+/// guard for programs that skip fsync): 0.5 ms per megabyte here, four times at the end of
+/// every run. Output written unsynced is re-made by the next run and does not need the guard.
+#[cfg(target_os = "linux")]
+fn exchange(tmp: &Path, target: &Path) -> bool {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    // Only a regular file is swapped: a directory or anything else keeps rename's refusal.
+    if !fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    if renameat_with(CWD, tmp, CWD, target, RenameFlags::EXCHANGE).is_err() {
+        return false;
+    }
+    // `tmp` now names the old file; one left behind is a stale temp file, removed later.
+    let _ = fs::remove_file(tmp);
+    true
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
 }
 
 fn dir_of(path: &Path) -> &Path {
@@ -187,6 +217,47 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec!["c.json"]);
+    }
+
+    #[test]
+    fn unsynced_rewrites_replace_the_file_and_leave_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("report.json");
+        write_unsynced(&p, "one").unwrap();
+        write_unsynced(&p, "two, longer").unwrap();
+        write_unsynced(&p, "3").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "3");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["report.json"]);
+        // A directory where the file should go is refused, as a rename refuses it, and stays.
+        let d = dir.path().join("summary.md");
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("kept"), "x").unwrap();
+        assert!(write_unsynced(&d, "text").is_err());
+        assert!(d.join("kept").is_file());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(TMP_PREFIX))
+            .collect();
+        assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unsynced_rewrites_keep_normal_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.html");
+        write_unsynced(&p, "a").unwrap();
+        write_unsynced(&p, "b").unwrap();
+        let plain = dir.path().join("plain");
+        fs::write(&plain, "x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), mode(&plain));
     }
 
     #[cfg(unix)]
