@@ -210,7 +210,15 @@ fn newline<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
 /// `v` pretty-printed into a string of its own, with a trailing newline (the writer of
 /// `report.json`, too large to print through the per-thread buffer).
 pub fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, serde_json::Error> {
-    let mut buf = Vec::with_capacity(1 << 16);
+    to_string_with_capacity(v, 1 << 16)
+}
+
+/// [`to_string`] into a buffer with room for `capacity` bytes from the start.
+pub fn to_string_with_capacity<T: Serialize + ?Sized>(
+    v: &T,
+    capacity: usize,
+) -> Result<String, serde_json::Error> {
+    let mut buf = Vec::with_capacity(capacity);
     v.serialize(&mut serde_json::Serializer::with_formatter(
         &mut buf,
         Pretty::default(),

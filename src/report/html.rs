@@ -130,7 +130,7 @@ const SCRIPT: &str = r#"
 "#;
 
 pub fn render(r: &Report, _: &Style) -> Result<String, String> {
-    let mut o = String::with_capacity(64 * 1024);
+    let mut o = super::text_buffer(r);
     let s = &r.summary;
     let headline = s.headline();
     let verdict = headline.text();

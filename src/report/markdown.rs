@@ -9,7 +9,7 @@ use super::{Report, ScenarioReport, Status, Style};
 use crate::verdict::Headline;
 
 pub fn render(r: &Report, _: &Style) -> Result<String, String> {
-    let mut o = String::new();
+    let mut o = super::text_buffer(r);
     let s = &r.summary;
     let headline = s.headline();
     let mark = match headline {

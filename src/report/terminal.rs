@@ -28,7 +28,7 @@ pub fn terminal(r: &Report, color: bool) -> String {
     let red = AnsiColor::Red.on_default().bold();
     let yellow = AnsiColor::Yellow.on_default();
     let dim = Style::new().dimmed();
-    let mut o = String::new();
+    let mut o = super::text_buffer(r);
     for sc in &r.scenarios {
         // A run cut short: the scenarios it never started are counted once, not listed.
         if r.summary.cut_short.is_some() && sc.status == Status::Skipped {
