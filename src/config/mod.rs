@@ -323,11 +323,16 @@ impl RunConfig {
     /// One scenario at a time against a target of its own (`--jobs 1`) needs one: every
     /// request waits for the one before it, and a second worker only moves the run's task
     /// from core to core, each move a thread woken (measured: 0.70-0.85x the wall time with
-    /// one). The embedded mock answers on the run's own workers, so it keeps them all; and
-    /// with more scenarios in flight, responses are parsed on every core.
+    /// one). So does any run against a target of its own on this machine (loopback): the
+    /// target needs the other cores, and responses handed between workers cost more than
+    /// parsing them on two (the Hurl benchmark's flows on 2 cores, one worker against two:
+    /// 0.90x the wall time and 0.76x the CPU at --jobs 4, 0.93x and 0.78x at --jobs 2). The
+    /// embedded mock answers on the run's own workers, so it keeps them all (one: 1.26x the
+    /// wall time); a remote target keeps one per core for parsing beside the wire.
     pub fn async_workers(&self) -> Option<usize> {
         let one_at_a_time = !self.requests.adaptive && self.requests.jobs == 1;
-        (one_at_a_time && self.target.target().is_some()).then_some(1)
+        let target = self.target.target()?;
+        (one_at_a_time || target.is_loopback()).then_some(1)
     }
 
     /// Validates the settings, resolves the target and reads the rules file.

@@ -229,10 +229,11 @@ async fn events_tell_the_story_of_a_run_in_order() {
 }
 
 /// `--jobs 1` against a target of its own runs on one async worker (a second one only moved
-/// the run between cores); the embedded mock, adaptive concurrency and `--jobs N` keep the
-/// default of one per core.
+/// the run between cores), and so does every run against a target of its own on loopback
+/// (the target needs the other cores); the embedded mock, and a remote target at adaptive
+/// concurrency or `--jobs N`, keep the default of one per core.
 #[test]
-fn one_scenario_at_a_time_against_a_target_of_its_own_gets_one_async_worker() {
+fn one_scenario_at_a_time_or_a_local_target_of_its_own_gets_one_async_worker() {
     use apiparity::config::{RunConfig, Settings, TargetSpec};
     let cfg = |target: TargetSpec, jobs: Option<u16>| {
         let mut s = Settings {
@@ -247,8 +248,16 @@ fn one_scenario_at_a_time_against_a_target_of_its_own_gets_one_async_worker() {
         flag: "--base-url",
         url: "http://127.0.0.1:9".into(),
     };
+    let remote = || TargetSpec::Url {
+        flag: "--base-url",
+        url: "http://mock.example:9".into(),
+    };
     assert_eq!(cfg(url(), Some(1)).async_workers(), Some(1));
-    assert_eq!(cfg(url(), Some(2)).async_workers(), None);
-    assert_eq!(cfg(url(), None).async_workers(), None);
+    assert_eq!(cfg(url(), Some(2)).async_workers(), Some(1));
+    assert_eq!(cfg(url(), None).async_workers(), Some(1));
+    assert_eq!(cfg(remote(), Some(1)).async_workers(), Some(1));
+    assert_eq!(cfg(remote(), Some(4)).async_workers(), None);
+    assert_eq!(cfg(remote(), None).async_workers(), None);
     assert_eq!(cfg(TargetSpec::EmbeddedMock, Some(1)).async_workers(), None);
+    assert_eq!(cfg(TargetSpec::EmbeddedMock, None).async_workers(), None);
 }
