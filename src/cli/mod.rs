@@ -22,7 +22,16 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Run(args) => {
             // The run's settings decide its runtime's size.
             let cfg = apiparity::config::RunConfig::new(args.settings())?;
-            runtime(cfg.async_workers())?.block_on(commands::run(&args, cfg))
+            let rt = runtime(cfg.async_workers())?;
+            // The run itself is a task on the workers, not a future of this thread: its
+            // scenarios hand their results to it, and each hand-over across threads was two
+            // thread wake-ups between one scenario's end and the next one's start.
+            let run = rt.spawn(async move { commands::run(&args, cfg).await });
+            match rt.block_on(run) {
+                Ok(result) => result,
+                // A panic in the run is a bug: surface it as one.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
         }
         Command::Check(args) => commands::check(&args),
         Command::Mock(args) => rt()?.block_on(commands::mock(&args)),
