@@ -3,5 +3,6 @@
 use super::{Report, Style};
 
 pub fn render(report: &Report, _: &Style) -> Result<String, String> {
-    crate::pretty::to_string_with_capacity(report, super::text_capacity(report)).map_err(|e| e.to_string())
+    let room = super::text_capacity(report);
+    crate::pretty::to_string_with_capacity(report, room).map_err(|e| e.to_string())
 }
