@@ -205,59 +205,44 @@ fn writer_alive(pid: u32) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn writes_whole_files_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a/b/c.json");
-        write(&p, "one").unwrap();
-        write(&p, "two").unwrap();
-        assert_eq!(fs::read_to_string(&p).unwrap(), "two");
-        let names: Vec<_> = fs::read_dir(p.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec!["c.json"]);
-    }
-
-    #[test]
-    fn unsynced_rewrites_replace_the_file_and_leave_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("report.json");
-        write_unsynced(&p, "one").unwrap();
-        write_unsynced(&p, "two, longer").unwrap();
-        write_unsynced(&p, "3").unwrap();
-        assert_eq!(fs::read_to_string(&p).unwrap(), "3");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec!["report.json"]);
-        // A directory where the file should go is refused, as a rename refuses it, and stays.
-        let d = dir.path().join("summary.md");
-        fs::create_dir(&d).unwrap();
-        fs::write(d.join("kept"), "x").unwrap();
-        assert!(write_unsynced(&d, "text").is_err());
-        assert!(d.join("kept").is_file());
-        let names: Vec<_> = fs::read_dir(dir.path())
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n.starts_with(TMP_PREFIX))
             .collect();
-        assert!(names.is_empty(), "{names:?}");
+        n.sort();
+        n
     }
 
-    #[cfg(unix)]
     #[test]
-    fn unsynced_rewrites_keep_normal_permissions() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("r.html");
-        write_unsynced(&p, "a").unwrap();
-        write_unsynced(&p, "b").unwrap();
-        let plain = dir.path().join("plain");
-        fs::write(&plain, "x").unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&p), mode(&plain));
+    fn rewrites_leave_whole_files_and_no_temp_synced_or_not() {
+        type Writer = fn(&Path, &str) -> io::Result<()>;
+        let writers: [(&str, Writer); 2] = [
+            ("synced", |p, t| write(p, t)),
+            ("unsynced (swapped in)", |p, t| write_unsynced(p, t)),
+        ];
+        for (how, write) in writers {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("a/b/c.json");
+            for text in ["one", "two, longer", "3"] {
+                write(&p, text).unwrap();
+            }
+            assert_eq!(fs::read_to_string(&p).unwrap(), "3", "{how}");
+            assert_eq!(names(p.parent().unwrap()), ["c.json"], "{how}");
+            // A directory where the file should go is refused, as a rename refuses it, and
+            // stays as it was.
+            let d = p.with_file_name("summary.md");
+            fs::create_dir(&d).unwrap();
+            fs::write(d.join("kept"), "x").unwrap();
+            assert!(write(&d, "text").is_err(), "{how}");
+            assert_eq!(names(&d), ["kept"], "{how}");
+            assert_eq!(
+                names(p.parent().unwrap()),
+                ["c.json", "summary.md"],
+                "{how}"
+            );
+        }
     }
 
     #[cfg(unix)]
@@ -265,15 +250,19 @@ mod tests {
     fn mode_follows_the_umask_not_0600() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.json");
-        write(&p, "x").unwrap();
-        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         // Whatever the umask, a normal create gives the owner read/write and is not the
         // private 0600 a temp-file library picks unless the umask itself is 077.
         let plain = dir.path().join("plain");
         fs::write(&plain, "x").unwrap();
-        let expected = fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, expected);
+        let p = dir.path().join("s.json");
+        write(&p, "x").unwrap();
+        assert_eq!(mode(&p), mode(&plain));
+        // An unsynced rewrite swaps in a file created the same way.
+        let r = dir.path().join("r.html");
+        write_unsynced(&r, "a").unwrap();
+        write_unsynced(&r, "b").unwrap();
+        assert_eq!(mode(&r), mode(&plain));
     }
 
     #[test]
@@ -285,11 +274,7 @@ mod tests {
         assert!(!p.exists());
         drop(dropped);
         kept.commit().unwrap();
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec!["s.json"]);
+        assert_eq!(names(dir.path()), ["s.json"]);
     }
 
     #[test]

@@ -207,14 +207,10 @@ fn newline<W: ?Sized + Write>(w: &mut W, depth: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// `v` pretty-printed into a string of its own, with a trailing newline (the writer of
-/// `report.json`, too large to print through the per-thread buffer).
-pub fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, serde_json::Error> {
-    to_string_with_capacity(v, 1 << 16)
-}
-
-/// [`to_string`] into a buffer with room for `capacity` bytes from the start.
-pub fn to_string_with_capacity<T: Serialize + ?Sized>(
+/// `v` pretty-printed into a string of its own, with a trailing newline, in a buffer with room
+/// for `capacity` bytes from the start (the writer of `report.json`, too large to print
+/// through the per-thread buffer).
+pub fn to_string<T: Serialize + ?Sized>(
     v: &T,
     capacity: usize,
 ) -> Result<String, serde_json::Error> {
@@ -240,7 +236,7 @@ mod tests {
     fn same(v: &Value) {
         let want = String::from_utf8(serde_json::to_vec_pretty(v).unwrap()).unwrap();
         assert_eq!(printed(v, 0), want);
-        assert_eq!(to_string(v).unwrap(), want.clone() + "\n");
+        assert_eq!(to_string(v, 0).unwrap(), want.clone() + "\n");
         // Two levels in: what serde_json writes for the value inside two objects, between
         // the second key and the closing braces.
         let nested = serde_json::to_string_pretty(&json!({"a": {"b": v}})).unwrap();

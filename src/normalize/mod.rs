@@ -131,7 +131,7 @@ impl Normalizer {
 
     /// Normalizes free text (a request path, a header value): masks, then ids.
     pub fn text(&mut self, s: &str) -> String {
-        let masked = self.apply_masks(s);
+        let masked = self.masks.apply(s);
         match self.id_rule() {
             Some((rule, ids)) => ids.replace(&masked, rule),
             None => masked,
@@ -162,15 +162,6 @@ impl Normalizer {
         let rule = self.rules.get::<Ids>()?;
         let state = self.states.get_mut(i)?.downcast_mut::<IdState>()?;
         Some((rule, state))
-    }
-
-    fn apply_masks(&self, s: &str) -> String {
-        self.masks.apply(s)
-    }
-
-    /// `masks` applied to `s`, or `None` when no literal occurs in it (most strings).
-    fn masked(&self, s: &str) -> Option<String> {
-        self.masks.replaced(s)
     }
 
     fn walk(&mut self, v: &mut Value, path: &mut KeyPath) {
@@ -238,7 +229,8 @@ impl Normalizer {
         parent: Option<&dyn Siblings>,
     ) -> Option<Value> {
         let mut current = match v {
-            Value::String(s) => self.masked(s).map(Value::String),
+            // Masks first; `None` when no literal occurs (most strings: no copy).
+            Value::String(s) => self.masks.replaced(s).map(Value::String),
             _ => None,
         };
         let rules = &*self.rules;

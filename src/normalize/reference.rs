@@ -48,7 +48,7 @@ fn walk(
             Value::Array(out)
         }
         Value::String(s) => {
-            let masked = Value::String(n.apply_masks(s));
+            let masked = Value::String(n.masks.apply(s));
             apply_rules(n, masked, path.as_slice(), parent)
         }
         Value::Number(_) => apply_rules(n, v.clone(), path.as_slice(), parent),

@@ -422,7 +422,7 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));
         s.push('\n');
-        self.redactor.text(&s)
+        self.redactor.scrub(s)
     }
 
     /// A line per scenario, the steps that differ with their differences (left vs right), and
@@ -510,7 +510,7 @@ impl Report {
             s.steps_compared,
             s.differences
         );
-        self.redactor.text(&o)
+        self.redactor.scrub(o)
     }
 }
 

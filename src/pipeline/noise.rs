@@ -353,7 +353,7 @@ impl NoiseReport {
         let mut s = serde_json::to_string_pretty(self)
             .unwrap_or_else(|e| format!("{{\"error\": {}}}", Value::String(e.to_string())));
         s.push('\n');
-        self.redactor.text(&s)
+        self.redactor.scrub(s)
     }
 
     /// The suggested rules as an apiparity.yaml snippet (merged over the current rules: lists
@@ -402,14 +402,14 @@ impl NoiseReport {
             for e in &self.target_errors {
                 let _ = writeln!(o, "# target error: {}", e.replace(['\n', '\r'], " "));
             }
-            return self.redactor.text(&o);
+            return self.redactor.scrub(o);
         }
         if self.fields.is_empty() {
             let _ = writeln!(
                 o,
                 "# Nothing to suggest: every normalized value was stable."
             );
-            return self.redactor.text(&o);
+            return self.redactor.scrub(o);
         }
         let _ = writeln!(
             o,
@@ -465,7 +465,7 @@ impl NoiseReport {
                 );
             }
         }
-        self.redactor.text(&o)
+        self.redactor.scrub(o)
     }
 
     /// Human summary: what changed where, the unstable steps, then the snippet.
@@ -491,7 +491,7 @@ impl NoiseReport {
             o.push('\n');
         }
         o.push_str(&self.yaml());
-        self.redactor.text(&o)
+        self.redactor.scrub(o)
     }
 }
 

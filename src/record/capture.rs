@@ -138,7 +138,7 @@ impl Scrubber {
         } else {
             s.to_string()
         };
-        self.redactor.text(&s)
+        self.redactor.scrub(s)
     }
 
     fn value(&self, v: &Value) -> Value {

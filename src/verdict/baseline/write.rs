@@ -122,7 +122,7 @@ pub fn write(
     } else {
         let _ = write!(o, "deviations:\n{entries}");
     }
-    redactor.text(&o)
+    redactor.scrub(o)
 }
 
 /// A YAML scalar that reads back as exactly `s`: plain when unambiguous, else a JSON string
